@@ -1,0 +1,68 @@
+//! The CLI: argument parsing, commands, exit codes. No model logic.
+
+mod args;
+mod progress;
+mod run;
+mod validate;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use fleksim::Error;
+use fleksim::scenario::{self, Loaded};
+
+use args::{Cli, Command};
+
+/// Exit status for bad input (scenario, arguments, files).
+pub const EXIT_USER: u8 = 1;
+/// Exit status for a bug in fleksim.
+pub const EXIT_INTERNAL: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USER } else { 0 });
+        }
+    };
+    let res = match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::validate(a),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            ExitCode::from(if e.is_user_error() {
+                EXIT_USER
+            } else {
+                EXIT_INTERNAL
+            })
+        }
+    }
+}
+
+/// Whether stderr gets colour: a terminal, and NO_COLOR unset.
+pub fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+pub fn report_error(e: &Error) {
+    match e {
+        Error::Scenario(se) => eprint!("{}", se.render(color())),
+        Error::Internal(_) => eprintln!(
+            "error: {e}\n\nhint: this is a bug in fleksim; please report it with the command line"
+        ),
+        _ => eprintln!("error: {e}"),
+    }
+}
+
+/// Loads a scenario file, or the embedded baseline when `path` is None.
+pub fn load(path: Option<&std::path::Path>) -> Result<Loaded, Error> {
+    Ok(match path {
+        Some(p) => scenario::load_file(p)?,
+        None => scenario::baseline(),
+    })
+}

@@ -1,0 +1,184 @@
+//! `fleksim run [SCENARIO]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use fleksim::report::{self, Manifest};
+use fleksim::results::Annual;
+use fleksim::runner::{self, Prepared, RunConfig};
+use fleksim::stats::CellStats;
+use fleksim::{Error, Result};
+
+use super::args::RunArgs;
+
+pub fn run(a: RunArgs) -> Result<ExitCode> {
+    let loaded = super::load(a.scenario.as_deref())?;
+    let mut sc = loaded.scenario;
+    if let Some(q) = a.quarters {
+        if !(1..=400).contains(&q) {
+            return Err(Error::Invalid(format!(
+                "--quarters must be between 1 and 400, got {q}"
+            )));
+        }
+        sc.horizon = q;
+    }
+    let cfg = RunConfig {
+        replications: a.replications,
+        seed: a.seed,
+        scale: a.scale,
+    };
+    cfg.validate()?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("outputs").join(&sc.name));
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = a.threads {
+        if t == 0 {
+            return Err(Error::Invalid("--threads must be at least 1".into()));
+        }
+        pool = pool.num_threads(t);
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the thread pool: {e}")))?;
+    let threads = pool.current_num_threads();
+
+    let start_time = SystemTime::now();
+    let clock = Instant::now();
+    let prepared = Prepared::new(&sc);
+    let pb = super::progress::replications(cfg.replications);
+    let res = pool.install(|| runner::run(&prepared, &cfg, &|| pb.inc(1)));
+    pb.finish_and_clear();
+    let res = res?;
+    let elapsed = clock.elapsed().as_secs_f64();
+
+    let manifest = Manifest {
+        fleksim_version: env!("CARGO_PKG_VERSION").to_string(),
+        output_format_version: report::OUTPUT_FORMAT_VERSION,
+        scenario: sc.name.clone(),
+        scenario_hash: sc.hash.clone(),
+        scenario_sources: loaded
+            .sources
+            .files
+            .iter()
+            .map(|f| f.name.clone())
+            .collect(),
+        start_quarter: sc.start.to_string(),
+        horizon_quarters: sc.horizon,
+        seed: cfg.seed,
+        replications: cfg.replications,
+        scale: cfg.scale,
+        threads,
+        command_line: std::env::args().collect(),
+        start_time: humantime::format_rfc3339_seconds(start_time).to_string(),
+        end_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        person_quarters: res.person_quarters,
+        elapsed_seconds: elapsed,
+        checksum: format!("{:016x}", res.checksum),
+    };
+    let files = [
+        ("stocks.csv", report::stocks_csv(&sc, &res)?),
+        ("flows.csv", report::flows_csv(&sc, &res)?),
+        ("costs.csv", report::costs_csv(&sc, &res)?),
+        ("annual.csv", report::annual_csv(&sc, &res)?),
+        ("manifest.json", manifest.to_json()?),
+    ];
+    report::write_all(&out, &files)?;
+
+    if !a.quiet {
+        print_summary(&sc, &res);
+    }
+    eprintln!(
+        "{} replications of `{}` ({} quarters, scale {}) in {:.2} s on {} threads: {:.0} million person-quarters/s",
+        cfg.replications,
+        sc.name,
+        sc.horizon,
+        cfg.scale,
+        elapsed,
+        threads,
+        res.person_quarters as f64 / elapsed / 1e6
+    );
+    eprintln!(
+        "wrote {}/{{stocks,flows,costs,annual}}.csv and manifest.json",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fmt_ci(s: &CellStats, div: f64, decimals: usize) -> String {
+    if s.se.is_nan() {
+        return format!("{:.*}", decimals, s.mean / div);
+    }
+    format!(
+        "{:.*} ({:.*}–{:.*})",
+        decimals,
+        s.mean / div,
+        decimals,
+        s.ci_low / div,
+        decimals,
+        s.ci_high / div
+    )
+}
+
+fn print_summary(sc: &fleksim::scenario::Scenario, res: &runner::RunResult) {
+    let s = report::summary(res);
+    let first = res.layout.stock_quarter(0);
+    let last = res.layout.stock_quarter(res.layout.horizon);
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "state".to_string(),
+        format!("start (end {first})"),
+        format!("end {last}, mean (95 % CI)"),
+    ]);
+    for (st, a, b) in &s.stocks {
+        t.add_row(vec![
+            st.id().to_string(),
+            format!("{:.0}", a.mean),
+            fmt_ci(b, 1.0, 0),
+        ]);
+    }
+    println!(
+        "Scenario `{}`: {} replications, persons (full scale)",
+        sc.name, res.replications
+    );
+    println!("{t}");
+
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "year",
+        "førtidspension awards",
+        "of which under 40",
+        "ressourceforløb starts",
+        "flex-job scheme entries",
+        "public expenditure, DKK bn",
+    ]);
+    for &(year, q) in &res.layout.years {
+        let get = |m: Annual| {
+            s.annual
+                .iter()
+                .find(|x| x.0 == year && x.2 == m)
+                .map(|x| x.3)
+                .expect("metric")
+        };
+        let label = if q == 4 {
+            year.to_string()
+        } else {
+            format!("{year} ({q} q)")
+        };
+        t.add_row(vec![
+            label,
+            fmt_ci(&get(Annual::AwardsFp), 1.0, 0),
+            fmt_ci(&get(Annual::AwardsFpUnder40), 1.0, 0),
+            fmt_ci(&get(Annual::StartsRf), 1.0, 0),
+            fmt_ci(&get(Annual::EntriesFlexScheme), 1.0, 0),
+            fmt_ci(&get(Annual::CostAll), 1e9, 2),
+        ]);
+    }
+    println!("Per year, mean (95 % CI), prices of {}", sc.price_year);
+    println!("{t}");
+}

@@ -1,0 +1,216 @@
+//! Synthetic persons in struct-of-arrays columns.
+//!
+//! **Architecture invariant:** persons are only ever appended, in groups
+//! (one initial-stock group per state, one inflow group per entry state and
+//! quarter), and never removed or reordered; a person who leaves goes to
+//! `out` and stays in the arrays. A person's stable id is therefore
+//! `(group cohort, group state, index in group)`, independent of what any
+//! rule did to anyone else. This module knows nothing of transitions or money.
+//!
+//! Memory: 11 bytes per person (see [`Population::BYTES_PER_PERSON`]).
+
+use crate::calendar::Quarter;
+use crate::rng::{self, Kind, RepKey};
+use crate::scenario::{Cohort, N_PHASES, Scenario, Share, State, flag};
+
+/// A contiguous run of persons created together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    /// 0 for the initial stock, `t + 1` for entrants of simulated quarter `t`.
+    pub cohort: u16,
+    pub state: u8,
+    pub start: u32,
+    pub len: u32,
+}
+
+/// Every person of one replication, column by column.
+#[derive(Debug, Default, Clone)]
+pub struct Population {
+    pub state: Vec<u8>,
+    /// Ressourceforløb phase (0 outside ressourceforløb).
+    pub phase: Vec<u8>,
+    /// Attribute bits, see [`flag`].
+    pub flags: Vec<u8>,
+    /// Remaining work capacity = flex-job hours, hours a week.
+    pub hours: Vec<u8>,
+    /// Birth quarter (absolute, [`Quarter`] index).
+    pub birth: Vec<u16>,
+    /// Quarters completed in the current state.
+    pub dur: Vec<u16>,
+    /// Refusion clock: quarters on benefit (saturating).
+    pub clock: Vec<u8>,
+    /// Quarters in a row off benefit.
+    pub offben: Vec<u8>,
+    /// Quarters ever spent in ressourceforløb (saturating).
+    pub rf_total: Vec<u8>,
+    pub groups: Vec<Group>,
+}
+
+impl Population {
+    /// Bytes of column storage per person.
+    pub const BYTES_PER_PERSON: usize = 11;
+
+    pub fn with_capacity(n: usize) -> Population {
+        Population {
+            state: Vec::with_capacity(n),
+            phase: Vec::with_capacity(n),
+            flags: Vec::with_capacity(n),
+            hours: Vec::with_capacity(n),
+            birth: Vec::with_capacity(n),
+            dur: Vec::with_capacity(n),
+            clock: Vec::with_capacity(n),
+            offben: Vec::with_capacity(n),
+            rf_total: Vec::with_capacity(n),
+            groups: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.state.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.state.is_empty()
+    }
+
+    /// Appends `n` persons of `cohort` created in absolute quarter `now`
+    /// (cohort number `cohort_no`), drawing their attributes from `rep`.
+    pub fn add_group(
+        &mut self,
+        scenario: &Scenario,
+        cohort: &Cohort,
+        cohort_no: u16,
+        n: u32,
+        now: Quarter,
+        rep: RepKey,
+    ) {
+        let start = self.len() as u32;
+        let st = cohort.state as u8;
+        let max_age = max_age_q(scenario, now);
+        let ctr: [u64; 9] = std::array::from_fn(|k| rng::counter(now.0, Kind::Age as u8 + k as u8));
+        let is_rf = cohort.state == State::Ressourceforloeb;
+        for idx in 0..n {
+            let pk = rep.person(rng::person_id(cohort_no, st, idx));
+            let u = |k: Kind| rng::draw_f64(pk, ctr[(k as u8 - Kind::Age as u8) as usize]);
+            let age_q = pick_quarters(&cohort.age_years, u(Kind::Age), 4).min(max_age);
+            let dur = pick_quarters(&cohort.duration, u(Kind::Duration), 1);
+            let hours = pick_quarters(&cohort.hours, u(Kind::Capacity), 1).min(37) as u8;
+            let mut flags = 0u8;
+            for (bit, &share) in cohort.flag_shares.iter().enumerate() {
+                let v = rng::draw_f64(
+                    pk,
+                    ctr[(Kind::Flag0 as u8 - Kind::Age as u8) as usize + bit],
+                );
+                if v < share {
+                    flags |= 1 << bit;
+                }
+            }
+            let phase = if is_rf {
+                pick_index(&cohort.phase, u(Kind::PhaseInit)) as u8
+            } else {
+                0
+            };
+            self.state.push(st);
+            self.phase.push(phase);
+            self.flags.push(flags);
+            self.hours.push(hours);
+            self.birth.push(now.0.saturating_sub(age_q));
+            self.dur.push(dur);
+            let benefit = cohort.state.is_benefit();
+            self.clock
+                .push(if benefit { dur.min(254) as u8 } else { 0 });
+            self.offben.push(0);
+            self.rf_total
+                .push(if is_rf { dur.min(255) as u8 } else { 0 });
+        }
+        debug_assert!(flag::PRE2014 == 1 << 4);
+        self.groups.push(Group {
+            cohort: cohort_no,
+            state: st,
+            start,
+            len: n,
+        });
+    }
+}
+
+/// The oldest age (in quarters) a person alive in quarter `now` can have
+/// without having reached their folkepension age.
+pub fn max_age_q(scenario: &Scenario, now: Quarter) -> u16 {
+    let mut a = 80 * 4;
+    while a > 0 {
+        let birth = Quarter(now.0.saturating_sub(a));
+        if a < scenario.pension_age_q(birth) {
+            return a;
+        }
+        a -= 1;
+    }
+    0
+}
+
+/// Picks a band by `u` and a value uniformly inside it; band bounds are in
+/// units, and `per_unit` values per unit (4 quarters per year of age).
+fn pick_quarters(bands: &[Share], u: f64, per_unit: u16) -> u16 {
+    if bands.is_empty() {
+        return 0;
+    }
+    let mut acc = 0.0;
+    for (i, b) in bands.iter().enumerate() {
+        let last = i + 1 == bands.len();
+        if u < acc + b.share || last {
+            let within = if b.share > 0.0 {
+                ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
+            } else {
+                0.0
+            };
+            let width = (b.hi - b.lo + 1) * per_unit;
+            return b.lo * per_unit + (within * f64::from(width)) as u16;
+        }
+        acc += b.share;
+    }
+    unreachable!()
+}
+
+fn pick_index(shares: &[f64; N_PHASES], u: f64) -> usize {
+    let mut acc = 0.0;
+    for (i, &s) in shares.iter().enumerate() {
+        acc += s;
+        if u < acc {
+            return i;
+        }
+    }
+    shares.iter().rposition(|&s| s > 0.0).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_inside_bands() {
+        let bands = vec![
+            Share {
+                lo: 18,
+                hi: 29,
+                share: 0.5,
+            },
+            Share {
+                lo: 40,
+                hi: 49,
+                share: 0.5,
+            },
+        ];
+        assert_eq!(pick_quarters(&bands, 0.0, 4), 72);
+        assert_eq!(pick_quarters(&bands, 0.4999999, 4), 29 * 4 + 3);
+        assert_eq!(pick_quarters(&bands, 0.5, 4), 160);
+        assert_eq!(pick_quarters(&bands, 0.9999999, 4), 49 * 4 + 3);
+        assert_eq!(pick_quarters(&[], 0.3, 1), 0);
+    }
+
+    #[test]
+    fn picks_phases_by_share() {
+        let s = [0.2, 0.0, 0.8, 0.0, 0.0];
+        assert_eq!(pick_index(&s, 0.1), 0);
+        assert_eq!(pick_index(&s, 0.3), 2);
+        assert_eq!(pick_index(&s, 0.999_999_999), 2);
+    }
+}

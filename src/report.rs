@@ -1,0 +1,323 @@
+//! Tidy output files: CSV bytes, the run manifest, and writing them so that
+//! a failed run leaves nothing half-written.
+//!
+//! **Architecture invariant:** report formats; it computes no statistic.
+//! Every CSV has one header row and one observation per row, UTF-8, `.` as
+//! decimal separator; a missing value (a standard error from a single
+//! replication) is written `NA`, which R and pandas both read as missing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::costing::{N_ITEMS, PAYERS, item_id};
+use crate::error::{Error, Result};
+use crate::kernel::ENTRY;
+use crate::results::{Annual, Cell};
+use crate::runner::RunResult;
+use crate::scenario::{N_STATES, Scenario, State};
+use crate::stats::CellStats;
+
+/// Version of the CSV column layout; bump when a column changes.
+pub const OUTPUT_FORMAT_VERSION: u32 = 1;
+
+const AGE: [&str; 3] = ["under40", "over40", "total"];
+
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        "NA".to_string()
+    } else {
+        format!("{x}")
+    }
+}
+
+fn state_id(i: u8) -> &'static str {
+    if i as usize == ENTRY {
+        "entry"
+    } else {
+        State::from_index(i as usize).id()
+    }
+}
+
+fn stat_cols(s: &CellStats) -> [String; 4] {
+    [num(s.mean), num(s.se), num(s.ci_low), num(s.ci_high)]
+}
+
+fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| Error::Internal(format!("csv encoding: {e}"));
+    w.write_record(header).map_err(internal)?;
+    for r in rows {
+        w.write_record(&r).map_err(internal)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Internal(format!("csv encoding: {e}")))
+}
+
+/// stocks.csv: persons by state and age group at the end of each quarter
+/// (the first row per state is the initial stock, labelled with the quarter
+/// before the start).
+pub fn stocks_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
+    let rows = r
+        .layout
+        .cells
+        .iter()
+        .zip(&r.stats)
+        .filter_map(|(c, s)| match *c {
+            Cell::Stock { t, state, age } => {
+                let mut row = vec![
+                    sc.name.clone(),
+                    r.layout.stock_quarter(t).to_string(),
+                    state_id(state).to_string(),
+                    AGE[age as usize].to_string(),
+                ];
+                row.extend(stat_cols(s));
+                Some(row)
+            }
+            _ => None,
+        });
+    csv_bytes(
+        &[
+            "scenario",
+            "quarter",
+            "state",
+            "age_group",
+            "mean",
+            "se",
+            "ci_low",
+            "ci_high",
+        ],
+        rows,
+    )
+}
+
+/// flows.csv: persons moving during each quarter; entrants have `from = entry`.
+/// Pairs that never occur in any replication are left out.
+pub fn flows_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
+    let mut seen = [[false; N_STATES]; N_STATES + 1];
+    for (c, s) in r.layout.cells.iter().zip(&r.stats) {
+        if let Cell::Flow { from, to, .. } = *c
+            && s.mean != 0.0
+        {
+            seen[from as usize][to as usize] = true;
+        }
+    }
+    let rows = r
+        .layout
+        .cells
+        .iter()
+        .zip(&r.stats)
+        .filter_map(|(c, s)| match *c {
+            Cell::Flow { t, from, to } if seen[from as usize][to as usize] => {
+                let mut row = vec![
+                    sc.name.clone(),
+                    sc.start.plus(t).to_string(),
+                    state_id(from).to_string(),
+                    state_id(to).to_string(),
+                ];
+                row.extend(stat_cols(s));
+                Some(row)
+            }
+            _ => None,
+        });
+    csv_bytes(
+        &[
+            "scenario", "quarter", "from", "to", "mean", "se", "ci_low", "ci_high",
+        ],
+        rows,
+    )
+}
+
+/// costs.csv: public expenditure in DKK (the scenario's price level) by
+/// quarter, item and payer, with `total` rows.
+pub fn costs_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
+    let rows = r
+        .layout
+        .cells
+        .iter()
+        .zip(&r.stats)
+        .filter_map(|(c, s)| match *c {
+            Cell::Cost { t, item, payer } => {
+                let item = if item as usize == N_ITEMS {
+                    "total"
+                } else {
+                    item_id(item as usize)
+                };
+                let payer = PAYERS.get(payer as usize).copied().unwrap_or("total");
+                let mut row = vec![
+                    sc.name.clone(),
+                    sc.start.plus(t).to_string(),
+                    item.to_string(),
+                    payer.to_string(),
+                ];
+                row.extend(stat_cols(s));
+                Some(row)
+            }
+            _ => None,
+        });
+    csv_bytes(
+        &[
+            "scenario", "quarter", "item", "payer", "mean", "se", "ci_low", "ci_high",
+        ],
+        rows,
+    )
+}
+
+/// annual.csv: yearly indicators (awards, starts, entries, expenditure),
+/// each summed within a replication before averaging. `quarters` says how
+/// many simulated quarters the year holds.
+pub fn annual_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
+    let rows = r
+        .layout
+        .cells
+        .iter()
+        .zip(&r.stats)
+        .filter_map(|(c, s)| match *c {
+            Cell::Annual { year, metric } => {
+                let q = r
+                    .layout
+                    .years
+                    .iter()
+                    .find(|y| y.0 == year)
+                    .map_or(0, |y| y.1);
+                let mut row = vec![
+                    sc.name.clone(),
+                    year.to_string(),
+                    q.to_string(),
+                    metric.id().to_string(),
+                    metric.unit().to_string(),
+                ];
+                row.extend(stat_cols(s));
+                Some(row)
+            }
+            _ => None,
+        });
+    csv_bytes(
+        &[
+            "scenario", "year", "quarters", "metric", "unit", "mean", "se", "ci_low", "ci_high",
+        ],
+        rows,
+    )
+}
+
+/// Looks up the statistics of one cell.
+pub fn get(r: &RunResult, cell: Cell) -> Option<CellStats> {
+    r.layout
+        .cells
+        .iter()
+        .position(|c| *c == cell)
+        .map(|i| r.stats[i])
+}
+
+/// The headline figures for a terminal summary.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// `(state, initial stock, stock at the horizon)`, totals over age.
+    pub stocks: Vec<(State, CellStats, CellStats)>,
+    /// `(year, quarters in year, metric, value)`.
+    pub annual: Vec<(i32, u8, Annual, CellStats)>,
+}
+
+pub fn summary(r: &RunResult) -> Summary {
+    let h = r.layout.horizon;
+    let stocks = State::ALL
+        .iter()
+        .map(|&st| {
+            let at = |t| {
+                get(
+                    r,
+                    Cell::Stock {
+                        t,
+                        state: st as u8,
+                        age: 2,
+                    },
+                )
+                .expect("stock cell")
+            };
+            (st, at(0), at(h))
+        })
+        .collect();
+    let mut annual = Vec::new();
+    for &(year, q) in &r.layout.years {
+        for metric in Annual::ALL {
+            annual.push((
+                year,
+                q,
+                metric,
+                get(r, Cell::Annual { year, metric }).expect("annual cell"),
+            ));
+        }
+    }
+    Summary { stocks, annual }
+}
+
+/// What was run, how, and how long it took (manifest.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub fleksim_version: String,
+    pub output_format_version: u32,
+    pub scenario: String,
+    pub scenario_hash: String,
+    pub scenario_sources: Vec<String>,
+    pub start_quarter: String,
+    pub horizon_quarters: u16,
+    pub seed: u64,
+    pub replications: u32,
+    pub scale: f64,
+    pub threads: usize,
+    pub command_line: Vec<String>,
+    pub start_time: String,
+    pub end_time: String,
+    pub person_quarters: u64,
+    pub elapsed_seconds: f64,
+    /// Combined FNV-1a checksum of every replication's final states.
+    pub checksum: String,
+}
+
+impl Manifest {
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let mut v = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::Internal(format!("manifest encoding: {e}")))?;
+        v.push(b'\n');
+        Ok(v)
+    }
+}
+
+/// Writes every file into `dir` so that either all of them appear complete
+/// or none does: each is written to a temporary file in `dir` and renamed
+/// only after all were written and flushed.
+pub fn write_all(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        action: "cannot create output folder",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut temps = Vec::with_capacity(files.len());
+    for (name, bytes) in files {
+        let target = dir.join(name);
+        let io = |source| Error::Io {
+            action: "cannot write",
+            path: target.clone(),
+            source,
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .map_err(io)?;
+        tmp.write_all(bytes).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        temps.push((tmp, target));
+    }
+    let mut written = Vec::with_capacity(temps.len());
+    for (tmp, target) in temps {
+        tmp.persist(&target).map_err(|e| Error::Io {
+            action: "cannot move into place",
+            path: target.clone(),
+            source: e.error,
+        })?;
+        written.push(target);
+    }
+    Ok(written)
+}

@@ -1,0 +1,253 @@
+//! What one replication produces, and its layout as a flat vector of output
+//! cells (the unit that statistics and reports work on).
+//!
+//! **Architecture invariant:** the cell order is a function of the horizon
+//! and start quarter only, so the vectors of two replications (or of two
+//! scenarios with the same horizon) line up cell by cell.
+
+use crate::calendar::Quarter;
+use crate::costing::N_ITEMS;
+use crate::kernel::ENTRY;
+use crate::scenario::{N_STATES, State};
+
+/// Raw integer results of one replication.
+#[derive(Debug, Clone)]
+pub struct RepResult {
+    /// Persons by state and age group: index 0 is the initial stock, `t + 1`
+    /// the end of simulated quarter `t` (`out` cumulative).
+    pub stocks: Vec<[[u32; 2]; N_STATES]>,
+    /// Moves during simulated quarter `t`, by age group, from (or entry) and to.
+    pub flows: Vec<[[[u32; N_STATES]; N_STATES + 1]; 2]>,
+    /// Øre by quarter, item and payer (state, municipality).
+    pub costs: Vec<[[i64; 2]; N_ITEMS]>,
+    pub person_quarters: u64,
+    /// FNV-1a of the final state column (openM++-style case checksum).
+    pub checksum: u64,
+}
+
+/// Yearly indicators computed per replication before averaging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Annual {
+    AwardsFpUnder40,
+    AwardsFpOver40,
+    AwardsFp,
+    StartsRf,
+    EntriesFlexScheme,
+    CostState,
+    CostMunicipality,
+    CostAll,
+}
+
+impl Annual {
+    pub const ALL: [Annual; 8] = [
+        Annual::AwardsFpUnder40,
+        Annual::AwardsFpOver40,
+        Annual::AwardsFp,
+        Annual::StartsRf,
+        Annual::EntriesFlexScheme,
+        Annual::CostState,
+        Annual::CostMunicipality,
+        Annual::CostAll,
+    ];
+
+    /// Stable metric id (shared with `compare`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Annual::AwardsFpUnder40 => "awards.foertidspension.under40",
+            Annual::AwardsFpOver40 => "awards.foertidspension.over40",
+            Annual::AwardsFp => "awards.foertidspension.total",
+            Annual::StartsRf => "starts.ressourceforloeb",
+            Annual::EntriesFlexScheme => "entries.fleksjob_scheme",
+            Annual::CostState => "cost.total.state",
+            Annual::CostMunicipality => "cost.total.municipality",
+            Annual::CostAll => "cost.total.all",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Annual::CostState | Annual::CostMunicipality | Annual::CostAll => "DKK",
+            _ => "persons",
+        }
+    }
+}
+
+/// One output cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    /// `t = 0` is the initial stock; `age` 2 is the total.
+    Stock {
+        t: u16,
+        state: u8,
+        age: u8,
+    },
+    Flow {
+        t: u16,
+        from: u8,
+        to: u8,
+    },
+    /// `item == N_ITEMS` is the total, `payer == 2` both payers.
+    Cost {
+        t: u16,
+        item: u8,
+        payer: u8,
+    },
+    Annual {
+        year: i32,
+        metric: Annual,
+    },
+}
+
+/// The cells of a run, in a fixed order.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub start: Quarter,
+    pub horizon: u16,
+    pub cells: Vec<Cell>,
+    /// `(year, simulated quarters in that year)`.
+    pub years: Vec<(i32, u8)>,
+}
+
+impl Layout {
+    pub fn new(start: Quarter, horizon: u16) -> Layout {
+        let mut cells = Vec::new();
+        for t in 0..=horizon {
+            for state in 0..N_STATES as u8 {
+                for age in 0..3 {
+                    cells.push(Cell::Stock { t, state, age });
+                }
+            }
+        }
+        for t in 0..horizon {
+            for from in 0..=N_STATES as u8 {
+                for to in 0..N_STATES as u8 {
+                    cells.push(Cell::Flow { t, from, to });
+                }
+            }
+        }
+        for t in 0..horizon {
+            for item in 0..=N_ITEMS as u8 {
+                for payer in 0..3 {
+                    cells.push(Cell::Cost { t, item, payer });
+                }
+            }
+        }
+        let mut years: Vec<(i32, u8)> = Vec::new();
+        for t in 0..horizon {
+            let y = start.plus(t).year();
+            match years.last_mut() {
+                Some((ly, n)) if *ly == y => *n += 1,
+                _ => years.push((y, 1)),
+            }
+        }
+        for &(year, _) in &years {
+            for metric in Annual::ALL {
+                cells.push(Cell::Annual { year, metric });
+            }
+        }
+        Layout {
+            start,
+            horizon,
+            cells,
+            years,
+        }
+    }
+
+    /// The quarter label of a cell's `t`: stocks use the end of the quarter
+    /// (`t = 0` is the end of the quarter before `start`), flows and costs
+    /// the quarter itself.
+    pub fn stock_quarter(&self, t: u16) -> Quarter {
+        self.start.plus(t).prev()
+    }
+
+    /// Output values of one replication, in cell order, scaled back to the
+    /// full population (`1 / scale`) and in DKK.
+    pub fn values(&self, r: &RepResult, scale: f64) -> Vec<f64> {
+        let k = 1.0 / scale;
+        let mut annual = vec![[0.0f64; 8]; self.years.len()];
+        let year_idx = |t: u16| {
+            let y = self.start.plus(t).year();
+            self.years
+                .iter()
+                .position(|(yy, _)| *yy == y)
+                .expect("year in layout")
+        };
+        for t in 0..self.horizon {
+            let a = &mut annual[year_idx(t)];
+            let f = &r.flows[t as usize];
+            let fp = State::Foertidspension as usize;
+            let rf = State::Ressourceforloeb as usize;
+            let (fl, ly) = (State::Fleksjob as usize, State::Ledighedsydelse as usize);
+            for age in 0..2 {
+                let awards: u32 = (0..=ENTRY)
+                    .filter(|&s| s != fp)
+                    .map(|s| f[age][s][fp])
+                    .sum();
+                a[age] += f64::from(awards);
+                a[2] += f64::from(awards);
+                a[3] += f64::from((0..=ENTRY).map(|s| f[age][s][rf]).sum::<u32>());
+                a[4] += f64::from(
+                    (0..=ENTRY)
+                        .filter(|&s| s != fl && s != ly)
+                        .map(|s| f[age][s][fl] + f[age][s][ly])
+                        .sum::<u32>(),
+                );
+            }
+            for c in &r.costs[t as usize] {
+                a[5] += c[0] as f64;
+                a[6] += c[1] as f64;
+                a[7] += (c[0] + c[1]) as f64;
+            }
+        }
+        self.cells
+            .iter()
+            .map(|c| match *c {
+                Cell::Stock { t, state, age } => {
+                    let s = r.stocks[t as usize][state as usize];
+                    let n = if age == 2 {
+                        s[0] + s[1]
+                    } else {
+                        s[age as usize]
+                    };
+                    f64::from(n) * k
+                }
+                Cell::Flow { t, from, to } => {
+                    let f = &r.flows[t as usize];
+                    f64::from(f[0][from as usize][to as usize] + f[1][from as usize][to as usize])
+                        * k
+                }
+                Cell::Cost { t, item, payer } => {
+                    let costs = &r.costs[t as usize];
+                    let sel = |c: &[i64; 2]| match payer {
+                        0 => c[0],
+                        1 => c[1],
+                        _ => c[0] + c[1],
+                    };
+                    let ore: i64 = if item as usize == N_ITEMS {
+                        costs.iter().map(sel).sum()
+                    } else {
+                        sel(&costs[item as usize])
+                    };
+                    ore as f64 / 100.0 * k
+                }
+                Cell::Annual { year, metric } => {
+                    let yi = self
+                        .years
+                        .iter()
+                        .position(|(y, _)| *y == year)
+                        .expect("year");
+                    let v = annual[yi][metric as usize];
+                    let v = if matches!(
+                        metric,
+                        Annual::CostState | Annual::CostMunicipality | Annual::CostAll
+                    ) {
+                        v / 100.0
+                    } else {
+                        v
+                    };
+                    v * k
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,288 @@
+//! Diagnostics for scenario files: which file, which line, which key, what rule.
+//!
+//! The library never prints. A [`ScenarioError`] carries the text of every
+//! file involved so that the CLI can render a report with a source snippet
+//! ([`ScenarioError::render`]), and its `Display` is a plain
+//! `file:line:column: key: message` list that tests can match.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+/// One file read while loading a scenario (the file and every parent it extends).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as the user should see it.
+    pub name: String,
+    pub text: String,
+}
+
+/// Every file of a scenario, in the order they were read.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, name: String, text: String) -> usize {
+        self.files.push(SourceFile { name, text });
+        self.files.len() - 1
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, file: usize, offset: usize) -> (usize, usize) {
+        let text = &self.files[file].text;
+        let offset = offset.min(text.len());
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1;
+        (line, col)
+    }
+}
+
+/// A byte range in one of the [`Sources`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: usize,
+    pub span: Range<usize>,
+}
+
+/// Where each key path of the merged document came from.
+///
+/// Paths use the same syntax as `serde_path_to_error`: segments joined by
+/// `.`, array elements as `[i]`.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    /// path -> (location of the key, location of the value)
+    map: HashMap<String, (Location, Location)>,
+    /// location of each file's whole document, for errors about missing keys
+    roots: Vec<Location>,
+}
+
+impl Origins {
+    pub fn insert(&mut self, path: String, key: Location, value: Location) {
+        self.map.insert(path, (key, value));
+    }
+
+    pub fn set_root(&mut self, root: Location) {
+        self.roots.insert(0, root);
+    }
+
+    /// The value's location for `path`, or the nearest ancestor that has one,
+    /// or the top file.
+    pub fn value(&self, path: &str) -> Option<Location> {
+        let mut p = path;
+        loop {
+            if let Some((_, v)) = self.map.get(p) {
+                return Some(v.clone());
+            }
+            match parent_path(p) {
+                Some(parent) => p = parent,
+                None => return self.roots.first().cloned(),
+            }
+        }
+    }
+
+    /// The key's location for `path` (falls back like [`Origins::value`]).
+    pub fn key(&self, path: &str) -> Option<Location> {
+        match self.map.get(path) {
+            Some((k, _)) => Some(k.clone()),
+            None => self.value(path),
+        }
+    }
+}
+
+fn parent_path(p: &str) -> Option<&str> {
+    if p.is_empty() {
+        return None;
+    }
+    // Strip a trailing `[i]` or `.segment`, respecting quoted segments loosely.
+    if p.ends_with(']') {
+        return p.rfind('[').map(|i| &p[..i]);
+    }
+    Some(p.rfind('.').map_or("", |i| &p[..i]))
+}
+
+/// One problem in a scenario.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub location: Option<Location>,
+    /// The key path, e.g. `transitions.kontanthjaelp.employed.under40`.
+    pub key: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// A scenario that could not be loaded or is invalid: one or more diagnostics.
+#[derive(Debug, Clone)]
+pub struct ScenarioError {
+    pub sources: Sources,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ScenarioError {
+    /// A single diagnostic that is not tied to a position (missing file, ...).
+    pub fn plain(message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            sources: Sources::default(),
+            diagnostics: vec![Diagnostic {
+                location: None,
+                key: None,
+                message: message.into(),
+                hint: None,
+            }],
+        }
+    }
+
+    /// Renders every diagnostic with a source snippet (ariadne), for a terminal.
+    pub fn render(&self, color: bool) -> String {
+        use ariadne::{Config, IndexType, Label, Report, ReportKind};
+        let mut out = Vec::new();
+        let cache_src: Vec<(String, String)> = self
+            .sources
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.text.clone()))
+            .collect();
+        for d in &self.diagnostics {
+            let head = match &d.key {
+                Some(k) if !k.is_empty() => format!("`{k}`: {}", d.message),
+                _ => d.message.clone(),
+            };
+            let Some(loc) = &d.location else {
+                out.extend_from_slice(format!("error: {head}\n").as_bytes());
+                if let Some(h) = &d.hint {
+                    out.extend_from_slice(format!("\nhint: {h}\n").as_bytes());
+                }
+                continue;
+            };
+            let name = self.sources.files[loc.file].name.clone();
+            let mut report = Report::build(ReportKind::Error, (name.clone(), loc.span.clone()))
+                .with_config(
+                    Config::default()
+                        .with_color(color)
+                        .with_index_type(IndexType::Byte),
+                )
+                .with_message(&head)
+                .with_label(Label::new((name, loc.span.clone())).with_message(&d.message));
+            if let Some(h) = &d.hint {
+                report = report.with_help(h);
+            }
+            let _ = report
+                .finish()
+                .write(ariadne::sources(cache_src.clone()), &mut out);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            if let Some(loc) = &d.location {
+                let (line, col) = self.sources.line_col(loc.file, loc.span.start);
+                write!(f, "{}:{line}:{col}: ", self.sources.files[loc.file].name)?;
+            }
+            if let Some(k) = &d.key
+                && !k.is_empty()
+            {
+                write!(f, "`{k}`: ")?;
+            }
+            write!(f, "{}", d.message)?;
+            if let Some(h) = &d.hint {
+                write!(f, "\n  hint: {h}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Collects diagnostics while validating; resolves key paths to locations.
+pub struct Reporter<'a> {
+    pub origins: &'a Origins,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Reporter<'a> {
+    pub fn new(origins: &'a Origins) -> Self {
+        Reporter {
+            origins,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// An error about the value at `path`.
+    pub fn error(&mut self, path: &str, message: impl Into<String>) {
+        self.push(path, message.into(), None, false);
+    }
+
+    /// An error about the key at `path` (e.g. an unknown name), with a hint.
+    pub fn key_error(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+        self.push(path, message.into(), hint, true);
+    }
+
+    fn push(&mut self, path: &str, message: String, hint: Option<String>, on_key: bool) {
+        let location = if on_key {
+            self.origins.key(path)
+        } else {
+            self.origins.value(path)
+        };
+        self.diagnostics.push(Diagnostic {
+            location,
+            key: Some(path.to_string()),
+            message,
+            hint,
+        });
+    }
+}
+
+/// `hint: did you mean ...` for a misspelt name, if one is close enough.
+pub fn did_you_mean<'a>(
+    got: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(got, c);
+        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let mut s = Sources::default();
+        let f = s.add("a.toml".into(), "x = 1\nyy = 2\n".into());
+        assert_eq!(s.line_col(f, 0), (1, 1));
+        assert_eq!(s.line_col(f, 6), (2, 1));
+        assert_eq!(s.line_col(f, 11), (2, 6));
+    }
+
+    #[test]
+    fn parent_paths() {
+        assert_eq!(parent_path("a.b.c"), Some("a.b"));
+        assert_eq!(parent_path("a.b[2]"), Some("a.b"));
+        assert_eq!(parent_path("a"), Some(""));
+        assert_eq!(parent_path(""), None);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("kontanthjalp", ["kontanthjaelp", "fleksjob"]).as_deref(),
+            Some("did you mean `kontanthjaelp`?")
+        );
+        assert_eq!(did_you_mean("zzz", ["kontanthjaelp"]), None);
+    }
+}

@@ -1,0 +1,371 @@
+//! Reading scenario files: TOML syntax, `extends` chains, merging, origins.
+//!
+//! A scenario file may name a parent with `extends = "baseline.toml"`
+//! (resolved relative to the file). The child is merged over the parent:
+//! tables merge key by key, recursively; any other value (number, string,
+//! array) replaces the parent's. The merged document keeps, for every key
+//! path, the file and byte span it came from, so that a semantic error found
+//! later points at the right line of the right file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+
+use super::diag::{Diagnostic, Location, Origins, ScenarioError, Sources, did_you_mean};
+use super::raw::RawScenario;
+
+/// A scenario document after syntax checks and `extends` merging.
+pub struct Loaded {
+    pub raw: RawScenario,
+    pub origins: Origins,
+    pub sources: Sources,
+    /// The merged document as TOML text (canonical; hashed for the manifest).
+    pub canonical: String,
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Table(BTreeMap<String, Item>),
+    Array(Vec<Item>),
+    Leaf(toml::Value),
+}
+
+#[derive(Debug, Clone)]
+struct Item {
+    node: Node,
+    key: Location,
+    value: Location,
+}
+
+struct Loader {
+    sources: Sources,
+    stack: Vec<PathBuf>,
+}
+
+/// Loads a scenario file from disk, following `extends`.
+pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
+    let mut loader = Loader {
+        sources: Sources::default(),
+        stack: Vec::new(),
+    };
+    let root = loader.file(path, None)?;
+    finish(root, loader.sources)
+}
+
+/// Loads a scenario from text. `name` is shown in messages; `dir` is where
+/// a relative `extends` is resolved (None: `extends` is an error).
+pub fn load_text(name: &str, text: &str, dir: Option<&Path>) -> Result<Loaded, ScenarioError> {
+    let mut loader = Loader {
+        sources: Sources::default(),
+        stack: Vec::new(),
+    };
+    let root = loader.text(name.to_string(), text.to_string(), dir)?;
+    finish(root, loader.sources)
+}
+
+impl Loader {
+    fn fail(
+        &self,
+        location: Option<Location>,
+        key: Option<&str>,
+        message: String,
+    ) -> ScenarioError {
+        ScenarioError {
+            sources: self.sources.clone(),
+            diagnostics: vec![Diagnostic {
+                location,
+                key: key.map(str::to_string),
+                message,
+                hint: None,
+            }],
+        }
+    }
+
+    fn file(&mut self, path: &Path, from: Option<Location>) -> Result<Item, ScenarioError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = if from.is_some() {
+                    format!("cannot read parent scenario {}: {e}", path.display())
+                } else {
+                    format!("cannot read scenario file {}: {e}", path.display())
+                };
+                let key = from.as_ref().map(|_| "extends");
+                return Err(self.fail(from, key, msg));
+            }
+        };
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if let Some(pos) = self.stack.iter().position(|p| *p == canonical) {
+            let chain: Vec<String> = self.stack[pos..]
+                .iter()
+                .chain(std::iter::once(&canonical))
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(self.fail(
+                from,
+                Some("extends"),
+                format!("`extends` forms a cycle: {}", chain.join(" -> ")),
+            ));
+        }
+        self.stack.push(canonical);
+        let dir = path.parent().map(Path::to_path_buf);
+        let res = self.text(path.display().to_string(), text, dir.as_deref());
+        self.stack.pop();
+        res
+    }
+
+    fn text(
+        &mut self,
+        name: String,
+        text: String,
+        dir: Option<&Path>,
+    ) -> Result<Item, ScenarioError> {
+        let file = self.sources.add(name, text);
+        let text = self.sources.files[file].text.clone();
+        let doc = match DeTable::parse(&text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let loc = e.span().map(|span| Location { file, span });
+                return Err(self.fail(
+                    loc,
+                    None,
+                    format!("TOML syntax error: {}", e.message().trim()),
+                ));
+            }
+        };
+        let whole = Location {
+            file,
+            span: 0..text.len(),
+        };
+        let mut table = convert_table(doc.get_ref(), file);
+        let Some(ext) = table.remove("extends") else {
+            return Ok(Item {
+                node: Node::Table(table),
+                key: whole.clone(),
+                value: whole,
+            });
+        };
+        let Node::Leaf(toml::Value::String(parent)) = &ext.node else {
+            return Err(self.fail(
+                Some(ext.value.clone()),
+                Some("extends"),
+                "`extends` must be a file name (a string)".into(),
+            ));
+        };
+        let Some(dir) = dir else {
+            return Err(self.fail(
+                Some(ext.value.clone()),
+                Some("extends"),
+                "`extends` cannot be resolved for a scenario that is not a file".into(),
+            ));
+        };
+        let mut parent = self.file(&dir.join(parent), Some(ext.value.clone()))?;
+        let Node::Table(ptable) = &mut parent.node else {
+            unreachable!("a document is a table")
+        };
+        merge(ptable, table);
+        Ok(Item {
+            node: parent.node,
+            key: whole.clone(),
+            value: whole,
+        })
+    }
+}
+
+fn convert_table(table: &DeTable<'_>, file: usize) -> BTreeMap<String, Item> {
+    table
+        .iter()
+        .map(|(k, v)| {
+            let key = Location {
+                file,
+                span: k.span(),
+            };
+            (
+                k.get_ref().to_string(),
+                convert_value(
+                    v.get_ref(),
+                    key,
+                    Location {
+                        file,
+                        span: v.span(),
+                    },
+                    file,
+                ),
+            )
+        })
+        .collect()
+}
+
+fn convert_value(v: &DeValue<'_>, key: Location, value: Location, file: usize) -> Item {
+    let node = match v {
+        DeValue::String(s) => Node::Leaf(toml::Value::String(s.to_string())),
+        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(n) => Node::Leaf(toml::Value::Integer(n)),
+            Err(_) => Node::Leaf(toml::Value::Float(f64::NAN)),
+        },
+        DeValue::Float(f) => Node::Leaf(toml::Value::Float(f.as_str().parse().unwrap_or(f64::NAN))),
+        DeValue::Boolean(b) => Node::Leaf(toml::Value::Boolean(*b)),
+        DeValue::Datetime(d) => Node::Leaf(toml::Value::Datetime(*d)),
+        DeValue::Array(a) => Node::Array(
+            a.iter()
+                .map(|e| {
+                    let loc = Location {
+                        file,
+                        span: e.span(),
+                    };
+                    convert_value(e.get_ref(), loc.clone(), loc, file)
+                })
+                .collect(),
+        ),
+        DeValue::Table(t) => Node::Table(convert_table(t, file)),
+    };
+    Item { node, key, value }
+}
+
+/// Merges `child` over `parent`: tables recursively, everything else replaced.
+fn merge(parent: &mut BTreeMap<String, Item>, child: BTreeMap<String, Item>) {
+    for (k, c) in child {
+        match (parent.get_mut(&k), c.node) {
+            (Some(p), Node::Table(ct)) if matches!(p.node, Node::Table(_)) => {
+                let Node::Table(pt) = &mut p.node else {
+                    unreachable!()
+                };
+                merge(pt, ct);
+                p.key = c.key;
+                p.value = c.value;
+            }
+            (_, node) => {
+                parent.insert(
+                    k,
+                    Item {
+                        node,
+                        key: c.key,
+                        value: c.value,
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn to_value(node: &Node, path: &str, origins: &mut Origins) -> toml::Value {
+    match node {
+        Node::Leaf(v) => v.clone(),
+        Node::Array(items) => toml::Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| {
+                    let p = format!("{path}[{i}]");
+                    origins.insert(p.clone(), it.key.clone(), it.value.clone());
+                    to_value(&it.node, &p, origins)
+                })
+                .collect(),
+        ),
+        Node::Table(t) => toml::Value::Table(
+            t.iter()
+                .map(|(k, it)| {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    origins.insert(p.clone(), it.key.clone(), it.value.clone());
+                    (k.clone(), to_value(&it.node, &p, origins))
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn finish(root: Item, sources: Sources) -> Result<Loaded, ScenarioError> {
+    let mut origins = Origins::default();
+    origins.set_root(Location {
+        file: 0,
+        span: 0..0,
+    });
+    let value = to_value(&root.node, "", &mut origins);
+    let canonical = toml::to_string(&value).unwrap_or_default();
+    let raw: Result<RawScenario, _> = serde_path_to_error::deserialize(value);
+    match raw {
+        Ok(raw) => Ok(Loaded {
+            raw,
+            origins,
+            sources,
+            canonical,
+        }),
+        Err(e) => {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            let inner = e.into_inner();
+            let message = inner.message().trim().to_string();
+            let (message, hint, on_key) = describe_serde_error(&message);
+            let location = if on_key {
+                origins.key(&unknown_field_path(&path, &message))
+            } else {
+                origins.value(&path)
+            };
+            let key = if on_key {
+                unknown_field_path(&path, &message)
+            } else {
+                path
+            };
+            Err(ScenarioError {
+                sources,
+                diagnostics: vec![Diagnostic {
+                    location,
+                    key: Some(key),
+                    message,
+                    hint,
+                }],
+            })
+        }
+    }
+}
+
+/// Turns serde's message into ours, with a did-you-mean for unknown fields.
+fn describe_serde_error(msg: &str) -> (String, Option<String>, bool) {
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let (name, tail) = rest.split_once('`').unwrap_or((rest, ""));
+        let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+        let hint = did_you_mean(name, expected.iter().copied()).or_else(|| {
+            (!expected.is_empty()).then(|| format!("allowed keys here: {}", expected.join(", ")))
+        });
+        return (format!("unknown key `{name}`"), hint, true);
+    }
+    (msg.to_string(), None, false)
+}
+
+fn unknown_field_path(path: &str, message: &str) -> String {
+    // serde_path_to_error reports the path of the table holding the unknown key.
+    let name = message
+        .strip_prefix("unknown key `")
+        .and_then(|r| r.strip_suffix('`'))
+        .unwrap_or("");
+    match (path.is_empty(), name.is_empty()) {
+        (_, true) => path.to_string(),
+        (true, false) => name.to_string(),
+        (false, false) => format!("{path}.{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_overrides_leaves_and_keeps_siblings() {
+        let parent = DeTable::parse("[a]\nx = 1\ny = 2\n[b]\nz = [1, 2]\n").unwrap();
+        let child = DeTable::parse("[a]\ny = 5\n[b]\nz = [3]\n").unwrap();
+        let mut p = convert_table(parent.get_ref(), 0);
+        merge(&mut p, convert_table(child.get_ref(), 1));
+        let mut o = Origins::default();
+        let v = to_value(&Node::Table(p), "", &mut o);
+        assert_eq!(v["a"]["x"].as_integer(), Some(1));
+        assert_eq!(v["a"]["y"].as_integer(), Some(5));
+        assert_eq!(v["b"]["z"].as_array().unwrap().len(), 1);
+        assert_eq!(o.value("a.y").unwrap().file, 1);
+        assert_eq!(o.value("a.x").unwrap().file, 0);
+    }
+}

@@ -1,0 +1,72 @@
+//! Scenario files: schema, loading with `extends`, validation.
+//!
+//! **Architecture invariant:** this module knows nothing of random numbers,
+//! threads or output files. It turns text into a validated [`Scenario`] or a
+//! [`ScenarioError`] that names file, line, key path and the rule broken.
+
+mod diag;
+mod load;
+mod model;
+mod raw;
+mod validate;
+
+use std::path::Path;
+
+pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources};
+pub use model::*;
+pub use validate::{annual_to_quarterly, effective, max_boundary};
+
+/// The baseline scenario compiled into the binary (the same text as
+/// `scenarios/baseline.toml`).
+pub const BASELINE_TOML: &str = include_str!("../../scenarios/baseline.toml");
+
+/// Name under which the embedded baseline appears in messages.
+pub const BASELINE_NAME: &str = "<embedded>/baseline.toml";
+
+/// A validated scenario together with the text it came from.
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub sources: Sources,
+    /// The merged document, canonical TOML.
+    pub canonical: String,
+}
+
+/// Loads and validates a scenario file, following `extends`.
+pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
+    finish(load::load_file(path)?)
+}
+
+/// Loads and validates scenario text; `dir` resolves a relative `extends`.
+pub fn load_text(name: &str, text: &str, dir: Option<&Path>) -> Result<Loaded, ScenarioError> {
+    finish(load::load_text(name, text, dir)?)
+}
+
+/// The embedded baseline.
+pub fn baseline() -> Loaded {
+    load_text(BASELINE_NAME, BASELINE_TOML, None).expect("the embedded baseline is valid (tested)")
+}
+
+fn finish(l: load::Loaded) -> Result<Loaded, ScenarioError> {
+    let hash = format!("{:016x}", fnv1a(l.canonical.as_bytes()));
+    match validate::validate(&l.raw, &l.origins, hash) {
+        Ok(scenario) => Ok(Loaded {
+            scenario,
+            sources: l.sources,
+            canonical: l.canonical,
+        }),
+        Err(diagnostics) => Err(ScenarioError {
+            sources: l.sources,
+            diagnostics,
+        }),
+    }
+}
+
+/// FNV-1a, 64 bit: a stable content hash (not for security).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}

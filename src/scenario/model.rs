@@ -1,0 +1,383 @@
+//! The validated scenario: names resolved to indices, probabilities checked,
+//! annual rates converted to quarterly ones.
+//!
+//! **Invariant:** every probability in a [`Scenario`] is in `[0, 1]`, every
+//! band table covers durations `1..` without gap or overlap, every share
+//! table sums to 1, and no state's outgoing probabilities (after attribute
+//! and phase multipliers) sum to more than 1. The kernel relies on this and
+//! does not check again.
+
+use crate::calendar::Quarter;
+
+/// Number of states, `out` included.
+pub const N_STATES: usize = 11;
+/// Number of ressourceforløb phases.
+pub const N_PHASES: usize = 5;
+/// Number of person attribute flags that transitions may depend on.
+pub const N_FLAGS: usize = 4;
+/// Age (in quarters) at which a person leaves the `under40` group.
+pub const AGE40_Q: u16 = 160;
+
+/// A state a person occupies during a quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum State {
+    Kontanthjaelp = 0,
+    Sygedagpenge = 1,
+    Ressourceforloeb = 2,
+    Revalidering = 3,
+    Fleksjob = 4,
+    Ledighedsydelse = 5,
+    Foertidspension = 6,
+    Employed = 7,
+    Education = 8,
+    SelfSupporting = 9,
+    Out = 10,
+}
+
+impl State {
+    pub const ALL: [State; N_STATES] = [
+        State::Kontanthjaelp,
+        State::Sygedagpenge,
+        State::Ressourceforloeb,
+        State::Revalidering,
+        State::Fleksjob,
+        State::Ledighedsydelse,
+        State::Foertidspension,
+        State::Employed,
+        State::Education,
+        State::SelfSupporting,
+        State::Out,
+    ];
+
+    /// The ASCII id used in scenario and output files.
+    pub fn id(self) -> &'static str {
+        match self {
+            State::Kontanthjaelp => "kontanthjaelp",
+            State::Sygedagpenge => "sygedagpenge",
+            State::Ressourceforloeb => "ressourceforloeb",
+            State::Revalidering => "revalidering",
+            State::Fleksjob => "fleksjob",
+            State::Ledighedsydelse => "ledighedsydelse",
+            State::Foertidspension => "foertidspension",
+            State::Employed => "employed",
+            State::Education => "education",
+            State::SelfSupporting => "self_supporting",
+            State::Out => "out",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<State> {
+        State::ALL.into_iter().find(|s| s.id() == id)
+    }
+
+    pub fn from_index(i: usize) -> State {
+        State::ALL[i]
+    }
+
+    /// Whether a quarter in this state is a quarter on a public benefit that
+    /// counts for the refusion clock.
+    pub fn is_benefit(self) -> bool {
+        (self as u8) <= State::Foertidspension as u8
+    }
+
+    /// The cost item paid in this state, if any.
+    pub fn benefit_item(self) -> Option<&'static str> {
+        Some(match self {
+            State::Kontanthjaelp => "kontanthjaelp",
+            State::Sygedagpenge => "sygedagpenge",
+            State::Ressourceforloeb => "ressourceforloebsydelse",
+            State::Revalidering => "revalideringsydelse",
+            State::Fleksjob => "fleksloentilskud",
+            State::Ledighedsydelse => "ledighedsydelse",
+            State::Foertidspension => "foertidspension",
+            _ => return None,
+        })
+    }
+}
+
+/// The inner phase of a ressourceforløb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    /// Case prepared, waiting for the rehabilitation team meeting.
+    WaitingTeam = 0,
+    /// Plan made, waiting for the first intervention.
+    WaitingIntervention = 1,
+    /// Programme running without an active intervention this quarter.
+    Passive = 2,
+    /// Active intervention (not company-oriented).
+    Active = 3,
+    /// Company-oriented measure or ordinary hours.
+    Company = 4,
+}
+
+impl Phase {
+    pub const ALL: [Phase; N_PHASES] = [
+        Phase::WaitingTeam,
+        Phase::WaitingIntervention,
+        Phase::Passive,
+        Phase::Active,
+        Phase::Company,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Phase::WaitingTeam => "waiting_team",
+            Phase::WaitingIntervention => "waiting_intervention",
+            Phase::Passive => "passive",
+            Phase::Active => "active",
+            Phase::Company => "company",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.id() == id)
+    }
+}
+
+/// Person attribute flags (bit positions in the population's `flags` column).
+pub mod flag {
+    pub const PSYCHIATRIC: u8 = 1;
+    pub const INSURED: u8 = 2;
+    pub const EVIDENT: u8 = 4;
+    pub const RETENTION: u8 = 8;
+    /// Førtidspension awarded before 1 July 2014 (costing only).
+    pub const PRE2014: u8 = 16;
+    /// Mask of the flags transitions may depend on.
+    pub const CLASS_MASK: u8 = 15;
+    /// Names in the order of the bits above.
+    pub const NAMES: [&str; 4] = ["psychiatric", "insured", "evident", "retention"];
+}
+
+/// `under40` or `over40`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgeGroup {
+    Under40 = 0,
+    Over40 = 1,
+}
+
+impl AgeGroup {
+    pub fn id(self) -> &'static str {
+        match self {
+            AgeGroup::Under40 => "under40",
+            AgeGroup::Over40 => "over40",
+        }
+    }
+}
+
+/// An inclusive integer range with a share (age in years, hours a week,
+/// duration in quarters).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Share {
+    pub lo: u16,
+    pub hi: u16,
+    pub share: f64,
+}
+
+/// How a group of persons is made: stock or quarterly inflow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cohort {
+    pub state: State,
+    /// Persons (stock) or persons per quarter (inflow), at full scale.
+    pub count: f64,
+    pub age_years: Vec<Share>,
+    /// Quarters already completed in the state (stock only; inflow: 0).
+    pub duration: Vec<Share>,
+    pub hours: Vec<Share>,
+    /// Share with each flag in [`flag`] order, then `pre2014`.
+    pub flag_shares: [f64; 5],
+    pub phase: [f64; N_PHASES],
+}
+
+/// A probability that depends on the decision duration `d` (quarters
+/// completed in the state, 1 at the end of the first quarter).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Banded {
+    /// `(first d, last d or None for open-ended, quarterly probability)`,
+    /// sorted, contiguous from 1.
+    pub bands: Vec<(u16, Option<u16>, f64)>,
+}
+
+impl Banded {
+    pub fn flat(p: f64) -> Banded {
+        Banded {
+            bands: vec![(1, None, p)],
+        }
+    }
+
+    /// The probability at decision duration `d >= 1`.
+    pub fn at(&self, d: u16) -> f64 {
+        for &(lo, hi, p) in &self.bands {
+            if d >= lo && hi.is_none_or(|h| d <= h) {
+                return p;
+            }
+        }
+        0.0
+    }
+
+    /// The last duration at which the value still changes (0 if flat).
+    pub fn last_boundary(&self) -> u16 {
+        self.bands.last().map_or(0, |b| b.0.saturating_sub(1))
+    }
+}
+
+/// One `from -> to` transition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub from: State,
+    pub to: State,
+    /// Quarterly probability by age group.
+    pub prob: [Banded; 2],
+    pub flag_multipliers: [f64; N_FLAGS],
+    pub phase_multipliers: [f64; N_PHASES],
+}
+
+/// Conditions on a person; `None` matches anyone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct When {
+    pub age: Option<AgeGroup>,
+    /// `(flag bit, required value)`.
+    pub flags: Vec<(u8, bool)>,
+    pub min_hours: Option<u8>,
+    pub max_hours: Option<u8>,
+}
+
+impl When {
+    pub fn matches_class(&self, age: usize, class: u8) -> bool {
+        self.age.is_none_or(|a| a as usize == age)
+            && self.flags.iter().all(|&(bit, v)| (class & bit != 0) == v)
+    }
+
+    pub fn matches_hours(&self, hours: u8) -> bool {
+        self.min_hours.is_none_or(|m| hours >= m) && self.max_hours.is_none_or(|m| hours <= m)
+    }
+}
+
+/// Calendar quarters in which a rule is in force.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Active {
+    pub from: Option<Quarter>,
+    pub until: Option<Quarter>,
+}
+
+impl Active {
+    pub fn contains(&self, q: Quarter) -> bool {
+        self.from.is_none_or(|f| q >= f) && self.until.is_none_or(|u| q <= u)
+    }
+}
+
+/// Forbids `from -> to` for the persons it matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gate {
+    pub id: String,
+    /// Bit per state.
+    pub from: u16,
+    pub to: u16,
+    pub when: When,
+    pub before_duration: Option<u16>,
+    pub redirect: Option<State>,
+    pub active: Active,
+}
+
+/// Which duration an assessment counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    InState,
+    /// Total quarters ever spent in ressourceforløb.
+    Cumulative,
+}
+
+/// A forced assessment at a duration, with routing shares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub id: String,
+    pub state: State,
+    pub at: u16,
+    pub every: u16,
+    pub clock: Clock,
+    pub when: When,
+    pub route: Vec<(State, f64)>,
+    pub active: Active,
+}
+
+impl Assessment {
+    /// Whether the assessment falls due at clock value `d`.
+    pub fn due(&self, d: u16) -> bool {
+        d == self.at || (self.every > 0 && d > self.at && (d - self.at) % self.every == 0)
+    }
+}
+
+/// Flex-job hours and their progression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlexHours {
+    pub minifleks_max_hours: u8,
+    pub raise_probability: f64,
+    pub raise_eligible_max_hours: u8,
+    pub raise_after_quarters: u16,
+    pub raise_step_hours: u8,
+    pub max_hours: u8,
+}
+
+/// Money: benefit rates, the flex-job subsidy formula and who pays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Costs {
+    pub discount_rate: f64,
+    /// DKK per month by state (0 where the state pays nothing).
+    pub monthly: [f64; N_STATES],
+    pub flex_max: f64,
+    pub flex_threshold: f64,
+    pub flex_rate_below: f64,
+    pub flex_rate_above: f64,
+    pub hourly_wage: f64,
+    pub weeks_per_month: f64,
+    pub insurance_payment: f64,
+    pub insurance_offset: f64,
+    /// State share by quarter on benefit, 1st..4th and 5th+.
+    pub state_share: [f64; 5],
+    pub reset_after_quarters: u8,
+    pub fp_pre2014_state_share: f64,
+}
+
+/// A validated scenario, ready to compile into kernel tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub schema_version: u32,
+    pub start: Quarter,
+    pub horizon: u16,
+    pub price_year: i32,
+    pub stock: Vec<Cohort>,
+    pub inflow: Vec<Cohort>,
+    /// `(first birth quarter, folkepension age in quarters)`, sorted.
+    pub pension_age: Vec<(Quarter, u16)>,
+    pub transitions: Vec<Transition>,
+    pub entry_phase: Phase,
+    /// Quarterly phase transition probabilities `[from][to]` (diagonal unused).
+    pub phase_matrix: [[f64; N_PHASES]; N_PHASES],
+    pub flex: FlexHours,
+    pub gates: Vec<Gate>,
+    pub assessments: Vec<Assessment>,
+    pub costs: Costs,
+    /// FNV-1a hash of the merged document, hex.
+    pub hash: String,
+}
+
+impl Scenario {
+    /// Folkepension age in quarters for a person born in quarter `birth`.
+    pub fn pension_age_q(&self, birth: Quarter) -> u16 {
+        let mut age = self.pension_age.first().map_or(268, |s| s.1);
+        for &(from, a) in &self.pension_age {
+            if birth >= from {
+                age = a;
+            }
+        }
+        age
+    }
+
+    /// The quarter labels of the simulation, first to last.
+    pub fn quarters(&self) -> impl Iterator<Item = Quarter> + '_ {
+        (0..self.horizon).map(|t| self.start.plus(t))
+    }
+}

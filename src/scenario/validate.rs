@@ -1,0 +1,978 @@
+//! From [`RawScenario`] to [`Scenario`]: every semantic rule, every message.
+//!
+//! Validation collects all problems it finds (not just the first) and ties
+//! each to the key path and line where it was written.
+
+use std::collections::BTreeMap;
+
+use super::diag::{Origins, Reporter, did_you_mean};
+use super::model::*;
+use super::raw::{self, RawCohort, RawScenario, RawWhen};
+use crate::calendar::Quarter;
+
+/// Tolerance for "sums to 1" and "at most 1" checks.
+const EPS: f64 = 1e-9;
+/// Tolerance for share tables written by hand with rounded decimals.
+const SHARE_EPS: f64 = 1e-6;
+
+/// Converts an annual transition probability into a quarterly one, assuming
+/// a constant hazard within the year: `p_q = 1 - (1 - p_y)^(1/4)`.
+pub fn annual_to_quarterly(p_year: f64) -> f64 {
+    1.0 - (1.0 - p_year).powf(0.25)
+}
+
+pub(super) fn validate(
+    raw: &RawScenario,
+    origins: &Origins,
+    hash: String,
+) -> Result<Scenario, Vec<super::diag::Diagnostic>> {
+    let mut r = Reporter::new(origins);
+    let v = &mut r;
+
+    if raw.schema_version != 1 {
+        v.error(
+            "schema_version",
+            format!(
+                "schema version {} is not supported; this fleksim reads version 1",
+                raw.schema_version
+            ),
+        );
+    }
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || raw.name.starts_with('.')
+    {
+        v.error("name", format!("name {:?} must be non-empty ASCII letters, digits, `-`, `_` or `.` (it names the output folder)", raw.name));
+    }
+    let start = quarter(v, "start", &raw.start).unwrap_or(Quarter(476));
+    if !(1..=400).contains(&raw.horizon) {
+        v.error(
+            "horizon",
+            format!(
+                "horizon is {} quarters; it must be between 1 and 400",
+                raw.horizon
+            ),
+        );
+    }
+    if !(1950..=2100).contains(&raw.price_year) {
+        v.error(
+            "price_year",
+            format!("price year {} is outside 1950..=2100", raw.price_year),
+        );
+    }
+
+    let stock = cohorts(v, "population.stock", &raw.population.stock, true);
+    let inflow = cohorts(v, "population.inflow", &raw.population.inflow, false);
+    let pension_age = pension(v, &raw.population.pension_age);
+    let transitions = transitions(v, &raw.transitions);
+    let (entry_phase, phase_matrix) = phases(v, raw.ressourceforloeb.as_ref());
+    let flex = flex(v, raw.fleksjob.as_ref());
+    let gates = gates(v, &raw.gates);
+    let assessments = assessments(v, &raw.assessments);
+    let costs = costs(v, &raw.costs);
+    check_row_sums(v, &transitions);
+
+    if !r.diagnostics.is_empty() {
+        return Err(r.diagnostics);
+    }
+    Ok(Scenario {
+        name: raw.name.clone(),
+        description: raw.description.clone(),
+        schema_version: raw.schema_version,
+        start,
+        horizon: raw.horizon as u16,
+        price_year: raw.price_year,
+        stock,
+        inflow,
+        pension_age,
+        transitions,
+        entry_phase,
+        phase_matrix,
+        flex,
+        gates,
+        assessments,
+        costs,
+        hash,
+    })
+}
+
+fn quarter(v: &mut Reporter, path: &str, text: &str) -> Option<Quarter> {
+    let q = Quarter::parse(text);
+    if q.is_none() {
+        v.error(
+            path,
+            format!("{text:?} is not a quarter; write it like \"2019Q1\""),
+        );
+    }
+    q
+}
+
+fn state(v: &mut Reporter, path: &str, name: &str, allow_out: bool) -> Option<State> {
+    match State::from_id(name) {
+        Some(State::Out) if !allow_out => {
+            v.key_error(path, "`out` is absorbing and cannot be used here", None);
+            None
+        }
+        Some(s) => Some(s),
+        None => {
+            let hint = did_you_mean(name, State::ALL.iter().map(|s| s.id())).or_else(|| {
+                Some(format!(
+                    "states are: {}",
+                    State::ALL.map(|s| s.id()).join(", ")
+                ))
+            });
+            v.key_error(path, format!("unknown state `{name}`"), hint);
+            None
+        }
+    }
+}
+
+fn probability(v: &mut Reporter, path: &str, p: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) || p.is_nan() {
+        v.error(path, format!("probability {p} is outside [0, 1]"));
+        return 0.0;
+    }
+    p
+}
+
+fn non_negative(v: &mut Reporter, path: &str, x: f64, what: &str) -> f64 {
+    if !(x >= 0.0 && x.is_finite()) {
+        v.error(
+            path,
+            format!("{what} {x} must be a finite number of at least 0"),
+        );
+        return 0.0;
+    }
+    x
+}
+
+fn int_in(v: &mut Reporter, path: &str, x: i64, lo: i64, hi: i64) -> i64 {
+    if !(lo..=hi).contains(&x) {
+        v.error(
+            path,
+            format!("{x} is outside the allowed range {lo}..={hi}"),
+        );
+        return lo;
+    }
+    x
+}
+
+/// Parses `"a-b"` or `"a"` into an inclusive range.
+fn parse_range(key: &str) -> Option<(u16, u16)> {
+    match key.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+            (a <= b).then_some((a, b))
+        }
+        None => {
+            let a = key.trim().parse().ok()?;
+            Some((a, a))
+        }
+    }
+}
+
+/// A share table over integer ranges: ranges inside `lo..=hi`, no overlap,
+/// shares in [0, 1] summing to 1.
+fn shares(
+    v: &mut Reporter,
+    path: &str,
+    table: &BTreeMap<String, f64>,
+    lo: u16,
+    hi: u16,
+    unit: &str,
+) -> Vec<Share> {
+    let mut out: Vec<Share> = Vec::new();
+    let mut total = 0.0;
+    for (key, &share) in table {
+        let p = format!("{path}.{key}");
+        let Some((a, b)) = parse_range(key) else {
+            v.key_error(
+                &p,
+                format!("{key:?} is not a range of {unit}; write \"18-29\" or \"40\""),
+                None,
+            );
+            continue;
+        };
+        if a < lo || b > hi {
+            v.key_error(&p, format!("range {key} is outside {lo}-{hi} {unit}"), None);
+            continue;
+        }
+        if let Some(o) = out.iter().find(|s| a <= s.hi && s.lo <= b) {
+            v.key_error(
+                &p,
+                format!("range {key} overlaps range {}-{}", o.lo, o.hi),
+                None,
+            );
+            continue;
+        }
+        let share = probability(v, &p, share);
+        total += share;
+        out.push(Share {
+            lo: a,
+            hi: b,
+            share,
+        });
+    }
+    if !table.is_empty() && (total - 1.0).abs() > SHARE_EPS {
+        v.error(path, format!("shares sum to {total}, not 1"));
+    }
+    out.sort_by_key(|s| s.lo);
+    out
+}
+
+fn cohorts(
+    v: &mut Reporter,
+    path: &str,
+    table: &BTreeMap<String, RawCohort>,
+    is_stock: bool,
+) -> Vec<Cohort> {
+    let mut out = Vec::new();
+    for (name, c) in table {
+        let p = format!("{path}.{name}");
+        let Some(st) = state(v, &p, name, false) else {
+            continue;
+        };
+        let count = match (is_stock, c.count, c.per_quarter) {
+            (true, Some(n), None) => non_negative(v, &format!("{p}.count"), n, "stock"),
+            (false, None, Some(n)) => non_negative(v, &format!("{p}.per_quarter"), n, "inflow"),
+            (true, _, _) => {
+                v.error(&p, "an initial stock needs `count` (and no `per_quarter`)");
+                0.0
+            }
+            (false, _, _) => {
+                v.error(&p, "an inflow needs `per_quarter` (and no `count`)");
+                0.0
+            }
+        };
+        let age_years = shares(v, &format!("{p}.age"), &c.age, 15, 80, "years of age");
+        if age_years.is_empty() {
+            v.error(&format!("{p}.age"), "the age distribution is empty");
+        }
+        let duration = match (&c.duration, is_stock) {
+            (Some(d), true) => shares(v, &format!("{p}.duration"), d, 0, 400, "quarters"),
+            (Some(_), false) => {
+                v.key_error(
+                    &format!("{p}.duration"),
+                    "new entrants have no duration in state; remove `duration`",
+                    None,
+                );
+                Vec::new()
+            }
+            (None, _) => Vec::new(),
+        };
+        let hours = match &c.hours {
+            Some(h) => shares(v, &format!("{p}.hours"), h, 0, 37, "hours a week"),
+            None => Vec::new(),
+        };
+        let mut flag_shares = [0.0; 5];
+        for (i, (key, x)) in [
+            ("psychiatric", c.psychiatric),
+            ("insured", c.insured),
+            ("evident", c.evident),
+            ("retention", c.retention),
+            ("pre2014", c.pre2014),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            flag_shares[i] = probability(v, &format!("{p}.{key}"), x);
+        }
+        if c.pre2014 > 0.0 && (st != State::Foertidspension || !is_stock) {
+            v.key_error(
+                &format!("{p}.pre2014"),
+                "`pre2014` applies only to the førtidspension stock",
+                None,
+            );
+        }
+        let mut phase = [0.0; N_PHASES];
+        match &c.phase {
+            Some(table) if st == State::Ressourceforloeb => {
+                let mut total = 0.0;
+                for (k, &x) in table {
+                    let pp = format!("{p}.phase.{k}");
+                    match Phase::from_id(k) {
+                        Some(ph) => {
+                            phase[ph as usize] = probability(v, &pp, x);
+                            total += phase[ph as usize];
+                        }
+                        None => v.key_error(
+                            &pp,
+                            format!("unknown phase `{k}`"),
+                            did_you_mean(k, Phase::ALL.iter().map(|p| p.id())),
+                        ),
+                    }
+                }
+                if (total - 1.0).abs() > SHARE_EPS {
+                    v.error(
+                        &format!("{p}.phase"),
+                        format!("phase shares sum to {total}, not 1"),
+                    );
+                }
+            }
+            Some(_) => v.key_error(
+                &format!("{p}.phase"),
+                "`phase` applies only to ressourceforloeb",
+                None,
+            ),
+            None => phase[0] = 1.0,
+        }
+        out.push(Cohort {
+            state: st,
+            count,
+            age_years,
+            duration,
+            hours,
+            flag_shares,
+            phase,
+        });
+    }
+    out
+}
+
+fn pension(v: &mut Reporter, steps: &[raw::RawPensionStep]) -> Vec<(Quarter, u16)> {
+    let mut out: Vec<(Quarter, u16)> = Vec::new();
+    if steps.is_empty() {
+        v.error(
+            "population.pension_age",
+            "at least one folkepension age step is needed",
+        );
+    }
+    for (i, s) in steps.iter().enumerate() {
+        let p = format!("population.pension_age[{i}]");
+        let Some(q) = quarter(v, &format!("{p}.born_from"), &s.born_from) else {
+            continue;
+        };
+        let quarters = s.years * 4.0;
+        if !(55.0..=75.0).contains(&s.years) || (quarters - quarters.round()).abs() > 1e-9 {
+            v.error(
+                &format!("{p}.years"),
+                format!(
+                    "{} is not a pension age in whole quarters between 55 and 75 years",
+                    s.years
+                ),
+            );
+            continue;
+        }
+        if let Some(last) = out.last()
+            && q <= last.0
+        {
+            v.error(
+                &format!("{p}.born_from"),
+                "steps must be in increasing order of `born_from`",
+            );
+        }
+        out.push((q, quarters.round() as u16));
+    }
+    out
+}
+
+fn banded(v: &mut Reporter, path: &str, b: &raw::Banded, annual: bool) -> Banded {
+    let conv = |p: f64| if annual { annual_to_quarterly(p) } else { p };
+    match b {
+        raw::Banded::Flat(p) => Banded::flat(conv(probability(v, path, *p))),
+        raw::Banded::Bands(table) => {
+            let mut bands: Vec<(u16, Option<u16>, f64, String)> = Vec::new();
+            for (key, &p) in table {
+                let kp = format!("{path}.{key}");
+                let parsed = if let Some(a) = key.strip_suffix('+') {
+                    a.trim().parse::<u16>().ok().map(|a| (a, None))
+                } else {
+                    parse_range(key).map(|(a, b)| (a, Some(b)))
+                };
+                let Some((lo, hi)) = parsed else {
+                    v.key_error(&kp, format!("{key:?} is not a duration band; write \"1-4\", \"5\" or \"13+\" (quarters)"), None);
+                    continue;
+                };
+                if lo == 0 {
+                    v.key_error(
+                        &kp,
+                        "durations count from 1 (the end of the first quarter in the state)",
+                        None,
+                    );
+                    continue;
+                }
+                let p = conv(probability(v, &kp, p));
+                bands.push((lo, hi, p, kp));
+            }
+            bands.sort_by_key(|b| b.0);
+            let mut next = 1u16;
+            let mut ok = !bands.is_empty();
+            for (lo, hi, _, kp) in &bands {
+                if *lo > next {
+                    v.key_error(
+                        kp,
+                        format!(
+                            "duration bands leave a gap: nothing covers {next}-{}",
+                            lo - 1
+                        ),
+                        None,
+                    );
+                    ok = false;
+                } else if *lo < next {
+                    v.key_error(
+                        kp,
+                        format!("duration band starting at {lo} overlaps the band before it"),
+                        None,
+                    );
+                    ok = false;
+                }
+                match hi {
+                    Some(h) => next = h + 1,
+                    None => next = u16::MAX,
+                }
+            }
+            if ok && next != u16::MAX {
+                v.error(
+                    path,
+                    format!("the last duration band must be open-ended (e.g. \"{next}+\")"),
+                );
+            }
+            Banded {
+                bands: bands
+                    .into_iter()
+                    .map(|(lo, hi, p, _)| (lo, hi, p))
+                    .collect(),
+            }
+        }
+    }
+}
+
+fn transitions(
+    v: &mut Reporter,
+    table: &BTreeMap<String, BTreeMap<String, raw::RawTransition>>,
+) -> Vec<Transition> {
+    let mut out = Vec::new();
+    for (from_name, targets) in table {
+        let fp = format!("transitions.{from_name}");
+        let Some(from) = state(v, &fp, from_name, false) else {
+            continue;
+        };
+        for (to_name, t) in targets {
+            let p = format!("{fp}.{to_name}");
+            let Some(to) = state(v, &p, to_name, true) else {
+                continue;
+            };
+            if to == from {
+                v.key_error(
+                    &p,
+                    "a transition to the same state is implicit (the rest stay); remove it",
+                    None,
+                );
+                continue;
+            }
+            let annual = match t.per.as_deref() {
+                None | Some("quarter") => false,
+                Some("year") => true,
+                Some(other) => {
+                    v.error(
+                        &format!("{p}.per"),
+                        format!("`per` is {other:?}; it must be \"quarter\" or \"year\""),
+                    );
+                    false
+                }
+            };
+            if t.all.is_none() && t.under40.is_none() && t.over40.is_none() {
+                v.error(&p, "give `all`, or `under40` and/or `over40`");
+            }
+            let base = t
+                .all
+                .as_ref()
+                .map(|b| banded(v, &format!("{p}.all"), b, annual));
+            let mut prob = [
+                base.clone().unwrap_or(Banded::flat(0.0)),
+                base.unwrap_or(Banded::flat(0.0)),
+            ];
+            if let Some(b) = &t.under40 {
+                prob[0] = banded(v, &format!("{p}.under40"), b, annual);
+            }
+            if let Some(b) = &t.over40 {
+                prob[1] = banded(v, &format!("{p}.over40"), b, annual);
+            }
+            let mut flag_multipliers = [1.0; N_FLAGS];
+            for (k, &m) in &t.multipliers {
+                let mp = format!("{p}.multipliers.{k}");
+                match flag::NAMES.iter().position(|n| n == k) {
+                    Some(i) => flag_multipliers[i] = non_negative(v, &mp, m, "multiplier"),
+                    None => v.key_error(
+                        &mp,
+                        format!("unknown attribute `{k}`"),
+                        did_you_mean(k, flag::NAMES),
+                    ),
+                }
+            }
+            let mut phase_multipliers = [1.0; N_PHASES];
+            if !t.phase_multipliers.is_empty() && from != State::Ressourceforloeb {
+                v.key_error(
+                    &format!("{p}.phase_multipliers"),
+                    "phase multipliers apply only to transitions from ressourceforloeb",
+                    None,
+                );
+            }
+            for (k, &m) in &t.phase_multipliers {
+                let mp = format!("{p}.phase_multipliers.{k}");
+                match Phase::from_id(k) {
+                    Some(ph) => {
+                        phase_multipliers[ph as usize] = non_negative(v, &mp, m, "multiplier")
+                    }
+                    None => v.key_error(
+                        &mp,
+                        format!("unknown phase `{k}`"),
+                        did_you_mean(k, Phase::ALL.iter().map(|p| p.id())),
+                    ),
+                }
+            }
+            out.push(Transition {
+                from,
+                to,
+                prob,
+                flag_multipliers,
+                phase_multipliers,
+            });
+        }
+    }
+    out
+}
+
+/// Largest decision duration at which any transition value changes.
+pub fn max_boundary(ts: &[Transition], from: State) -> u16 {
+    ts.iter()
+        .filter(|t| t.from == from)
+        .flat_map(|t| t.prob.iter().map(Banded::last_boundary))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The effective quarterly probability of `t` for an age group, duration,
+/// flag class and phase, multipliers applied.
+pub fn effective(t: &Transition, age: usize, d: u16, class: u8, phase: usize) -> f64 {
+    let mut p = t.prob[age].at(d);
+    for (bit, m) in t.flag_multipliers.iter().enumerate() {
+        if class & (1 << bit) != 0 {
+            p *= m;
+        }
+    }
+    p * t.phase_multipliers[phase]
+}
+
+fn check_row_sums(v: &mut Reporter, ts: &[Transition]) {
+    for from in State::ALL {
+        let rows: Vec<&Transition> = ts.iter().filter(|t| t.from == from).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let n_phase = if from == State::Ressourceforloeb {
+            N_PHASES
+        } else {
+            1
+        };
+        let max_d = max_boundary(ts, from) + 1;
+        'found: for age in 0..2 {
+            for d in 1..=max_d {
+                for class in 0..16u8 {
+                    for phase in 0..n_phase {
+                        let sum: f64 = rows
+                            .iter()
+                            .map(|t| effective(t, age, d, class, phase))
+                            .sum();
+                        if sum > 1.0 + EPS {
+                            let who = describe_class(
+                                age,
+                                class,
+                                if from == State::Ressourceforloeb {
+                                    Some(phase)
+                                } else {
+                                    None
+                                },
+                            );
+                            v.error(
+                                &format!("transitions.{}", from.id()),
+                                format!("outgoing probabilities from {} sum to {sum:.4} (> 1) for {who} at duration {d}", from.id()),
+                            );
+                            break 'found;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn describe_class(age: usize, class: u8, phase: Option<usize>) -> String {
+    let mut parts = vec![if age == 0 { "under40" } else { "over40" }.to_string()];
+    for (bit, name) in flag::NAMES.iter().enumerate() {
+        if class & (1 << bit) != 0 {
+            parts.push((*name).to_string());
+        }
+    }
+    if let Some(p) = phase {
+        parts.push(format!("phase {}", Phase::ALL[p].id()));
+    }
+    format!("persons {}", parts.join(", "))
+}
+
+fn phases(
+    v: &mut Reporter,
+    rf: Option<&raw::RawRessourceforloeb>,
+) -> (Phase, [[f64; N_PHASES]; N_PHASES]) {
+    let mut m = [[0.0; N_PHASES]; N_PHASES];
+    let Some(rf) = rf else {
+        return (Phase::WaitingTeam, m);
+    };
+    let entry = Phase::from_id(&rf.entry_phase).unwrap_or_else(|| {
+        v.error(
+            "ressourceforloeb.entry_phase",
+            format!("unknown phase `{}`", rf.entry_phase),
+        );
+        Phase::WaitingTeam
+    });
+    for (from, row) in &rf.phases {
+        let p = format!("ressourceforloeb.phases.{from}");
+        let Some(f) = Phase::from_id(from) else {
+            v.key_error(
+                &p,
+                format!("unknown phase `{from}`"),
+                did_you_mean(from, Phase::ALL.iter().map(|p| p.id())),
+            );
+            continue;
+        };
+        let mut total = 0.0;
+        for (to, &x) in row {
+            let tp = format!("{p}.{to}");
+            let Some(t) = Phase::from_id(to) else {
+                v.key_error(
+                    &tp,
+                    format!("unknown phase `{to}`"),
+                    did_you_mean(to, Phase::ALL.iter().map(|p| p.id())),
+                );
+                continue;
+            };
+            if t == f {
+                v.key_error(&tp, "staying in a phase is implicit; remove it", None);
+                continue;
+            }
+            m[f as usize][t as usize] = probability(v, &tp, x);
+            total += m[f as usize][t as usize];
+        }
+        if total > 1.0 + EPS {
+            v.error(
+                &p,
+                format!("phase probabilities from {from} sum to {total} (> 1)"),
+            );
+        }
+    }
+    (entry, m)
+}
+
+fn flex(v: &mut Reporter, f: Option<&raw::RawFleksjob>) -> FlexHours {
+    let Some(f) = f else {
+        return FlexHours {
+            minifleks_max_hours: 10,
+            raise_probability: 0.0,
+            raise_eligible_max_hours: 10,
+            raise_after_quarters: 4,
+            raise_step_hours: 1,
+            max_hours: 37,
+        };
+    };
+    let p = "fleksjob";
+    FlexHours {
+        minifleks_max_hours: int_in(
+            v,
+            &format!("{p}.minifleks_max_hours"),
+            f.minifleks_max_hours,
+            0,
+            37,
+        ) as u8,
+        raise_probability: probability(v, &format!("{p}.raise_probability"), f.raise_probability),
+        raise_eligible_max_hours: int_in(
+            v,
+            &format!("{p}.raise_eligible_max_hours"),
+            f.raise_eligible_max_hours,
+            0,
+            37,
+        ) as u8,
+        raise_after_quarters: int_in(
+            v,
+            &format!("{p}.raise_after_quarters"),
+            f.raise_after_quarters,
+            0,
+            400,
+        ) as u16,
+        raise_step_hours: int_in(
+            v,
+            &format!("{p}.raise_step_hours"),
+            f.raise_step_hours,
+            0,
+            37,
+        ) as u8,
+        max_hours: int_in(v, &format!("{p}.max_hours"), f.max_hours, 0, 37) as u8,
+    }
+}
+
+fn when(v: &mut Reporter, path: &str, w: &RawWhen, allow_hours: bool) -> When {
+    let age = match w.age.as_deref() {
+        None => None,
+        Some("under40") => Some(AgeGroup::Under40),
+        Some("over40") => Some(AgeGroup::Over40),
+        Some(other) => {
+            v.error(
+                &format!("{path}.age"),
+                format!("age group {other:?} must be \"under40\" or \"over40\""),
+            );
+            None
+        }
+    };
+    let mut flags = Vec::new();
+    for (i, f) in [w.psychiatric, w.insured, w.evident, w.retention]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(b) = f {
+            flags.push((1u8 << i, b));
+        }
+    }
+    let mut hours = |key: &str, h: Option<i64>| {
+        h.map(|h| {
+            if !allow_hours {
+                v.key_error(
+                    &format!("{path}.{key}"),
+                    "gates cannot depend on hours; use an assessment",
+                    None,
+                );
+            }
+            int_in(v, &format!("{path}.{key}"), h, 0, 37) as u8
+        })
+    };
+    let min_hours = hours("min_hours", w.min_hours);
+    let max_hours = hours("max_hours", w.max_hours);
+    When {
+        age,
+        flags,
+        min_hours,
+        max_hours,
+    }
+}
+
+fn active(v: &mut Reporter, path: &str, from: &Option<String>, until: &Option<String>) -> Active {
+    Active {
+        from: from
+            .as_ref()
+            .and_then(|q| quarter(v, &format!("{path}.active_from"), q)),
+        until: until
+            .as_ref()
+            .and_then(|q| quarter(v, &format!("{path}.active_until"), q)),
+    }
+}
+
+fn state_mask(v: &mut Reporter, path: &str, names: &[String], allow_out: bool) -> u16 {
+    let mut mask = 0u16;
+    for (i, n) in names.iter().enumerate() {
+        if let Some(s) = state(v, &format!("{path}[{i}]"), n, allow_out) {
+            mask |= 1 << s as u16;
+        }
+    }
+    mask
+}
+
+fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>) -> Vec<Gate> {
+    let mut out = Vec::new();
+    for (id, g) in table {
+        let p = format!("gates.{id}");
+        if !g.enabled {
+            continue;
+        }
+        let from = match &g.from {
+            Some(names) => state_mask(v, &format!("{p}.from"), names, false),
+            None => (1 << N_STATES) - 1,
+        };
+        let to = state_mask(v, &format!("{p}.to"), &g.to, true);
+        if g.to.is_empty() {
+            v.error(
+                &format!("{p}.to"),
+                "a gate must block at least one target state",
+            );
+        }
+        let redirect = g
+            .redirect
+            .as_ref()
+            .and_then(|r| state(v, &format!("{p}.redirect"), r, true));
+        if let Some(r) = redirect
+            && to & (1 << r as u16) != 0
+        {
+            v.error(
+                &format!("{p}.redirect"),
+                "a gate cannot redirect to a state it blocks",
+            );
+        }
+        let before_duration = g
+            .before_duration
+            .map(|d| int_in(v, &format!("{p}.before_duration"), d, 1, 400) as u16);
+        out.push(Gate {
+            id: id.clone(),
+            from,
+            to,
+            when: when(v, &format!("{p}.when"), &g.when, false),
+            before_duration,
+            redirect,
+            active: active(v, &p, &g.active_from, &g.active_until),
+        });
+    }
+    out
+}
+
+fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -> Vec<Assessment> {
+    let mut out = Vec::new();
+    for (id, a) in table {
+        let p = format!("assessments.{id}");
+        if !a.enabled {
+            continue;
+        }
+        let Some(st) = state(v, &format!("{p}.state"), &a.state, false) else {
+            continue;
+        };
+        let clock = match a.clock.as_deref() {
+            None | Some("in_state") => Clock::InState,
+            Some("cumulative") if st == State::Ressourceforloeb => Clock::Cumulative,
+            Some("cumulative") => {
+                v.error(
+                    &format!("{p}.clock"),
+                    "a cumulative clock is kept only for ressourceforloeb",
+                );
+                Clock::InState
+            }
+            Some(other) => {
+                v.error(
+                    &format!("{p}.clock"),
+                    format!("clock {other:?} must be \"in_state\" or \"cumulative\""),
+                );
+                Clock::InState
+            }
+        };
+        let mut route = Vec::new();
+        let mut total = 0.0;
+        for (to, &x) in &a.route {
+            let rp = format!("{p}.route.{to}");
+            if let Some(t) = state(v, &rp, to, true) {
+                let x = probability(v, &rp, x);
+                total += x;
+                route.push((t, x));
+            }
+        }
+        if total > 1.0 + EPS {
+            v.error(
+                &format!("{p}.route"),
+                format!("routing shares sum to {total} (> 1)"),
+            );
+        }
+        out.push(Assessment {
+            id: id.clone(),
+            state: st,
+            at: int_in(v, &format!("{p}.at"), a.at, 1, 400) as u16,
+            every: int_in(v, &format!("{p}.every"), a.every, 0, 400) as u16,
+            clock,
+            when: when(v, &format!("{p}.when"), &a.when, true),
+            route,
+            active: active(v, &p, &a.active_from, &a.active_until),
+        });
+    }
+    out
+}
+
+fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
+    let p = "costs";
+    let discount_rate = c.discount_rate;
+    if !(0.0..=0.5).contains(&discount_rate) {
+        v.error(
+            "costs.discount_rate",
+            format!("discount rate {discount_rate} is outside 0..=0.5"),
+        );
+    }
+    let mut monthly = [0.0; N_STATES];
+    for (k, &x) in &c.monthly {
+        let mp = format!("{p}.monthly.{k}");
+        match State::from_id(k) {
+            Some(s) if s.is_benefit() => monthly[s as usize] = non_negative(v, &mp, x, "rate"),
+            Some(_) => v.key_error(&mp, format!("`{k}` pays no benefit"), None),
+            None => {
+                let hint = did_you_mean(k, State::ALL.iter().map(|s| s.id()));
+                v.key_error(&mp, format!("unknown state `{k}`"), hint);
+            }
+        }
+    }
+    let f = &c.fleksloentilskud;
+    let fp = "costs.fleksloentilskud";
+    let r = &c.refusion;
+    let mut state_share = [0.0; 5];
+    if r.state_share.len() != 5 {
+        v.error(
+            "costs.refusion.state_share",
+            format!(
+                "{} shares given; give 5 (quarters 1, 2, 3, 4, 5 and later)",
+                r.state_share.len()
+            ),
+        );
+    }
+    for (i, &x) in r.state_share.iter().take(5).enumerate() {
+        state_share[i] = probability(v, &format!("costs.refusion.state_share[{i}]"), x);
+    }
+    Costs {
+        discount_rate,
+        monthly,
+        flex_max: non_negative(v, &format!("{fp}.max"), f.max, "amount"),
+        flex_threshold: non_negative(v, &format!("{fp}.threshold"), f.threshold, "amount"),
+        flex_rate_below: probability(v, &format!("{fp}.rate_below"), f.rate_below),
+        flex_rate_above: probability(v, &format!("{fp}.rate_above"), f.rate_above),
+        hourly_wage: non_negative(v, &format!("{fp}.hourly_wage"), f.hourly_wage, "wage"),
+        weeks_per_month: non_negative(
+            v,
+            &format!("{fp}.weeks_per_month"),
+            f.weeks_per_month,
+            "weeks",
+        ),
+        insurance_payment: non_negative(
+            v,
+            "costs.insurance.monthly_payment",
+            c.insurance.monthly_payment,
+            "amount",
+        ),
+        insurance_offset: probability(v, "costs.insurance.offset", c.insurance.offset),
+        state_share,
+        reset_after_quarters: int_in(
+            v,
+            "costs.refusion.reset_after_quarters",
+            r.reset_after_quarters,
+            1,
+            40,
+        ) as u8,
+        fp_pre2014_state_share: probability(
+            v,
+            "costs.refusion.foertidspension_pre2014_state_share",
+            r.foertidspension_pre2014_state_share,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annual_conversion_compounds_back() {
+        for p in [0.0, 0.01, 0.3, 0.99, 1.0] {
+            let q = annual_to_quarterly(p);
+            let back = 1.0 - (1.0 - q).powi(4);
+            assert!((back - p).abs() < 1e-12, "{p} -> {q} -> {back}");
+        }
+    }
+
+    #[test]
+    fn ranges_parse() {
+        assert_eq!(parse_range("18-29"), Some((18, 29)));
+        assert_eq!(parse_range("40"), Some((40, 40)));
+        assert_eq!(parse_range("29-18"), None);
+        assert_eq!(parse_range("x"), None);
+    }
+}
