@@ -79,13 +79,13 @@ impl CostTable {
                 }
             }
         }
-        debug_assert!(N_ITEMS < N_STATES);
+        const { assert!(N_ITEMS < N_STATES) };
         CostTable { cents }
     }
 
     /// Adds the cost of one quarter's occupancy to `out[item][payer]` (øre).
     pub fn price(&self, occupancy: &[u32], out: &mut [[i64; 2]; N_ITEMS]) {
-        for state in 0..N_ITEMS {
+        for (state, item) in out.iter_mut().enumerate() {
             let lo = cell(state, 0, 0, 0);
             let hi = cell(state + 1, 0, 0, 0);
             let mut acc = [0i64; 2];
@@ -94,8 +94,8 @@ impl CostTable {
                 acc[0] += n * c[0];
                 acc[1] += n * c[1];
             }
-            out[state][0] += acc[0];
-            out[state][1] += acc[1];
+            item[0] += acc[0];
+            item[1] += acc[1];
         }
     }
 }

@@ -20,6 +20,7 @@
 //! 5. otherwise the ordinary transition row decides (the rest stay);
 //! 6. stayers advance their duration, ressourceforløb phase and flex-job hours.
 
+use crate::population::Population;
 use crate::rng::{self, Kind, RepKey};
 use crate::scenario::{AGE40_Q, Clock, N_PHASES, N_STATES, Scenario, State, effective, flag};
 
@@ -33,8 +34,6 @@ pub const N_BANDS: usize = 5;
 pub const N_CELLS: usize = N_STATES * 2 * N_BANDS * N_VAR;
 
 const RF: u8 = State::Ressourceforloeb as u8;
-const FLEX: u8 = State::Fleksjob as u8;
-const FP: u8 = State::Foertidspension as u8;
 const OUT: u8 = State::Out as u8;
 const NONE: u8 = u8::MAX;
 
@@ -48,6 +47,8 @@ pub fn cell(state: usize, age: usize, band: usize, var: usize) -> usize {
 /// `to[k]` for the first such `k`; `draw >= thr[n-1]` stays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row {
+    /// Cumulative threshold of the last target: `draw >= total` stays.
+    pub total: u32,
     pub n: u8,
     pub to: [u8; N_STATES],
     pub thr: [u32; N_STATES],
@@ -55,6 +56,7 @@ pub struct Row {
 
 impl Row {
     const EMPTY: Row = Row {
+        total: 0,
         n: 0,
         to: [0; N_STATES],
         thr: [0; N_STATES],
@@ -71,16 +73,12 @@ impl Row {
                 row.n += 1;
             }
         }
-        row
-    }
-
-    #[inline(always)]
-    pub fn total(&self) -> u32 {
-        if self.n == 0 {
+        row.total = if row.n == 0 {
             0
         } else {
-            self.thr[self.n as usize - 1]
-        }
+            row.thr[row.n as usize - 1]
+        };
+        row
     }
 
     /// The target picked by `u`, or `NONE` to stay.
@@ -106,11 +104,41 @@ impl Row {
     }
 }
 
+/// Which state-specific bookkeeping a state needs in the loop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Special {
+    #[default]
+    None,
+    Rf,
+    Flex,
+    Fp,
+}
+
+/// Per-state constants of the loop.
 #[derive(Debug, Clone, Copy, Default)]
-struct Layout {
-    base: u32,
+struct StateTab {
+    /// First row of this state within a period block.
+    base: usize,
+    /// Duration values with their own rows (the last one covers longer durations).
     ndur: u16,
-    nclass: u16,
+    /// Classes per duration: 16 flag classes (times 5 phases in ressourceforløb).
+    nclass: usize,
+    /// Occupancy cell of (this state, age group, band 0, variant 0).
+    cell: [usize; 2],
+    assessed: bool,
+    special: Special,
+    /// All-ones in benefit states (the refusion clock runs), else 0.
+    benefit_mask: u16,
+    /// 0 in `out`, else 1: person-quarters are counted for persons not yet out.
+    pq_inc: u64,
+    /// Stayers need a phase or hours update (ressourceforløb, fleksjob).
+    stay_hook: bool,
+    /// 1 in ressourceforløb (its quarters count toward `rf_total`), else 0.
+    rf_inc: u8,
+    /// All-ones where the cost variant comes from hours / phase / pre-2014 mark.
+    var_flex: usize,
+    var_rf: usize,
+    var_fp: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -129,15 +157,15 @@ struct CompiledAssessment {
 #[derive(Debug, Clone)]
 pub struct Tables {
     rows: Vec<Row>,
-    layout: [Layout; N_STATES],
+    /// `rows[i].total`, kept apart so that the common "stay" path reads 4 bytes.
+    totals: Vec<u32>,
+    states: [StateTab; N_STATES],
     rows_per_period: usize,
     /// Period index by simulated quarter.
     period_of: Vec<u8>,
     assessments: Vec<CompiledAssessment>,
     /// Bit `a` set: assessment `a` is in force in simulated quarter `t`.
     assess_active: Vec<u64>,
-    /// Bit `s` set: state `s` has at least one assessment.
-    assess_states: u16,
     phase_rows: [Row; N_PHASES],
     /// Exit quarter (absolute) by birth quarter.
     pension_exit: Vec<u16>,
@@ -174,8 +202,8 @@ impl Tables {
             period_of.push(p as u8);
         }
 
-        let mut layout = [Layout::default(); N_STATES];
-        let mut base = 0u32;
+        let mut states = [StateTab::default(); N_STATES];
+        let mut base = 0usize;
         for st in State::ALL {
             let mut ndur = crate::scenario::max_boundary(&s.transitions, st) + 1;
             for g in &s.gates {
@@ -189,22 +217,49 @@ impl Tables {
                 16 * N_PHASES
             } else {
                 16
-            } as u16;
-            layout[st as usize] = Layout { base, ndur, nclass };
-            base += 2 * u32::from(ndur) * u32::from(nclass);
+            };
+            states[st as usize] = StateTab {
+                base,
+                ndur,
+                nclass,
+                cell: [cell(st as usize, 0, 0, 0), cell(st as usize, 1, 0, 0)],
+                assessed: s.assessments.iter().any(|a| a.state == st),
+                special: match st {
+                    State::Ressourceforloeb => Special::Rf,
+                    State::Fleksjob => Special::Flex,
+                    State::Foertidspension => Special::Fp,
+                    _ => Special::None,
+                },
+                benefit_mask: if st.is_benefit() { u16::MAX } else { 0 },
+                pq_inc: u64::from(st != State::Out),
+                stay_hook: matches!(st, State::Ressourceforloeb | State::Fleksjob),
+                rf_inc: u8::from(st == State::Ressourceforloeb),
+                var_flex: if st == State::Fleksjob { usize::MAX } else { 0 },
+                var_rf: if st == State::Ressourceforloeb {
+                    usize::MAX
+                } else {
+                    0
+                },
+                var_fp: if st == State::Foertidspension {
+                    usize::MAX
+                } else {
+                    0
+                },
+            };
+            base += 2 * usize::from(ndur) * nclass;
         }
-        let rows_per_period = base as usize;
+        let rows_per_period = base;
 
         let mut rows = Vec::with_capacity(rows_per_period * signatures.len());
         for &sig in &signatures {
             for st in State::ALL {
-                let l = layout[st as usize];
+                let l = states[st as usize];
                 for age in 0..2 {
                     for di in 0..l.ndur {
                         let d = di + 1;
                         for class in 0..l.nclass {
                             let flags = (class % 16) as u8;
-                            let phase = (class / 16) as usize;
+                            let phase = class / 16;
                             rows.push(Row::from_probs(&row_probs(
                                 s, sig, st, age, d, flags, phase,
                             )));
@@ -215,7 +270,6 @@ impl Tables {
         }
 
         let mut assessments = Vec::new();
-        let mut assess_states = 0u16;
         for a in &s.assessments {
             let mut arows = Vec::with_capacity(32);
             for age in 0..2 {
@@ -229,7 +283,6 @@ impl Tables {
                     arows.push(Row::from_probs(&probs));
                 }
             }
-            assess_states |= 1 << a.state as u16;
             assessments.push(CompiledAssessment {
                 state: a.state as u8,
                 at: a.at,
@@ -265,14 +318,15 @@ impl Tables {
             .map(|b| b.saturating_add(s.pension_age_q(crate::calendar::Quarter(b))))
             .collect();
 
+        let totals = rows.iter().map(|r| r.total).collect();
         Tables {
             rows,
-            layout,
+            totals,
+            states,
             rows_per_period,
             period_of,
             assessments,
             assess_active,
-            assess_states,
             phase_rows,
             pension_exit,
             entry_phase: s.entry_phase as u8,
@@ -286,14 +340,14 @@ impl Tables {
         }
     }
 
-    /// The transition row for simulated quarter `t`.
-    #[inline(always)]
+    /// The transition row for simulated quarter `t`, a state, an age group,
+    /// a decision duration `d >= 1` and a class (`phase << 4 | flags`).
     pub fn row(&self, t: usize, state: usize, age: usize, d: u16, class: usize) -> &Row {
-        let l = self.layout[state];
+        let l = &self.states[state];
         let di = (d.min(l.ndur) - 1) as usize;
         let idx = self.period_of[t] as usize * self.rows_per_period
-            + l.base as usize
-            + (age * l.ndur as usize + di) * l.nclass as usize
+            + l.base
+            + (age * l.ndur as usize + di) * l.nclass
             + class;
         &self.rows[idx]
     }
@@ -345,7 +399,8 @@ fn row_probs(
 pub struct Counters {
     /// Person-quarters by [`cell`].
     pub occupancy: Vec<u32>,
-    /// Persons by state and age group at the end of the quarter (`out`: cumulative).
+    /// Persons by state and age group at the end of the quarter (`out`
+    /// holds everyone who has left, by their current age group).
     pub stock: [[u32; 2]; N_STATES],
     /// Moves by age group, from (or [`ENTRY`]) and to.
     pub flows: [[[u32; N_STATES]; N_STATES + 1]; 2],
@@ -364,153 +419,187 @@ impl Default for Counters {
 }
 
 impl Counters {
-    /// Clears everything but the cumulative `out` stock.
+    /// Clears every counter.
     pub fn reset_quarter(&mut self) {
         self.occupancy.fill(0);
-        let out = self.stock[OUT as usize];
         self.stock = [[0; 2]; N_STATES];
-        self.stock[OUT as usize] = out;
         self.flows = [[[0; N_STATES]; N_STATES + 1]; 2];
         self.person_quarters = 0;
     }
 }
 
 /// Advances every person by simulated quarter `t`.
-pub fn step(
-    tb: &Tables,
-    pop: &mut crate::population::Population,
-    t: u16,
-    rep: RepKey,
-    c: &mut Counters,
-) {
+pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Counters) {
     let t_abs = tb.start + t;
-    let ctr = rng::counters(t);
+    let ctr = rng::counters(t_abs);
+    let ctr_tr = ctr[Kind::Transition as usize];
     let ti = t as usize;
+    let base = tb.period_of[ti] as usize * tb.rows_per_period;
+    let rows = &tb.rows[base..base + tb.rows_per_period];
+    let totals = &tb.totals[base..base + tb.rows_per_period];
     let active = tb.assess_active[ti];
-    for g in &pop.groups {
-        let (lo, hi) = (g.start as usize, (g.start + g.len) as usize);
-        for i in lo..hi {
-            let s = pop.state[i];
-            if s == OUT {
-                continue;
-            }
-            let pk = rep.person(rng::person_id(g.cohort, g.state, (i - lo) as u32));
-            let age = usize::from(t_abs.wrapping_sub(pop.birth[i]) >= AGE40_Q);
-            let flags = pop.flags[i];
-            let phase = pop.phase[i];
-            let d = pop.dur[i].saturating_add(1);
+    let occ = &mut c.occupancy[..];
+    let pension_exit = &tb.pension_exit[..];
+    let reset_after = u16::from(tb.reset_after);
+    let mut pq = 0u64;
+    let Population {
+        state,
+        class,
+        hours,
+        birth,
+        dur,
+        refusion,
+        rf_total,
+        groups,
+    } = pop;
+    for g in groups.iter() {
+        let lo = g.start as usize;
+        let n = g.len as usize;
+        // Equal-length slices let the compiler drop bounds checks in the loop.
+        let state = &mut state[lo..lo + n];
+        let class = &mut class[lo..lo + n];
+        let birth = &birth[lo..lo + n];
+        let dur = &mut dur[lo..lo + n];
+        let refusion = &mut refusion[lo..lo + n];
+        let (rk, mut weyl) = rep.weyl(rng::person_id(g.cohort, g.state, 0));
+        weyl = weyl.wrapping_sub(rng::WEYL_STEP);
+        for j in 0..n {
+            weyl = weyl.wrapping_add(rng::WEYL_STEP);
+            // Persons in `out` run through the same branch-free path: their
+            // rows are empty, so they stay, and counting them as stayers
+            // gives the cumulative `out` stock. They add no person-quarter.
+            let s = state[j];
+            let st = &tb.states[s as usize];
+            let b = birth[j];
+            let age = usize::from(t_abs.wrapping_sub(b) >= AGE40_Q);
+            let d = dur[j].saturating_add(1);
+            let cls = class[j];
 
-            // 1-2: occupancy and clocks.
-            let benefit = s <= FP;
-            let band;
-            if benefit {
-                let clk = pop.clock[i].saturating_add(1);
-                pop.clock[i] = clk;
-                pop.offben[i] = 0;
-                band = (clk.min(N_BANDS as u8) - 1) as usize;
-            } else {
-                let off = pop.offben[i].saturating_add(1);
-                pop.offben[i] = off;
-                if off >= tb.reset_after {
-                    pop.clock[i] = 0;
-                }
-                band = 0;
-            }
-            let var = match s {
-                FLEX => pop.hours[i] as usize,
-                RF => (phase as usize) * 2 + usize::from(flags & flag::INSURED != 0),
-                FP => usize::from(flags & flag::PRE2014 != 0),
-                _ => 0,
-            };
-            c.occupancy[cell(s as usize, age, band, var)] += 1;
-            c.person_quarters += 1;
-            let rf_total = if s == RF {
-                let v = pop.rf_total[i].saturating_add(1);
-                pop.rf_total[i] = v;
-                v
-            } else {
-                pop.rf_total[i]
-            };
+            // 1-2: occupancy and clocks, without branches on the state:
+            // persons of many states are interleaved, so such branches mispredict.
+            let r = refusion[j];
+            let clk_on = (r & 0xff).min(254) + 1;
+            let off = (r >> 8).min(254) + 1;
+            let clk_off = if off >= reset_after { 0 } else { r & 0xff };
+            let m = st.benefit_mask;
+            refusion[j] = (clk_on & m) | ((off << 8 | clk_off) & !m);
+            let band = usize::from((clk_on.min(N_BANDS as u16) - 1) & m);
+            let rf_v = rf_total[lo + j].saturating_add(st.rf_inc);
+            rf_total[lo + j] = rf_v;
+            let h = hours[lo + j];
+            let rf_var = usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
+                + usize::from(cls & flag::INSURED != 0);
+            let fp_var = usize::from(cls >> 7);
+            let var = (usize::from(h) & st.var_flex) | (rf_var & st.var_rf) | (fp_var & st.var_fp);
+            occ[st.cell[age] + band * N_VAR + var] += 1;
+            pq += st.pq_inc;
+            let pk = rk ^ weyl;
 
-            // 3: folkepension age.
+            // 3-5: pension age, assessments, ordinary transitions.
+            let row_class = (cls & flag::ROW_MASK) as usize;
+            let di = (d.min(st.ndur) - 1) as usize;
+            let ri = st.base + (age * st.ndur as usize + di) * st.nclass + row_class;
             let mut to = NONE;
-            if t_abs + 1 >= tb.pension_exit[pop.birth[i] as usize] {
+            if t_abs + 1 >= pension_exit[b as usize] && s != OUT {
                 to = OUT;
-            }
-
-            // 4: forced assessments.
-            let class = flags & flag::CLASS_MASK;
-            if to == NONE && tb.assess_states & (1 << s) != 0 && active != 0 {
-                for (ai, a) in tb.assessments.iter().enumerate() {
-                    if a.state != s || active & (1 << ai) == 0 {
-                        continue;
-                    }
-                    let clock = if a.cumulative { u16::from(rf_total) } else { d };
-                    let due = clock == a.at
-                        || (a.every > 0 && clock > a.at && (clock - a.at) % a.every == 0);
-                    let h = pop.hours[i];
-                    if !due || h < a.min_hours || h > a.max_hours {
-                        continue;
-                    }
-                    let row = &a.rows[age * 16 + class as usize];
-                    if row.n == 0 {
-                        continue;
-                    }
-                    let u = rng::draw31(pk, ctr[Kind::Assessment as usize + ai]);
-                    to = row.pick(u);
-                    if to != NONE {
-                        break;
-                    }
+            } else {
+                if st.assessed && active != 0 {
+                    let fl = (cls & flag::CLASS_MASK) as usize;
+                    to = assess(tb, s, d, u16::from(rf_v), h, age, fl, active, pk, &ctr);
                 }
-            }
-
-            // 5: ordinary transitions.
-            if to == NONE {
-                let cls = if s == RF {
-                    (phase as usize) * 16 + class as usize
-                } else {
-                    class as usize
-                };
-                let row = tb.row(ti, s as usize, age, d, cls);
-                let u = rng::draw31(pk, ctr[Kind::Transition as usize]);
-                if u < row.total() {
-                    to = row.pick(u);
+                if to == NONE {
+                    let u = rng::draw31(pk, ctr_tr);
+                    if u < totals[ri] {
+                        to = rows[ri].pick(u);
+                    }
                 }
             }
 
             // 6: apply.
             if to == NONE {
-                pop.dur[i] = d;
-                if s == RF {
-                    let prow = &tb.phase_rows[phase as usize];
-                    if prow.n > 0 {
-                        let u = rng::draw31(pk, ctr[Kind::Phase as usize]);
-                        let np = prow.pick(u);
-                        if np != NONE {
-                            pop.phase[i] = np;
-                        }
-                    }
-                } else if s == FLEX {
-                    let h = pop.hours[i];
-                    if h <= tb.raise_max_eligible
-                        && h < tb.max_hours
-                        && d >= tb.raise_after
-                        && tb.raise_thr > 0
-                    {
-                        let u = rng::draw31(pk, ctr[Kind::Hours as usize]);
-                        if u < tb.raise_thr {
-                            pop.hours[i] = h.saturating_add(tb.raise_step).min(tb.max_hours);
-                        }
+                dur[j] = d;
+                if st.stay_hook {
+                    match st.special {
+                        Special::Rf => class[j] = next_phase(tb, cls, pk, &ctr),
+                        Special::Flex => hours[lo + j] = raise_hours(tb, h, d, pk, &ctr),
+                        _ => {}
                     }
                 }
                 c.stock[s as usize][age] += 1;
             } else {
                 c.flows[age][s as usize][to as usize] += 1;
-                pop.state[i] = to;
-                pop.dur[i] = 0;
-                pop.phase[i] = if to == RF { tb.entry_phase } else { 0 };
+                state[j] = to;
+                dur[j] = 0;
+                let entry = if to == RF {
+                    tb.entry_phase << flag::PHASE_SHIFT
+                } else {
+                    0
+                };
+                class[j] = (cls & !flag::PHASE_MASK) | entry;
                 c.stock[to as usize][age] += 1;
             }
         }
     }
+    c.person_quarters += pq;
+}
+
+/// Forced assessments of state `s` that fall due; the target or `NONE`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn assess(
+    tb: &Tables,
+    s: u8,
+    d: u16,
+    rf_clock: u16,
+    h: u8,
+    age: usize,
+    class: usize,
+    active: u64,
+    pk: u64,
+    ctr: &[u64; rng::N_KINDS],
+) -> u8 {
+    for (ai, a) in tb.assessments.iter().enumerate() {
+        if a.state != s || active & (1 << ai) == 0 {
+            continue;
+        }
+        let clock = if a.cumulative { rf_clock } else { d };
+        if !crate::scenario::due(clock, a.at, a.every) || h < a.min_hours || h > a.max_hours {
+            continue;
+        }
+        let row = &a.rows[age * 16 + class];
+        if row.n == 0 {
+            continue;
+        }
+        let to = row.pick(rng::draw31(pk, ctr[Kind::Assessment as usize + ai]));
+        if to != NONE {
+            return to;
+        }
+    }
+    NONE
+}
+
+/// The class byte of a ressourceforløb stayer next quarter (phase moved).
+#[inline(never)]
+fn next_phase(tb: &Tables, cls: u8, pk: u64, ctr: &[u64; rng::N_KINDS]) -> u8 {
+    let ph = (cls & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
+    let row = &tb.phase_rows[ph as usize];
+    if row.n == 0 {
+        return cls;
+    }
+    match row.pick(rng::draw31(pk, ctr[Kind::Phase as usize])) {
+        NONE => cls,
+        np => (cls & !flag::PHASE_MASK) | np << flag::PHASE_SHIFT,
+    }
+}
+
+/// Flex-job hours of a stayer next quarter (T6 progression).
+#[inline(never)]
+fn raise_hours(tb: &Tables, h: u8, d: u16, pk: u64, ctr: &[u64; rng::N_KINDS]) -> u8 {
+    if h <= tb.raise_max_eligible && h < tb.max_hours && d >= tb.raise_after && tb.raise_thr > 0 {
+        let u = rng::draw31(pk, ctr[Kind::Hours as usize]);
+        if u < tb.raise_thr {
+            return h.saturating_add(tb.raise_step).min(tb.max_hours);
+        }
+    }
+    h
 }

@@ -27,20 +27,18 @@ pub struct Group {
 #[derive(Debug, Default, Clone)]
 pub struct Population {
     pub state: Vec<u8>,
-    /// Ressourceforløb phase (0 outside ressourceforløb).
-    pub phase: Vec<u8>,
-    /// Attribute bits, see [`flag`].
-    pub flags: Vec<u8>,
+    /// Attribute flags, ressourceforløb phase (0 outside it) and the pre-2014
+    /// mark, packed as described in [`flag`].
+    pub class: Vec<u8>,
     /// Remaining work capacity = flex-job hours, hours a week.
     pub hours: Vec<u8>,
     /// Birth quarter (absolute, [`Quarter`] index).
     pub birth: Vec<u16>,
     /// Quarters completed in the current state.
     pub dur: Vec<u16>,
-    /// Refusion clock: quarters on benefit (saturating).
-    pub clock: Vec<u8>,
-    /// Quarters in a row off benefit.
-    pub offben: Vec<u8>,
+    /// Refusion clock: quarters on benefit (low byte, saturating) and
+    /// quarters in a row off benefit (high byte, saturating).
+    pub refusion: Vec<u16>,
     /// Quarters ever spent in ressourceforløb (saturating).
     pub rf_total: Vec<u8>,
     pub groups: Vec<Group>,
@@ -53,13 +51,11 @@ impl Population {
     pub fn with_capacity(n: usize) -> Population {
         Population {
             state: Vec::with_capacity(n),
-            phase: Vec::with_capacity(n),
-            flags: Vec::with_capacity(n),
+            class: Vec::with_capacity(n),
             hours: Vec::with_capacity(n),
             birth: Vec::with_capacity(n),
             dur: Vec::with_capacity(n),
-            clock: Vec::with_capacity(n),
-            offben: Vec::with_capacity(n),
+            refusion: Vec::with_capacity(n),
             rf_total: Vec::with_capacity(n),
             groups: Vec::new(),
         }
@@ -89,41 +85,32 @@ impl Population {
         let max_age = max_age_q(scenario, now);
         let ctr: [u64; 9] = std::array::from_fn(|k| rng::counter(now.0, Kind::Age as u8 + k as u8));
         let is_rf = cohort.state == State::Ressourceforloeb;
+        let benefit = cohort.state.is_benefit();
         for idx in 0..n {
             let pk = rep.person(rng::person_id(cohort_no, st, idx));
-            let u = |k: Kind| rng::draw_f64(pk, ctr[(k as u8 - Kind::Age as u8) as usize]);
-            let age_q = pick_quarters(&cohort.age_years, u(Kind::Age), 4).min(max_age);
-            let dur = pick_quarters(&cohort.duration, u(Kind::Duration), 1);
-            let hours = pick_quarters(&cohort.hours, u(Kind::Capacity), 1).min(37) as u8;
-            let mut flags = 0u8;
+            let u = |k: u8| rng::draw_f64(pk, ctr[(k - Kind::Age as u8) as usize]);
+            let age_q = pick_capped(&cohort.age_years, u(Kind::Age as u8), 4, max_age);
+            let dur = pick_quarters(&cohort.duration, u(Kind::Duration as u8), 1);
+            let hours = pick_quarters(&cohort.hours, u(Kind::Capacity as u8), 1).min(37) as u8;
+            let mut class = 0u8;
             for (bit, &share) in cohort.flag_shares.iter().enumerate() {
-                let v = rng::draw_f64(
-                    pk,
-                    ctr[(Kind::Flag0 as u8 - Kind::Age as u8) as usize + bit],
-                );
-                if v < share {
-                    flags |= 1 << bit;
+                if u(Kind::Flag0 as u8 + bit as u8) < share {
+                    class |= if bit == 4 { flag::PRE2014 } else { 1 << bit };
                 }
             }
-            let phase = if is_rf {
-                pick_index(&cohort.phase, u(Kind::PhaseInit)) as u8
-            } else {
-                0
-            };
+            if is_rf {
+                class |= (pick_index(&cohort.phase, u(Kind::PhaseInit as u8)) as u8)
+                    << flag::PHASE_SHIFT;
+            }
             self.state.push(st);
-            self.phase.push(phase);
-            self.flags.push(flags);
+            self.class.push(class);
             self.hours.push(hours);
             self.birth.push(now.0.saturating_sub(age_q));
             self.dur.push(dur);
-            let benefit = cohort.state.is_benefit();
-            self.clock
-                .push(if benefit { dur.min(254) as u8 } else { 0 });
-            self.offben.push(0);
+            self.refusion.push(if benefit { dur.min(254) } else { 0 });
             self.rf_total
                 .push(if is_rf { dur.min(255) as u8 } else { 0 });
         }
-        debug_assert!(flag::PRE2014 == 1 << 4);
         self.groups.push(Group {
             cohort: cohort_no,
             state: st,
@@ -150,6 +137,13 @@ pub fn max_age_q(scenario: &Scenario, now: Quarter) -> u16 {
 /// Picks a band by `u` and a value uniformly inside it; band bounds are in
 /// units, and `per_unit` values per unit (4 quarters per year of age).
 fn pick_quarters(bands: &[Share], u: f64, per_unit: u16) -> u16 {
+    pick_capped(bands, u, per_unit, u16::MAX)
+}
+
+/// Like [`pick_quarters`], but values above `cap` are not drawn: the band
+/// that straddles `cap` is drawn uniformly up to `cap` (ages at or above
+/// the folkepension age would leave at once and pile up at one age if clamped).
+fn pick_capped(bands: &[Share], u: f64, per_unit: u16, cap: u16) -> u16 {
     if bands.is_empty() {
         return 0;
     }
@@ -162,8 +156,11 @@ fn pick_quarters(bands: &[Share], u: f64, per_unit: u16) -> u16 {
             } else {
                 0.0
             };
-            let width = (b.hi - b.lo + 1) * per_unit;
-            return b.lo * per_unit + (within * f64::from(width)) as u16;
+            let lo = b.lo * per_unit;
+            let end = ((b.hi + 1) * per_unit)
+                .min(cap.saturating_add(1))
+                .max(lo + 1);
+            return (lo + (within * f64::from(end - lo)) as u16).min(cap);
         }
         acc += b.share;
     }
@@ -204,6 +201,15 @@ mod tests {
         assert_eq!(pick_quarters(&bands, 0.5, 4), 160);
         assert_eq!(pick_quarters(&bands, 0.9999999, 4), 49 * 4 + 3);
         assert_eq!(pick_quarters(&[], 0.3, 1), 0);
+        // Capped: the straddling band is drawn uniformly up to the cap.
+        let old = vec![Share {
+            lo: 60,
+            hi: 66,
+            share: 1.0,
+        }];
+        assert_eq!(pick_capped(&old, 0.0, 4, 261), 240);
+        assert_eq!(pick_capped(&old, 0.999_999, 4, 261), 261);
+        assert_eq!(pick_capped(&old, 0.5, 4, 261), 240 + 11);
     }
 
     #[test]

@@ -12,13 +12,15 @@
 //! thread ran which person.
 //!
 //! The mixing function is the SplitMix64 finalizer (Stafford's "Mix13"),
-//! a bijection on `u64` with full avalanche. Keys are chained:
-//! `rep_key = mix(mix(seed) ^ rep·φ)`, `person_key = mix(rep_key ^ id·φ')`,
-//! `draw = mix(person_key ^ ctr)`, where `ctr` is a precomputed mix of
-//! `(quarter, kind)`. Distinct inputs give distinct mixer inputs up to a 2^-64
-//! chance, so draws behave as independent uniforms (tested in
-//! `tests::uniform_and_uncorrelated`). `benches/engine.rs` measures the
-//! cost against a sequential `Xoshiro256PlusPlus` stream.
+//! a bijection on `u64` with full avalanche. A draw is
+//! `mix(rep_key ^ id·φ' ^ ctr)`: `rep_key = mix(mix(seed) ^ rep·φ)` is
+//! random per replication, `id·φ'` is a Weyl sequence over person ids (as
+//! in SplitMix64 itself), and `ctr = mix((quarter, kind))` is random per
+//! quarter and decision kind. Distinct (person, quarter, kind) give distinct
+//! mixer inputs except with chance about 2^-64 per pair, so draws behave as
+//! independent uniforms (tested in `tests::uniform_and_uncorrelated`). One
+//! mix per draw keeps the loop cheap; `benches/engine.rs` measures the cost
+//! against a sequential `Xoshiro256PlusPlus` stream.
 
 /// The SplitMix64 output function (Stafford Mix13).
 #[inline(always)]
@@ -39,16 +41,19 @@ pub enum Kind {
     Transition = 0,
     Phase = 1,
     Hours = 2,
-    /// Forced assessments; the assessment's index is added.
-    Assessment = 3,
     // Attributes drawn when a person is created.
-    Age = 16,
-    Duration = 17,
-    Capacity = 18,
-    Flag0 = 19,
-    // Flag1..Flag4 follow at 20..23.
-    PhaseInit = 24,
+    Age = 8,
+    Duration = 9,
+    Capacity = 10,
+    Flag0 = 11,
+    // Flag1..Flag4 follow at 12..15.
+    PhaseInit = 16,
+    /// Forced assessments; the assessment's index (0..40) is added.
+    Assessment = 24,
 }
+
+/// Most assessments a scenario may have (their kinds run to 63).
+pub const MAX_ASSESSMENTS: usize = 40;
 
 /// Number of distinct kind slots per quarter.
 pub const N_KINDS: usize = 64;
@@ -72,9 +77,19 @@ impl RepKey {
     /// The key of one person in this replication.
     #[inline(always)]
     pub fn person(self, id: u64) -> u64 {
-        mix(self.0 ^ id.wrapping_mul(PHI2))
+        self.0 ^ id.wrapping_mul(PHI2)
+    }
+
+    /// Keys of persons `id0, id0 + 1, ...` by one addition each:
+    /// `person(id0 + j) == raw ^ (start + j·φ')` with `(raw, start)` returned here.
+    #[inline(always)]
+    pub fn weyl(self, id0: u64) -> (u64, u64) {
+        (self.0, id0.wrapping_mul(PHI2))
     }
 }
+
+/// The Weyl increment matching [`RepKey::weyl`].
+pub const WEYL_STEP: u64 = PHI2;
 
 /// The counter word for `(quarter, kind)`; precompute per quarter.
 #[inline(always)]
@@ -135,7 +150,8 @@ mod tests {
         let k = RepKey::new(2019, 0);
         let n = 200_000usize;
         let mut buckets = [0u64; 64];
-        let (mut sxy_p, mut sxy_q, mut sx, mut sxx) = (0.0, 0.0, 0.0, 0.0);
+        let (mut sxy_p, mut sxy_q, mut sxy_k, mut sx, mut sxx) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let ck = counter(10, Kind::Phase as u8);
         let c0 = counter(10, Kind::Transition as u8);
         let c1 = counter(11, Kind::Transition as u8);
         let mut prev = 0.5;
@@ -148,6 +164,7 @@ mod tests {
             sxx += u * u;
             sxy_q += (u - 0.5) * (v - 0.5);
             sxy_p += (u - 0.5) * (prev - 0.5);
+            sxy_k += (u - 0.5) * (draw_f64(pk, ck) - 0.5);
             prev = u;
         }
         let e = n as f64 / 64.0;
@@ -164,7 +181,7 @@ mod tests {
         assert!((var - 1.0 / 12.0).abs() < 0.002, "var {var}");
         // Correlation SE is 1/sqrt(n); allow 4 SE.
         let se = 1.0 / nf.sqrt();
-        for (name, s) in [("quarters", sxy_q), ("persons", sxy_p)] {
+        for (name, s) in [("quarters", sxy_q), ("persons", sxy_p), ("kinds", sxy_k)] {
             let r = s / nf / (1.0 / 12.0);
             assert!(r.abs() < 4.0 * se, "{name} correlation {r}");
         }

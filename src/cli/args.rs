@@ -15,7 +15,7 @@ Exit status: 0 success, 1 bad input (scenario, arguments, files), 2 internal err
 
 /// Monte Carlo microsimulator of Denmark's disability pension and flex-job system.
 #[derive(Debug, Parser)]
-#[command(name = "fleksim", version, about, after_help = EXAMPLES)]
+#[command(name = "fleksim", version, about, after_help = EXAMPLES, allow_negative_numbers = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -223,11 +223,29 @@ fn convert_value(v: &DeValue<'_>, key: Location, value: Location, file: usize) -
     Item { node, key, value }
 }
 
-/// Merges `child` over `parent`: tables recursively, everything else replaced.
+/// Tables that describe one distribution or one condition as a whole: a
+/// child's table replaces the parent's instead of merging into it (merging
+/// band or share tables would mix two sets of boundaries).
+const REPLACED_WHOLE: [&str; 9] = [
+    "all", "under40", "over40", "age", "duration", "hours", "phase", "route", "when",
+];
+
+/// Merges `child` over `parent`: tables recursively (except
+/// [`REPLACED_WHOLE`]), everything else replaced. A child that sets `all`
+/// also drops the parent's `under40` and `over40` it does not set itself.
 fn merge(parent: &mut BTreeMap<String, Item>, child: BTreeMap<String, Item>) {
+    if child.contains_key("all") {
+        for age in ["under40", "over40"] {
+            if !child.contains_key(age) {
+                parent.remove(age);
+            }
+        }
+    }
     for (k, c) in child {
         match (parent.get_mut(&k), c.node) {
-            (Some(p), Node::Table(ct)) if matches!(p.node, Node::Table(_)) => {
+            (Some(p), Node::Table(ct))
+                if matches!(p.node, Node::Table(_)) && !REPLACED_WHOLE.contains(&k.as_str()) =>
+            {
                 let Node::Table(pt) = &mut p.node else {
                     unreachable!()
                 };
@@ -338,11 +356,14 @@ fn describe_serde_error(msg: &str) -> (String, Option<String>, bool) {
 }
 
 fn unknown_field_path(path: &str, message: &str) -> String {
-    // serde_path_to_error reports the path of the table holding the unknown key.
     let name = message
         .strip_prefix("unknown key `")
         .and_then(|r| r.strip_suffix('`'))
         .unwrap_or("");
+    // serde_path_to_error's path already ends with the unknown key.
+    if path == name || path.ends_with(&format!(".{name}")) {
+        return path.to_string();
+    }
     match (path.is_empty(), name.is_empty()) {
         (_, true) => path.to_string(),
         (true, false) => name.to_string(),
@@ -367,5 +388,20 @@ mod tests {
         assert_eq!(v["b"]["z"].as_array().unwrap().len(), 1);
         assert_eq!(o.value("a.y").unwrap().file, 1);
         assert_eq!(o.value("a.x").unwrap().file, 0);
+    }
+
+    #[test]
+    fn distributions_replace_and_all_overrides_ages() {
+        let parent = DeTable::parse("[t]\nunder40 = { \"1-4\" = 0.1, \"5+\" = 0.2 }\nover40 = 0.3\n[c]\nage = { \"18-29\" = 1.0 }\n").unwrap();
+        let child = DeTable::parse("[t]\nall = 0.5\n[c]\nage = { \"30-39\" = 1.0 }\n").unwrap();
+        let mut p = convert_table(parent.get_ref(), 0);
+        merge(&mut p, convert_table(child.get_ref(), 1));
+        let mut o = Origins::default();
+        let v = to_value(&Node::Table(p), "", &mut o);
+        assert!(v["t"].get("under40").is_none() && v["t"].get("over40").is_none());
+        assert_eq!(v["t"]["all"].as_float(), Some(0.5));
+        let age = v["c"]["age"].as_table().unwrap();
+        assert_eq!(age.len(), 1);
+        assert!(age.contains_key("30-39"));
     }
 }

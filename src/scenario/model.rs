@@ -136,16 +136,24 @@ impl Phase {
     }
 }
 
-/// Person attribute flags (bit positions in the population's `flags` column).
+/// Bits of the population's `class` byte: four attribute flags that
+/// transitions may depend on (bits 0-3), the ressourceforløb phase (bits
+/// 4-6) and the pre-2014 førtidspension mark (bit 7). `class & ROW_MASK` is
+/// the row class of the compiled transition tables.
 pub mod flag {
     pub const PSYCHIATRIC: u8 = 1;
     pub const INSURED: u8 = 2;
     pub const EVIDENT: u8 = 4;
     pub const RETENTION: u8 = 8;
-    /// Førtidspension awarded before 1 July 2014 (costing only).
-    pub const PRE2014: u8 = 16;
     /// Mask of the flags transitions may depend on.
     pub const CLASS_MASK: u8 = 15;
+    /// Shift and mask of the ressourceforløb phase.
+    pub const PHASE_SHIFT: u8 = 4;
+    pub const PHASE_MASK: u8 = 0x70;
+    /// Flags and phase: the row class.
+    pub const ROW_MASK: u8 = 0x7f;
+    /// Førtidspension awarded before 1 July 2014 (costing only).
+    pub const PRE2014: u8 = 0x80;
     /// Names in the order of the bits above.
     pub const NAMES: [&str; 4] = ["psychiatric", "insured", "evident", "retention"];
 }
@@ -304,8 +312,15 @@ pub struct Assessment {
 impl Assessment {
     /// Whether the assessment falls due at clock value `d`.
     pub fn due(&self, d: u16) -> bool {
-        d == self.at || (self.every > 0 && d > self.at && (d - self.at) % self.every == 0)
+        due(d, self.at, self.every)
     }
+}
+
+/// An assessment at `at`, repeated every `every` quarters (0: once), falls
+/// due at clock value `d`.
+#[inline]
+pub fn due(d: u16, at: u16, every: u16) -> bool {
+    d == at || (every > 0 && d > at && (d - at).is_multiple_of(every))
 }
 
 /// Flex-job hours and their progression.

@@ -10,6 +10,9 @@ use super::model::*;
 use super::raw::{self, RawCohort, RawScenario, RawWhen};
 use crate::calendar::Quarter;
 
+/// Most gates a scenario may enable (the kernel keeps them in a `u64` mask).
+pub const MAX_GATES: usize = 64;
+
 /// Tolerance for "sums to 1" and "at most 1" checks.
 const EPS: f64 = 1e-9;
 /// Tolerance for share tables written by hand with rounded decimals.
@@ -64,14 +67,45 @@ pub(super) fn validate(
         );
     }
 
-    let stock = cohorts(v, "population.stock", &raw.population.stock, true);
-    let inflow = cohorts(v, "population.inflow", &raw.population.inflow, false);
+    let (entry_phase, phase_matrix) = phases(v, raw.ressourceforloeb.as_ref());
+    let stock = cohorts(
+        v,
+        "population.stock",
+        &raw.population.stock,
+        true,
+        entry_phase,
+    );
+    let inflow = cohorts(
+        v,
+        "population.inflow",
+        &raw.population.inflow,
+        false,
+        entry_phase,
+    );
     let pension_age = pension(v, &raw.population.pension_age);
     let transitions = transitions(v, &raw.transitions);
-    let (entry_phase, phase_matrix) = phases(v, raw.ressourceforloeb.as_ref());
     let flex = flex(v, raw.fleksjob.as_ref());
     let gates = gates(v, &raw.gates);
+    if gates.len() > MAX_GATES {
+        v.error(
+            "gates",
+            format!(
+                "{} gates are enabled; at most {MAX_GATES} are supported",
+                gates.len()
+            ),
+        );
+    }
     let assessments = assessments(v, &raw.assessments);
+    if assessments.len() > crate::rng::MAX_ASSESSMENTS {
+        let max = crate::rng::MAX_ASSESSMENTS;
+        v.error(
+            "assessments",
+            format!(
+                "{} assessments are enabled; at most {max} are supported",
+                assessments.len()
+            ),
+        );
+    }
     let costs = costs(v, &raw.costs);
     check_row_sums(v, &transitions);
 
@@ -228,6 +262,7 @@ fn cohorts(
     path: &str,
     table: &BTreeMap<String, RawCohort>,
     is_stock: bool,
+    entry_phase: Phase,
 ) -> Vec<Cohort> {
     let mut out = Vec::new();
     for (name, c) in table {
@@ -317,7 +352,7 @@ fn cohorts(
                 "`phase` applies only to ressourceforloeb",
                 None,
             ),
-            None => phase[0] = 1.0,
+            None => phase[entry_phase as usize] = 1.0,
         }
         out.push(Cohort {
             state: st,
@@ -396,6 +431,9 @@ fn banded(v: &mut Reporter, path: &str, b: &raw::Banded, annual: bool) -> Banded
                 }
                 let p = conv(probability(v, &kp, p));
                 bands.push((lo, hi, p, kp));
+            }
+            if table.is_empty() {
+                v.error(path, "empty table of duration bands; give a number or bands like { \"1-4\" = 0.1, \"5+\" = 0.05 }");
             }
             bands.sort_by_key(|b| b.0);
             let mut next = 1u16;
@@ -622,10 +660,9 @@ fn phases(
         return (Phase::WaitingTeam, m);
     };
     let entry = Phase::from_id(&rf.entry_phase).unwrap_or_else(|| {
-        v.error(
-            "ressourceforloeb.entry_phase",
-            format!("unknown phase `{}`", rf.entry_phase),
-        );
+        let hint = did_you_mean(&rf.entry_phase, Phase::ALL.iter().map(|p| p.id()));
+        let msg = format!("unknown phase `{}`", rf.entry_phase);
+        v.key_error("ressourceforloeb.entry_phase", msg, hint);
         Phase::WaitingTeam
     });
     for (from, row) in &rf.phases {
@@ -781,9 +818,6 @@ fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>) -> Vec<Gate> 
     let mut out = Vec::new();
     for (id, g) in table {
         let p = format!("gates.{id}");
-        if !g.enabled {
-            continue;
-        }
         let from = match &g.from {
             Some(names) => state_mask(v, &format!("{p}.from"), names, false),
             None => (1 << N_STATES) - 1,
@@ -810,6 +844,10 @@ fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>) -> Vec<Gate> 
         let before_duration = g
             .before_duration
             .map(|d| int_in(v, &format!("{p}.before_duration"), d, 1, 400) as u16);
+        // A disabled gate is still checked, so a typo in it is not silent.
+        if !g.enabled {
+            continue;
+        }
         out.push(Gate {
             id: id.clone(),
             from,
@@ -827,9 +865,6 @@ fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -
     let mut out = Vec::new();
     for (id, a) in table {
         let p = format!("assessments.{id}");
-        if !a.enabled {
-            continue;
-        }
         let Some(st) = state(v, &format!("{p}.state"), &a.state, false) else {
             continue;
         };
@@ -867,6 +902,9 @@ fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -
                 format!("routing shares sum to {total} (> 1)"),
             );
         }
+        if !a.enabled {
+            continue;
+        }
         out.push(Assessment {
             id: id.clone(),
             state: st,
@@ -894,6 +932,10 @@ fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
     for (k, &x) in &c.monthly {
         let mp = format!("{p}.monthly.{k}");
         match State::from_id(k) {
+            Some(State::Fleksjob) => {
+                let msg = "the flex-job subsidy is computed by `[costs.fleksloentilskud]`; remove this rate";
+                v.key_error(&mp, msg, None)
+            }
             Some(s) if s.is_benefit() => monthly[s as usize] = non_negative(v, &mp, x, "rate"),
             Some(_) => v.key_error(&mp, format!("`{k}` pays no benefit"), None),
             None => {

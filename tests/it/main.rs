@@ -1,0 +1,7 @@
+//! fleksim's one integration test crate (a module per concern).
+
+mod bad_input;
+mod cli;
+mod determinism;
+mod model;
+mod util;
