@@ -1,1 +1,114 @@
-fn main() {}
+//! Engine benchmarks (criterion): `cargo bench`.
+//!
+//! - `baseline/full_scale_2_replications`: the full Danish baseline, two
+//!   replications on the global rayon pool; throughput in person-quarters
+//!   (persons not yet `out`, one quarter each), the unit of the speed floor.
+//! - `rng/*`: one counter-based draw (a pure function of person, quarter and
+//!   decision) against one draw from a sequential `Xoshiro256PlusPlus` stream.
+//! - `reference/lean_10_state_chain`: a minimal two-column Markov loop, to
+//!   calibrate what this machine does for the simplest possible kernel.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fleksim::rng::{self, RepKey};
+use fleksim::runner::{self, Prepared, RunConfig};
+use fleksim::scenario;
+use rand::{Rng, SeedableRng};
+
+fn baseline(c: &mut Criterion) {
+    let sc = scenario::baseline().scenario;
+    let prepared = Prepared::new(&sc);
+    let cfg = RunConfig {
+        replications: 2,
+        seed: 2019,
+        scale: 1.0,
+    };
+    let pq = runner::run(&prepared, &cfg, &|| {})
+        .expect("baseline runs")
+        .person_quarters;
+    let mut g = c.benchmark_group("baseline");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(pq));
+    g.bench_function("full_scale_2_replications", |b| {
+        b.iter(|| runner::run(&prepared, &cfg, &|| {}).expect("baseline runs"))
+    });
+    g.finish();
+}
+
+fn rng_cost(c: &mut Criterion) {
+    const N: u64 = 1 << 20;
+    let mut g = c.benchmark_group("rng");
+    g.throughput(Throughput::Elements(N));
+    let key = RepKey::new(1, 2);
+    let ctr = rng::counter(500, 0);
+    g.bench_function("counter_based_draw", |b| {
+        b.iter(|| {
+            let (raw, mut w) = key.weyl(rng::person_id(1, 0, 0));
+            let mut acc = 0u32;
+            for _ in 0..N {
+                acc = acc.wrapping_add(rng::draw31(raw ^ w, ctr));
+                w = w.wrapping_add(rng::WEYL_STEP);
+            }
+            black_box(acc)
+        })
+    });
+    g.bench_function("sequential_xoshiro256pp", |b| {
+        let mut r = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(1);
+        b.iter(|| {
+            let mut acc = 0u32;
+            for _ in 0..N {
+                acc = acc.wrapping_add((r.next_u64() >> 33) as u32);
+            }
+            black_box(acc)
+        })
+    });
+    g.finish();
+}
+
+fn reference(c: &mut Criterion) {
+    const N: usize = 1_000_000;
+    const Q: u64 = 10;
+    let mut thr = [[0u32; 10]; 10];
+    for (s, row) in thr.iter_mut().enumerate() {
+        let mut acc = 0;
+        for (t, x) in row.iter_mut().enumerate() {
+            if t != s {
+                acc += 20_000_000;
+            }
+            *x = acc;
+        }
+    }
+    let mut g = c.benchmark_group("reference");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(N as u64 * Q));
+    g.bench_function("lean_10_state_chain", |b| {
+        let mut state: Vec<u8> = (0..N).map(|i| (i % 10) as u8).collect();
+        let mut dur = vec![0u16; N];
+        b.iter(|| {
+            for q in 0..Q {
+                let ctr = rng::counter(q as u16, 0);
+                for i in 0..N {
+                    let s = state[i] as usize;
+                    let u = rng::draw31(i as u64, ctr);
+                    let row = &thr[s];
+                    let mut to = s;
+                    if u < row[9] {
+                        to = row.iter().position(|&x| u < x).unwrap_or(s);
+                    }
+                    if to == s {
+                        dur[i] = dur[i].saturating_add(1);
+                    } else {
+                        state[i] = to as u8;
+                        dur[i] = 0;
+                    }
+                }
+            }
+            black_box(&state);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, baseline, rng_cost, reference);
+criterion_main!(benches);

@@ -164,7 +164,7 @@ impl Loader {
         let Node::Table(ptable) = &mut parent.node else {
             unreachable!("a document is a table")
         };
-        merge(ptable, table);
+        merge(&[], ptable, table);
         Ok(Item {
             node: parent.node,
             key: whole.clone(),
@@ -223,18 +223,29 @@ fn convert_value(v: &DeValue<'_>, key: Location, value: Location, file: usize) -
     Item { node, key, value }
 }
 
-/// Tables that describe one distribution or one condition as a whole: a
-/// child's table replaces the parent's instead of merging into it (merging
-/// band or share tables would mix two sets of boundaries).
-const REPLACED_WHOLE: [&str; 9] = [
-    "all", "under40", "over40", "age", "duration", "hours", "phase", "route", "when",
-];
+/// Whether the table at `path` + `key` describes one distribution or one
+/// condition as a whole, so that a child's table replaces the parent's
+/// instead of merging into it (merging band or share tables would mix two
+/// sets of boundaries): transition probabilities, cohort share tables, and
+/// an assessment's route or a gate's or assessment's condition.
+fn replaced_whole(path: &[&str], key: &str) -> bool {
+    match path {
+        ["transitions", _, _] => matches!(key, "all" | "under40" | "over40"),
+        ["population", "stock" | "inflow", _] => {
+            matches!(key, "age" | "duration" | "hours" | "phase")
+        }
+        ["assessments", _] => matches!(key, "route" | "when"),
+        ["gates", _] => key == "when",
+        _ => false,
+    }
+}
 
-/// Merges `child` over `parent`: tables recursively (except
-/// [`REPLACED_WHOLE`]), everything else replaced. A child that sets `all`
-/// also drops the parent's `under40` and `over40` it does not set itself.
-fn merge(parent: &mut BTreeMap<String, Item>, child: BTreeMap<String, Item>) {
-    if child.contains_key("all") {
+/// Merges `child` over `parent` (both at `path`): tables recursively
+/// (except those [`replaced_whole`]), everything else replaced. A child
+/// transition that sets `all` also drops the parent's `under40` and `over40`
+/// that it does not set itself.
+fn merge(path: &[&str], parent: &mut BTreeMap<String, Item>, child: BTreeMap<String, Item>) {
+    if matches!(path, ["transitions", _, _]) && child.contains_key("all") {
         for age in ["under40", "over40"] {
             if !child.contains_key(age) {
                 parent.remove(age);
@@ -244,12 +255,14 @@ fn merge(parent: &mut BTreeMap<String, Item>, child: BTreeMap<String, Item>) {
     for (k, c) in child {
         match (parent.get_mut(&k), c.node) {
             (Some(p), Node::Table(ct))
-                if matches!(p.node, Node::Table(_)) && !REPLACED_WHOLE.contains(&k.as_str()) =>
+                if matches!(p.node, Node::Table(_)) && !replaced_whole(path, &k) =>
             {
                 let Node::Table(pt) = &mut p.node else {
                     unreachable!()
                 };
-                merge(pt, ct);
+                let mut sub = path.to_vec();
+                sub.push(&k);
+                merge(&sub, pt, ct);
                 p.key = c.key;
                 p.value = c.value;
             }
@@ -380,7 +393,7 @@ mod tests {
         let parent = DeTable::parse("[a]\nx = 1\ny = 2\n[b]\nz = [1, 2]\n").unwrap();
         let child = DeTable::parse("[a]\ny = 5\n[b]\nz = [3]\n").unwrap();
         let mut p = convert_table(parent.get_ref(), 0);
-        merge(&mut p, convert_table(child.get_ref(), 1));
+        merge(&[], &mut p, convert_table(child.get_ref(), 1));
         let mut o = Origins::default();
         let v = to_value(&Node::Table(p), "", &mut o);
         assert_eq!(v["a"]["x"].as_integer(), Some(1));
@@ -392,15 +405,26 @@ mod tests {
 
     #[test]
     fn distributions_replace_and_all_overrides_ages() {
-        let parent = DeTable::parse("[t]\nunder40 = { \"1-4\" = 0.1, \"5+\" = 0.2 }\nover40 = 0.3\n[c]\nage = { \"18-29\" = 1.0 }\n").unwrap();
-        let child = DeTable::parse("[t]\nall = 0.5\n[c]\nage = { \"30-39\" = 1.0 }\n").unwrap();
+        let parent = DeTable::parse(
+            "[transitions.a.b]\nunder40 = { \"1-4\" = 0.1, \"5+\" = 0.2 }\nover40 = 0.3\n\
+             [population.stock.a]\nage = { \"18-29\" = 1.0 }\n[gates.route]\nto = [\"x\"]\n",
+        )
+        .unwrap();
+        let child = DeTable::parse(
+            "[transitions.a.b]\nall = 0.5\n[population.stock.a]\nage = { \"30-39\" = 1.0 }\n\
+             [gates.route]\nenabled = false\n",
+        )
+        .unwrap();
         let mut p = convert_table(parent.get_ref(), 0);
-        merge(&mut p, convert_table(child.get_ref(), 1));
+        merge(&[], &mut p, convert_table(child.get_ref(), 1));
         let mut o = Origins::default();
         let v = to_value(&Node::Table(p), "", &mut o);
-        assert!(v["t"].get("under40").is_none() && v["t"].get("over40").is_none());
-        assert_eq!(v["t"]["all"].as_float(), Some(0.5));
-        let age = v["c"]["age"].as_table().unwrap();
+        let t = &v["transitions"]["a"]["b"];
+        assert!(t.get("under40").is_none() && t.get("over40").is_none());
+        assert_eq!(t["all"].as_float(), Some(0.5));
+        // A gate whose id happens to be `route` merges key by key.
+        assert!(v["gates"]["route"].get("to").is_some());
+        let age = v["population"]["stock"]["a"]["age"].as_table().unwrap();
         assert_eq!(age.len(), 1);
         assert!(age.contains_key("30-39"));
     }

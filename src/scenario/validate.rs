@@ -391,13 +391,17 @@ fn pension(v: &mut Reporter, steps: &[raw::RawPensionStep]) -> Vec<(Quarter, u16
             );
             continue;
         }
-        if let Some(last) = out.last()
-            && q <= last.0
-        {
-            v.error(
-                &format!("{p}.born_from"),
-                "steps must be in increasing order of `born_from`",
-            );
+        if let Some(last) = out.last() {
+            if q <= last.0 {
+                let msg = "steps must be in increasing order of `born_from`";
+                v.error(&format!("{p}.born_from"), msg);
+            }
+            // Ages are drawn below the folkepension age of each birth
+            // quarter (population::max_age_q), which assumes it never falls.
+            if (quarters.round() as u16) < last.1 && q > last.0 {
+                let msg = format!("folkepension age {} is below the previous step's", s.years);
+                v.error(&format!("{p}.years"), msg);
+            }
         }
         out.push((q, quarters.round() as u16));
     }
@@ -844,11 +848,7 @@ fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>) -> Vec<Gate> 
         let before_duration = g
             .before_duration
             .map(|d| int_in(v, &format!("{p}.before_duration"), d, 1, 400) as u16);
-        // A disabled gate is still checked, so a typo in it is not silent.
-        if !g.enabled {
-            continue;
-        }
-        out.push(Gate {
+        let gate = Gate {
             id: id.clone(),
             from,
             to,
@@ -856,7 +856,11 @@ fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>) -> Vec<Gate> 
             before_duration,
             redirect,
             active: active(v, &p, &g.active_from, &g.active_until),
-        });
+        };
+        // A disabled gate is still checked in full, so a typo in it is not silent.
+        if g.enabled {
+            out.push(gate);
+        }
     }
     out
 }
@@ -902,10 +906,7 @@ fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -
                 format!("routing shares sum to {total} (> 1)"),
             );
         }
-        if !a.enabled {
-            continue;
-        }
-        out.push(Assessment {
+        let assessment = Assessment {
             id: id.clone(),
             state: st,
             at: int_in(v, &format!("{p}.at"), a.at, 1, 400) as u16,
@@ -914,7 +915,11 @@ fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -
             when: when(v, &format!("{p}.when"), &a.when, true),
             route,
             active: active(v, &p, &a.active_from, &a.active_until),
-        });
+        };
+        // A disabled assessment is still checked in full.
+        if a.enabled {
+            out.push(assessment);
+        }
     }
     out
 }

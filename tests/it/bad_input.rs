@@ -272,6 +272,8 @@ cases! {
     unknown_state_stock: bad("unknown_state_stock.toml", 4, "population.stock.flexjob", &["unknown state `flexjob`", "did you mean `fleksjob`?"]),
     unknown_state_gate: bad("unknown_state_gate.toml", 5, "gates.no_foertidspension_under_40.to[1]", &["unknown state `pension`", "states are:"]),
     out_stock: bad("out_stock.toml", 4, "population.stock.out", &["`out` is absorbing"]),
+    disabled_gate_checked: bad("disabled_gate_checked.toml", 6, "gates.no_foertidspension_under_40.when.age", &["age group \"old\" must be \"under40\" or \"over40\""]),
+    pension_age_falls: bad("pension_age_falls.toml", 9, "population.pension_age[1].years", &["folkepension age 64 is below the previous step's"]),
 
     // Probabilities and shares outside [0, 1].
     probability_above_one: bad("probability_above_one.toml", 5, "transitions.kontanthjaelp.self_supporting.all", &["probability 1.5 is outside [0, 1]"]),

@@ -1,1 +1,315 @@
-//! (to be written)
+//! Statistical correctness, conservation and the cost ledger.
+//!
+//! Statistical tests use fixed seeds and tolerances of 4 standard errors
+//! taken from the run itself; a correct engine fails one such comparison
+//! with probability about 6e-5.
+
+use fleksim::results::Cell;
+use fleksim::runner::{self, Prepared, RunConfig, RunResult};
+use fleksim::scenario::{self, N_STATES, Scenario, State};
+use proptest::prelude::*;
+
+/// The cost tables every test scenario needs (values chosen for easy sums).
+const COSTS: &str = r#"
+[costs]
+discount_rate = 0.035
+
+[costs.monthly]
+kontanthjaelp = 10000
+sygedagpenge = 12000
+ressourceforloeb = 11000
+revalidering = 15000
+ledighedsydelse = 16000
+foertidspension = 17000
+
+[costs.fleksloentilskud]
+max = 18000
+threshold = 14000
+rate_below = 0.3
+rate_above = 0.55
+hourly_wage = 200
+weeks_per_month = 4.0
+
+[costs.insurance]
+monthly_payment = 5000
+offset = 1.0
+
+[costs.refusion]
+state_share = [0.5, 0.4, 0.3, 0.25, 0.2]
+reset_after_quarters = 4
+foertidspension_pre2014_state_share = 0.35
+"#;
+
+/// A scenario of young persons (no pension exits within the horizon) with
+/// the given population and transition sections.
+fn scenario(name: &str, horizon: u16, body: &str) -> Scenario {
+    let text = format!(
+        "schema_version = 1\nname = \"{name}\"\nstart = \"2019Q1\"\nhorizon = {horizon}\nprice_year = 2019\n\
+         [[population.pension_age]]\nborn_from = \"1900Q1\"\nyears = 67.0\n{body}\n{COSTS}"
+    );
+    match scenario::load_text(name, &text, None) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("test scenario {name} is invalid:\n{e}\n---\n{text}"),
+    }
+}
+
+fn run(sc: &Scenario, reps: u32, seed: u64, scale: f64) -> RunResult {
+    let p = Prepared::new(sc);
+    let cfg = RunConfig {
+        replications: reps,
+        seed,
+        scale,
+    };
+    runner::run(&p, &cfg, &|| {}).expect("run succeeds")
+}
+
+fn stock(r: &RunResult, t: u16, state: State) -> fleksim::stats::CellStats {
+    fleksim::report::get(
+        r,
+        Cell::Stock {
+            t,
+            state: state as u8,
+            age: 2,
+        },
+    )
+    .expect("stock cell")
+}
+
+/// A 5-state chain whose rates depend on neither duration nor attributes,
+/// one of them given per year. The exact expected stocks follow from
+/// `x_t = (x_{t-1} + inflow) P`, computed here by matrix products.
+#[test]
+fn markov_chain_means_match_the_exact_answer() {
+    let body = r#"
+[population.stock.kontanthjaelp]
+count = 30000
+age = { "20-30" = 1.0 }
+[population.stock.sygedagpenge]
+count = 10000
+age = { "20-30" = 1.0 }
+[population.inflow.sygedagpenge]
+per_quarter = 3000
+age = { "20-30" = 1.0 }
+[transitions.kontanthjaelp]
+employed = { all = 0.08 }
+ressourceforloeb = { all = 0.03 }
+out = { all = 0.01 }
+[transitions.sygedagpenge]
+employed = { all = 0.45 }
+kontanthjaelp = { all = 0.05 }
+[transitions.ressourceforloeb]
+foertidspension = { all = 0.25, per = "year" }
+employed = { all = 0.02 }
+[transitions.employed]
+sygedagpenge = { all = 0.02 }
+out = { all = 0.002 }
+[transitions.foertidspension]
+out = { all = 0.004 }
+"#;
+    let sc = scenario("markov", 12, body);
+    let res = run(&sc, 40, 11, 1.0);
+
+    let mut p = [[0.0f64; N_STATES]; N_STATES];
+    for t in &sc.transitions {
+        p[t.from as usize][t.to as usize] = t.prob[0].at(1);
+    }
+    for (i, row) in p.iter_mut().enumerate() {
+        let out: f64 = row.iter().sum();
+        row[i] = 1.0 - out;
+    }
+    // The annual rate is converted once: 1 - (1 - 0.25)^(1/4).
+    let rf_fp = p[State::Ressourceforloeb as usize][State::Foertidspension as usize];
+    assert!((rf_fp - (1.0 - 0.75f64.powf(0.25))).abs() < 1e-12);
+
+    let mut x = [0.0f64; N_STATES];
+    x[State::Kontanthjaelp as usize] = 30000.0;
+    x[State::Sygedagpenge as usize] = 10000.0;
+    let mut checked = 0;
+    for t in 1..=sc.horizon {
+        x[State::Sygedagpenge as usize] += 3000.0;
+        let mut next = [0.0f64; N_STATES];
+        for (i, xi) in x.iter().enumerate() {
+            for (j, nj) in next.iter_mut().enumerate() {
+                *nj += xi * p[i][j];
+            }
+        }
+        x = next;
+        for st in State::ALL {
+            let s = stock(&res, t, st);
+            let exact = x[st as usize];
+            if exact == 0.0 {
+                assert_eq!(s.mean, 0.0, "{} at t={t}", st.id());
+                continue;
+            }
+            assert!(s.se > 0.0, "{} at t={t}: no variation", st.id());
+            let z = (s.mean - exact) / s.se;
+            assert!(
+                z.abs() < 4.0,
+                "{} at t={t}: mean {} exact {exact} se {} (z = {z:.2})",
+                st.id(),
+                s.mean,
+                s.se
+            );
+            checked += 1;
+        }
+    }
+    // Six states are reachable; førtidspension only from t = 2 on.
+    assert_eq!(checked, 12 * 6 - 1, "cells compared with the exact answer");
+}
+
+/// Everyone ever created is in exactly one state every quarter: the stocks
+/// (with `out` cumulative) add up to the initial stock plus all entrants.
+fn assert_conserved(sc: &Scenario, res: &RunResult, scale: f64) {
+    let entrants: f64 = sc
+        .inflow
+        .iter()
+        .map(|c| f64::from(runner::scaled(c.count, scale)) / scale)
+        .sum();
+    let initial: f64 = State::ALL.iter().map(|&s| stock(res, 0, s).mean).sum();
+    for t in 0..=sc.horizon {
+        let total: f64 = State::ALL.iter().map(|&s| stock(res, t, s).mean).sum();
+        let expected = initial + entrants * f64::from(t);
+        assert!(
+            (total - expected).abs() < 1e-6 * expected.max(1.0),
+            "t={t}: {total} in states, expected {expected}"
+        );
+    }
+}
+
+#[test]
+fn baseline_conserves_persons() {
+    let sc = scenario::baseline().scenario;
+    let res = run(&sc, 3, 5, 0.02);
+    assert_conserved(&sc, &res, 0.02);
+    // The baseline is plausible: no state empties or explodes in ten years.
+    for st in [
+        State::Kontanthjaelp,
+        State::Sygedagpenge,
+        State::Ressourceforloeb,
+        State::Fleksjob,
+        State::Foertidspension,
+    ] {
+        let (a, b) = (stock(&res, 0, st).mean, stock(&res, sc.horizon, st).mean);
+        assert!(b > 0.7 * a && b < 1.4 * a, "{}: {a} -> {b}", st.id());
+    }
+}
+
+/// Builds a random but valid scenario: random stocks, inflows and
+/// transition probabilities (rows scaled to sum below 1), random ages that
+/// include people at and beyond the pension age, a gate and an assessment.
+fn random_scenario(seed: u64, probs: &[f64], counts: &[u32]) -> Scenario {
+    let states = [
+        "kontanthjaelp",
+        "sygedagpenge",
+        "ressourceforloeb",
+        "fleksjob",
+        "foertidspension",
+        "employed",
+    ];
+    let mut body = String::new();
+    for (i, s) in states.iter().enumerate() {
+        body.push_str(&format!(
+            "[population.stock.{s}]\ncount = {}\nage = {{ \"18-39\" = 0.4, \"40-70\" = 0.6 }}\nduration = {{ \"0-8\" = 1.0 }}\nhours = {{ \"0-20\" = 1.0 }}\ninsured = 0.3\nevident = 0.2\n",
+            counts[i]
+        ));
+    }
+    body.push_str(&format!(
+        "[population.inflow.kontanthjaelp]\nper_quarter = {}\nage = {{ \"18-64\" = 1.0 }}\n",
+        counts[6]
+    ));
+    let mut k = 0;
+    for (i, from) in states.iter().enumerate() {
+        body.push_str(&format!("[transitions.{from}]\n"));
+        let row: Vec<f64> = (0..states.len() + 1)
+            .map(|j| probs[(k + j) % probs.len()])
+            .collect();
+        k += 7;
+        let sum: f64 = row.iter().sum::<f64>() + 1e-9;
+        for (j, to) in states.iter().chain(std::iter::once(&"out")).enumerate() {
+            if j == i {
+                continue;
+            }
+            body.push_str(&format!(
+                "{to} = {{ all = {{ \"1-2\" = {}, \"3+\" = {} }} }}\n",
+                row[j] / sum * 0.9,
+                row[j] / sum * 0.5
+            ));
+        }
+    }
+    body.push_str(&format!(
+        "[gates.g]\nto = [\"foertidspension\"]\nwhen = {{ evident = false }}\nredirect = \"ressourceforloeb\"\nactive_from = \"2019Q{}\"\n",
+        1 + seed % 4
+    ));
+    body.push_str("[assessments.a]\nstate = \"kontanthjaelp\"\nat = 2\nevery = 2\nroute = { fleksjob = 0.3, kontanthjaelp = 0.2 }\n");
+    scenario("random", 6, &body)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Conservation holds for random valid scenarios (the runner also
+    /// checks it every quarter and fails with an internal error if not).
+    #[test]
+    fn random_scenarios_conserve_persons(
+        seed in 0u64..1000,
+        probs in prop::collection::vec(0.0f64..1.0, 8..20),
+        counts in prop::collection::vec(0u32..400, 7),
+    ) {
+        let sc = random_scenario(seed, &probs, &counts);
+        let res = run(&sc, 2, seed, 1.0);
+        assert_conserved(&sc, &res, 1.0);
+        // Absorbing `out` never decreases.
+        for t in 1..=sc.horizon {
+            prop_assert!(stock(&res, t, State::Out).mean >= stock(&res, t - 1, State::Out).mean);
+        }
+    }
+}
+
+/// One person-quarter of each benefit, priced by hand: 1,000 persons who
+/// never move, first and second quarter on benefit (refusion 50 % then 40 %).
+#[test]
+fn cost_ledger_matches_hand_computation() {
+    let body = r#"
+[population.stock.kontanthjaelp]
+count = 1000
+age = { "20-30" = 1.0 }
+duration = { "0" = 1.0 }
+[population.stock.ressourceforloeb]
+count = 1000
+age = { "20-30" = 1.0 }
+duration = { "0" = 1.0 }
+insured = 1.0
+[population.stock.fleksjob]
+count = 1000
+age = { "20-30" = 1.0 }
+duration = { "0" = 1.0 }
+hours = { "10" = 1.0 }
+[population.stock.foertidspension]
+count = 1000
+age = { "20-30" = 1.0 }
+duration = { "0" = 1.0 }
+pre2014 = 1.0
+"#;
+    let sc = scenario("ledger", 2, body);
+    let res = run(&sc, 2, 1, 1.0);
+    let cost = |t: u16, item: u8, payer: u8| {
+        fleksim::report::get(&res, Cell::Cost { t, item, payer })
+            .expect("cost cell")
+            .mean
+    };
+    let n = 1000.0 * 3.0;
+    // kontanthjælp: 10,000 a month; state 50 % in the first quarter, 40 % in the second.
+    assert_eq!(cost(0, 0, 0), n * 10000.0 * 0.5);
+    assert_eq!(cost(0, 0, 1), n * 10000.0 * 0.5);
+    assert_eq!(cost(1, 0, 0), n * 10000.0 * 0.4);
+    // ressourceforløbsydelse with the insurance payment offset 100 %: 11,000 - 5,000.
+    assert_eq!(cost(0, 2, 2), n * 6000.0);
+    // Flex-job subsidy at 10 hours a week: wage 10 * 200 * 4 = 8,000; 18,000 - 0.3 * 8,000.
+    assert_eq!(cost(0, 4, 2), n * (18000.0 - 0.3 * 8000.0));
+    // Førtidspension awarded before July 2014: 35 % state whatever the clock.
+    assert_eq!(cost(1, 6, 0), n * 17000.0 * 0.35);
+    assert_eq!(cost(1, 6, 1), n * 17000.0 * 0.65);
+    // Totals add up.
+    let total: f64 = (0..7).map(|i| cost(0, i, 2)).sum();
+    assert_eq!(cost(0, 7, 2), total);
+}
