@@ -447,7 +447,7 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
         class,
         hours,
         birth,
-        dur,
+        entered,
         refusion,
         rf_total,
         groups,
@@ -459,7 +459,7 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
         let state = &mut state[lo..lo + n];
         let class = &mut class[lo..lo + n];
         let birth = &birth[lo..lo + n];
-        let dur = &mut dur[lo..lo + n];
+        let entered = &mut entered[lo..lo + n];
         let refusion = &mut refusion[lo..lo + n];
         let (rk, mut weyl) = rep.weyl(rng::person_id(g.cohort, g.state, 0));
         weyl = weyl.wrapping_sub(rng::WEYL_STEP);
@@ -472,21 +472,33 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
             let st = &tb.states[s as usize];
             let b = birth[j];
             let age = usize::from(t_abs.wrapping_sub(b) >= AGE40_Q);
-            let d = dur[j].saturating_add(1);
+            let d = t_abs.wrapping_sub(entered[j]).saturating_add(1);
             let cls = class[j];
 
             // 1-2: occupancy and clocks, without branches on the state:
             // persons of many states are interleaved, so such branches mispredict.
+            // Both counters saturate (the clock at its last band, the
+            // off-benefit count at the reset length), so long stayers need
+            // no write.
             let r = refusion[j];
-            let clk_on = (r & 0xff).min(254) + 1;
-            let off = (r >> 8).min(254) + 1;
+            let clk_on = (r & 0xff).min(N_BANDS as u16 - 1) + 1;
+            let off = (r >> 8).min(reset_after - 1) + 1;
             let clk_off = if off >= reset_after { 0 } else { r & 0xff };
             let m = st.benefit_mask;
-            refusion[j] = (clk_on & m) | ((off << 8 | clk_off) & !m);
-            let band = usize::from((clk_on.min(N_BANDS as u16) - 1) & m);
-            let rf_v = rf_total[lo + j].saturating_add(st.rf_inc);
-            rf_total[lo + j] = rf_v;
-            let h = hours[lo + j];
+            let new_r = (clk_on & m) | ((off << 8 | clk_off) & !m);
+            if new_r != r {
+                refusion[j] = new_r;
+            }
+            let band = usize::from((clk_on - 1) & m);
+            let mut rf_v = 0;
+            let mut h = 0;
+            if st.rf_inc != 0 {
+                rf_v = rf_total[lo + j].saturating_add(1);
+                rf_total[lo + j] = rf_v;
+            }
+            if st.var_flex != 0 || st.assessed {
+                h = hours[lo + j];
+            }
             let rf_var = usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
                 + usize::from(cls & flag::INSURED != 0);
             let fp_var = usize::from(cls >> 7);
@@ -517,7 +529,6 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
 
             // 6: apply.
             if to == NONE {
-                dur[j] = d;
                 if st.stay_hook {
                     match st.special {
                         Special::Rf => class[j] = next_phase(tb, cls, pk, &ctr),
@@ -529,7 +540,7 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
             } else {
                 c.flows[age][s as usize][to as usize] += 1;
                 state[j] = to;
-                dur[j] = 0;
+                entered[j] = t_abs + 1;
                 let entry = if to == RF {
                     tb.entry_phase << flag::PHASE_SHIFT
                 } else {

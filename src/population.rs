@@ -10,6 +10,7 @@
 //! Memory: 11 bytes per person (see [`Population::BYTES_PER_PERSON`]).
 
 use crate::calendar::Quarter;
+use crate::kernel::N_BANDS;
 use crate::rng::{self, Kind, RepKey};
 use crate::scenario::{Cohort, N_PHASES, Scenario, Share, State, flag};
 
@@ -34,8 +35,9 @@ pub struct Population {
     pub hours: Vec<u8>,
     /// Birth quarter (absolute, [`Quarter`] index).
     pub birth: Vec<u16>,
-    /// Quarters completed in the current state.
-    pub dur: Vec<u16>,
+    /// Quarter (absolute) in which the person entered the current state;
+    /// quarters completed in it before quarter `t` are `t - entered`.
+    pub entered: Vec<u16>,
     /// Refusion clock: quarters on benefit (low byte, saturating) and
     /// quarters in a row off benefit (high byte, saturating).
     pub refusion: Vec<u16>,
@@ -54,7 +56,7 @@ impl Population {
             class: Vec::with_capacity(n),
             hours: Vec::with_capacity(n),
             birth: Vec::with_capacity(n),
-            dur: Vec::with_capacity(n),
+            entered: Vec::with_capacity(n),
             refusion: Vec::with_capacity(n),
             rf_total: Vec::with_capacity(n),
             groups: Vec::new(),
@@ -88,13 +90,23 @@ impl Population {
         let benefit = cohort.state.is_benefit();
         for idx in 0..n {
             let pk = rep.person(rng::person_id(cohort_no, st, idx));
+            // Draws are skipped where nothing is drawn (no table, a zero
+            // share); counter-based streams make that shift no other draw.
             let u = |k: u8| rng::draw_f64(pk, ctr[(k - Kind::Age as u8) as usize]);
             let age_q = pick_capped(&cohort.age_years, u(Kind::Age as u8), 4, max_age);
-            let dur = pick_quarters(&cohort.duration, u(Kind::Duration as u8), 1);
-            let hours = pick_quarters(&cohort.hours, u(Kind::Capacity as u8), 1).min(37) as u8;
+            let dur = if cohort.duration.is_empty() {
+                0
+            } else {
+                pick_quarters(&cohort.duration, u(Kind::Duration as u8), 1)
+            };
+            let hours = if cohort.hours.is_empty() {
+                0
+            } else {
+                pick_quarters(&cohort.hours, u(Kind::Capacity as u8), 1).min(37) as u8
+            };
             let mut class = 0u8;
             for (bit, &share) in cohort.flag_shares.iter().enumerate() {
-                if u(Kind::Flag0 as u8 + bit as u8) < share {
+                if share > 0.0 && u(Kind::Flag0 as u8 + bit as u8) < share {
                     class |= if bit == 4 { flag::PRE2014 } else { 1 << bit };
                 }
             }
@@ -106,8 +118,10 @@ impl Population {
             self.class.push(class);
             self.hours.push(hours);
             self.birth.push(now.0.saturating_sub(age_q));
-            self.dur.push(dur);
-            self.refusion.push(if benefit { dur.min(254) } else { 0 });
+            self.entered.push(now.0.saturating_sub(dur));
+            // The refusion clock saturates at its last band (see kernel::step).
+            self.refusion
+                .push(if benefit { dur.min(N_BANDS as u16) } else { 0 });
             self.rf_total
                 .push(if is_rf { dur.min(255) as u8 } else { 0 });
         }
