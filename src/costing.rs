@@ -11,17 +11,37 @@
 //! `offset` of their private payment deducted. The state's share follows the
 //! refusion steps by the person's quarters on benefit (clock band); the
 //! municipality pays the rest. Førtidspension awarded before 1 July 2014 has
-//! its own fixed split.
+//! its own fixed split, and a scenario may fix the split of later awards
+//! (lever D3).
+//!
+//! Services besides benefits are items of their own, paid by the
+//! municipality unless a state share is given: interventions per quarter in
+//! an active or company-oriented ressourceforløb phase, the coordinating
+//! caseworker per ressourceforløb case-quarter (salary / caseload / 4),
+//! the rehabilitation team per ressourceforløb start, and education during
+//! revalidering.
 
-use crate::kernel::{N_BANDS, N_CELLS, N_VAR, cell};
-use crate::scenario::{Costs, N_STATES, Scenario, State};
+use crate::kernel::{ENTRY, N_BANDS, N_CELLS, N_VAR, cell};
+use crate::scenario::{Costs, N_STATES, Phase, Scenario, State};
 
-/// Benefit items, indexed by state (the first seven states pay one each).
-pub const N_ITEMS: usize = 7;
+/// Benefit items (indexed by state, the first seven states) and service items.
+pub const N_ITEMS: usize = 11;
+/// Number of benefit items (one per benefit state).
+pub const N_BENEFITS: usize = 7;
+pub const INTERVENTION: usize = 7;
+pub const CASEWORKER: usize = 8;
+pub const REHAB_TEAM: usize = 9;
+pub const EDUCATION: usize = 10;
 
-/// Item id of benefit state `i`.
+/// Item id (for costs.csv and metric names).
 pub fn item_id(i: usize) -> &'static str {
-    State::from_index(i).benefit_item().expect("benefit state")
+    match i {
+        INTERVENTION => "intervention",
+        CASEWORKER => "caseworker",
+        REHAB_TEAM => "rehab_team",
+        EDUCATION => "revalidering_education",
+        _ => State::from_index(i).benefit_item().expect("benefit state"),
+    }
 }
 
 /// Payer ids in output order.
@@ -51,51 +71,132 @@ pub fn monthly_amount(c: &Costs, state: usize, var: usize) -> f64 {
 
 /// The state's share for a person-quarter.
 pub fn state_share(c: &Costs, state: usize, band: usize, var: usize) -> f64 {
-    if state == State::Foertidspension as usize && var == 1 {
-        c.fp_pre2014_state_share
-    } else {
-        c.state_share[band]
+    match (
+        state == State::Foertidspension as usize,
+        var == 1,
+        c.fp_state_share,
+    ) {
+        (true, true, _) => c.fp_pre2014_state_share,
+        (true, false, Some(share)) => share,
+        _ => c.state_share[band],
     }
 }
 
-/// Øre per person-quarter for every occupancy cell, split state / municipality.
+/// Splits `amount` øre into (state, municipality) by `share`.
+fn split(amount: i64, share: f64) -> [i64; 2] {
+    let st = (amount as f64 * share).round() as i64;
+    [st, amount - st]
+}
+
+fn ore(dkk: f64) -> i64 {
+    (dkk * 100.0).round() as i64
+}
+
+/// Øre per person-quarter for every occupancy cell, split state / municipality:
+/// the benefit of the cell's state, and at most one service item.
 #[derive(Debug, Clone)]
 pub struct CostTable {
     cents: Vec<[i64; 2]>,
+    /// `(service item, øre split)` per cell (`item == 0`: none).
+    service: Vec<(usize, [i64; 2])>,
+    /// Øre per ressourceforløb start, split.
+    rehab_team: [i64; 2],
+    /// Øre per ressourceforløb case-quarter, split.
+    caseworker: [i64; 2],
 }
 
 impl CostTable {
     pub fn new(s: &Scenario) -> CostTable {
         let c = &s.costs;
+        let sv = &c.services;
         let mut cents = vec![[0i64; 2]; N_CELLS];
-        for state in 0..N_ITEMS {
+        let mut service = vec![(0usize, [0i64; 2]); N_CELLS];
+        let rf = State::Ressourceforloeb as usize;
+        let caseworker = sv.caseworker_salary / sv.caseworker_caseload / 4.0;
+        for age in 0..2 {
+            for band in 0..N_BANDS {
+                for var in 0..N_VAR {
+                    // Ressourceforløb variants are phase * 2 + insured.
+                    let phase = var / 2;
+                    let intervention = if phase == Phase::Active as usize {
+                        sv.intervention_active
+                    } else if phase == Phase::Company as usize {
+                        sv.intervention_company
+                    } else {
+                        0.0
+                    };
+                    service[cell(rf, age, band, var)] =
+                        (INTERVENTION, split(ore(intervention), 0.0));
+                    let reval = cell(State::Revalidering as usize, age, band, var);
+                    let edu = ore(sv.revalidering_education / 4.0);
+                    service[reval] = (EDUCATION, split(edu, sv.revalidering_education_state_share));
+                }
+            }
+        }
+        let caseworker = split(ore(caseworker), 0.0);
+        for state in 0..N_BENEFITS {
             for age in 0..2 {
                 for band in 0..N_BANDS {
                     for var in 0..N_VAR {
-                        let quarter = (monthly_amount(c, state, var) * 3.0 * 100.0).round() as i64;
-                        let st = (quarter as f64 * state_share(c, state, band, var)).round() as i64;
-                        cents[cell(state, age, band, var)] = [st, quarter - st];
+                        let quarter = ore(monthly_amount(c, state, var) * 3.0);
+                        cents[cell(state, age, band, var)] =
+                            split(quarter, state_share(c, state, band, var));
                     }
                 }
             }
         }
-        const { assert!(N_ITEMS < N_STATES) };
-        CostTable { cents }
+        const { assert!(N_BENEFITS < N_STATES) };
+        CostTable {
+            cents,
+            service,
+            rehab_team: split(ore(sv.rehab_team_per_case), 0.0),
+            caseworker,
+        }
     }
 
-    /// Adds the cost of one quarter's occupancy to `out[item][payer]` (øre).
-    pub fn price(&self, occupancy: &[u32], out: &mut [[i64; 2]; N_ITEMS]) {
-        for (state, item) in out.iter_mut().enumerate() {
+    /// Adds the cost of one quarter to `out[item][payer]` (øre): occupancy
+    /// (benefits, interventions, education, caseworkers) and ressourceforløb
+    /// starts from `flows[age][from][to]` (rehabilitation team).
+    pub fn price(
+        &self,
+        occupancy: &[u32],
+        flows: &[[[u32; N_STATES]; N_STATES + 1]; 2],
+        out: &mut [[i64; 2]; N_ITEMS],
+    ) {
+        let rf = State::Ressourceforloeb as usize;
+        for state in 0..N_STATES {
             let lo = cell(state, 0, 0, 0);
             let hi = cell(state + 1, 0, 0, 0);
-            let mut acc = [0i64; 2];
-            for (n, c) in occupancy[lo..hi].iter().zip(&self.cents[lo..hi]) {
+            let mut persons = 0i64;
+            for ((n, c), (item, sc)) in occupancy[lo..hi]
+                .iter()
+                .zip(&self.cents[lo..hi])
+                .zip(&self.service[lo..hi])
+            {
+                if *n == 0 {
+                    continue;
+                }
                 let n = i64::from(*n);
-                acc[0] += n * c[0];
-                acc[1] += n * c[1];
+                persons += n;
+                if state < N_BENEFITS {
+                    out[state][0] += n * c[0];
+                    out[state][1] += n * c[1];
+                }
+                if *item != 0 {
+                    out[*item][0] += n * sc[0];
+                    out[*item][1] += n * sc[1];
+                }
             }
-            item[0] += acc[0];
-            item[1] += acc[1];
+            if state == rf {
+                out[CASEWORKER][0] += persons * self.caseworker[0];
+                out[CASEWORKER][1] += persons * self.caseworker[1];
+            }
         }
+        let starts: i64 = (0..2)
+            .flat_map(|age| (0..=ENTRY).map(move |from| (age, from)))
+            .map(|(age, from)| i64::from(flows[age][from][rf]))
+            .sum();
+        out[REHAB_TEAM][0] += starts * self.rehab_team[0];
+        out[REHAB_TEAM][1] += starts * self.rehab_team[1];
     }
 }

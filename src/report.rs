@@ -168,36 +168,74 @@ pub fn costs_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
 /// each summed within a replication before averaging. `quarters` says how
 /// many simulated quarters the year holds.
 pub fn annual_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
-    let rows = r
-        .layout
-        .cells
-        .iter()
-        .zip(&r.stats)
-        .filter_map(|(c, s)| match *c {
-            Cell::Annual { year, metric } => {
-                let q = r
-                    .layout
-                    .years
-                    .iter()
-                    .find(|y| y.0 == year)
-                    .map_or(0, |y| y.1);
-                let mut row = vec![
-                    sc.name.clone(),
-                    year.to_string(),
-                    q.to_string(),
-                    metric.id().to_string(),
-                    metric.unit().to_string(),
-                ];
-                row.extend(stat_cols(s));
-                Some(row)
-            }
-            _ => None,
-        });
+    let rows = r.layout.cells.iter().zip(&r.stats).filter_map(|(c, s)| {
+        let year = match *c {
+            Cell::Annual { year, .. } | Cell::AnnualCost { year, .. } => year,
+            _ => return None,
+        };
+        let (metric, unit, _) = c.metric(&r.layout)?;
+        let q = r
+            .layout
+            .years
+            .iter()
+            .find(|y| y.0 == year)
+            .map_or(0, |y| y.1);
+        let mut row = vec![
+            sc.name.clone(),
+            year.to_string(),
+            q.to_string(),
+            metric,
+            unit.to_string(),
+        ];
+        row.extend(stat_cols(s));
+        Some(row)
+    });
     csv_bytes(
         &[
             "scenario", "year", "quarters", "metric", "unit", "mean", "se", "ci_low", "ci_high",
         ],
         rows,
+    )
+}
+
+/// compare.csv: every reported metric of every proposal against the
+/// baseline, with the paired difference.
+pub fn compare_csv(names: &[String], c: &crate::runner::Comparison) -> Result<Vec<u8>> {
+    let mut rows = Vec::new();
+    for (name, p) in names.iter().zip(&c.proposals) {
+        for (i, cell) in c.layout.cells.iter().enumerate() {
+            let Some((metric, unit, period)) = cell.metric(&c.layout) else {
+                continue;
+            };
+            let d = &p.delta[i];
+            rows.push(vec![
+                name.clone(),
+                metric,
+                unit.to_string(),
+                period,
+                num(c.baseline[i].mean),
+                num(p.stats[i].mean),
+                num(d.mean),
+                num(d.se),
+                num(d.ci_low),
+                num(d.ci_high),
+            ]);
+        }
+    }
+    csv_bytes(
+        &[
+            "proposal",
+            "metric",
+            "unit",
+            "period",
+            "baseline_mean",
+            "proposal_mean",
+            "delta_mean",
+            "delta_se",
+            "delta_ci_low",
+            "delta_ci_high",
+        ],
+        rows.into_iter(),
     )
 }
 

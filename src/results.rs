@@ -96,6 +96,22 @@ pub enum Cell {
         year: i32,
         metric: Annual,
     },
+    /// Expenditure in a calendar year by item (`N_ITEMS`: total) and payer (2: both).
+    AnnualCost {
+        year: i32,
+        item: u8,
+        payer: u8,
+    },
+    /// A yearly indicator averaged over the horizon: its total over all
+    /// simulated quarters divided by the horizon in years.
+    PerYear {
+        metric: Annual,
+    },
+    /// Present value at the start of the horizon of all expenditure, by payer
+    /// (2: both): each quarter's cost discounted by `(1 + rate)^((t + 1) / 4)`.
+    Pv {
+        payer: u8,
+    },
 }
 
 /// The cells of a run, in a fixed order.
@@ -103,13 +119,15 @@ pub enum Cell {
 pub struct Layout {
     pub start: Quarter,
     pub horizon: u16,
+    /// Annual discount rate for [`Cell::Pv`].
+    pub discount_rate: f64,
     pub cells: Vec<Cell>,
     /// `(year, simulated quarters in that year)`.
     pub years: Vec<(i32, u8)>,
 }
 
 impl Layout {
-    pub fn new(start: Quarter, horizon: u16) -> Layout {
+    pub fn new(start: Quarter, horizon: u16, discount_rate: f64) -> Layout {
         let mut cells = Vec::new();
         for t in 0..=horizon {
             for state in 0..N_STATES as u8 {
@@ -144,10 +162,22 @@ impl Layout {
             for metric in Annual::ALL {
                 cells.push(Cell::Annual { year, metric });
             }
+            for item in 0..=N_ITEMS as u8 {
+                for payer in 0..3 {
+                    cells.push(Cell::AnnualCost { year, item, payer });
+                }
+            }
+        }
+        for metric in Annual::ALL {
+            cells.push(Cell::PerYear { metric });
+        }
+        for payer in 0..3 {
+            cells.push(Cell::Pv { payer });
         }
         Layout {
             start,
             horizon,
+            discount_rate,
             cells,
             years,
         }
@@ -165,6 +195,9 @@ impl Layout {
     pub fn values(&self, r: &RepResult, scale: f64) -> Vec<f64> {
         let k = 1.0 / scale;
         let mut annual = vec![[0.0f64; 8]; self.years.len()];
+        // Øre by year, item (last: total) and payer (state, municipality).
+        let mut annual_cost = vec![[[0i64; 2]; N_ITEMS + 1]; self.years.len()];
+        let mut pv = [0.0f64; 2];
         let year_idx = |t: u16| {
             let y = self.start.plus(t).year();
             self.years
@@ -193,10 +226,17 @@ impl Layout {
                         .sum::<u32>(),
                 );
             }
-            for c in &r.costs[t as usize] {
+            let yc = &mut annual_cost[year_idx(t)];
+            let discount = (1.0 + self.discount_rate).powf(-f64::from(t + 1) / 4.0);
+            for (item, c) in r.costs[t as usize].iter().enumerate() {
                 a[5] += c[0] as f64;
                 a[6] += c[1] as f64;
                 a[7] += (c[0] + c[1]) as f64;
+                for payer in 0..2 {
+                    yc[item][payer] += c[payer];
+                    yc[N_ITEMS][payer] += c[payer];
+                    pv[payer] += c[payer] as f64 * discount;
+                }
             }
         }
         self.cells
@@ -247,7 +287,77 @@ impl Layout {
                     };
                     v * k
                 }
+                Cell::AnnualCost { year, item, payer } => {
+                    let yi = self
+                        .years
+                        .iter()
+                        .position(|(y, _)| *y == year)
+                        .expect("year");
+                    let c = annual_cost[yi][item as usize];
+                    let ore = if payer == 2 {
+                        c[0] + c[1]
+                    } else {
+                        c[payer as usize]
+                    };
+                    ore as f64 / 100.0 * k
+                }
+                Cell::PerYear { metric } => {
+                    let total: f64 = annual.iter().map(|a| a[metric as usize]).sum();
+                    let years = f64::from(self.horizon) / 4.0;
+                    let v = if metric.unit() == "DKK" {
+                        total / 100.0
+                    } else {
+                        total
+                    };
+                    v / years * k
+                }
+                Cell::Pv { payer } => {
+                    let ore = if payer == 2 {
+                        pv[0] + pv[1]
+                    } else {
+                        pv[payer as usize]
+                    };
+                    ore / 100.0 * k
+                }
             })
             .collect()
+    }
+}
+
+impl Cell {
+    /// The stable metric id, unit and period under which `compare` reports
+    /// this cell, if it does (see compare.csv in the README).
+    pub fn metric(&self, layout: &Layout) -> Option<(String, &'static str, String)> {
+        let payer = |p: u8| ["state", "municipality", "all"][p as usize];
+        Some(match *self {
+            Cell::Annual { year, metric } => {
+                (metric.id().to_string(), metric.unit(), year.to_string())
+            }
+            Cell::AnnualCost {
+                year,
+                item,
+                payer: p,
+            } if (item as usize) < N_ITEMS => (
+                format!(
+                    "cost.{}.{}",
+                    crate::costing::item_id(item as usize),
+                    payer(p)
+                ),
+                "DKK",
+                year.to_string(),
+            ),
+            Cell::PerYear { metric } => (
+                metric.id().to_string(),
+                metric.unit(),
+                "per_year".to_string(),
+            ),
+            Cell::Stock { t, state, age: 2 } if t == layout.horizon => (
+                format!("stock.{}", State::from_index(state as usize).id()),
+                "persons",
+                "horizon".to_string(),
+            ),
+            Cell::Pv { payer: p } => (format!("pv.total.{}", payer(p)), "DKK", "pv".to_string()),
+            _ => return None,
+        })
     }
 }

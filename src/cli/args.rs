@@ -28,6 +28,56 @@ pub enum Command {
     Run(RunArgs),
     /// Check scenario files without running them
     Validate(ValidateArgs),
+    /// Run a baseline and proposals with common random numbers and report the differences
+    #[command(after_help = COMPARE_HELP)]
+    Compare(CompareArgs),
+}
+
+const COMPARE_HELP: &str = "\
+Every scenario runs the same replications with the same seeds, so a person meets
+the same random number for the same decision in each; differences are paired
+replication by replication (mean, standard error, 95 % CI). Writes compare.csv
+into the output folder (default outputs/compare/).
+
+Examples:
+  fleksim compare scenarios/baseline.toml scenarios/proposals/*.toml
+  fleksim compare scenarios/baseline.toml scenarios/proposals/ds.toml -n 50 --scale 0.25";
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline scenario file
+    pub baseline: PathBuf,
+    /// Proposal scenario files
+    #[arg(required = true)]
+    pub proposals: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Output folder (default: outputs/compare)
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Print no tables
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Simulation options shared by `run` and `compare`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Number of Monte Carlo replications
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub replications: u32,
+    /// Master seed; a replication's random numbers depend on (seed, replication) only
+    #[arg(short, long, default_value_t = 2019)]
+    pub seed: u64,
+    /// Worker threads (default: RAYON_NUM_THREADS or the number of cores)
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+    /// Fraction of the population to simulate; counts are scaled back up
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Override the scenarios' horizon (quarters)
+    #[arg(short, long)]
+    pub quarters: Option<u16>,
 }
 
 const RUN_HELP: &str = "\
@@ -44,24 +94,11 @@ Examples:
 pub struct RunArgs {
     /// Scenario file (default: the embedded baseline, same as scenarios/baseline.toml)
     pub scenario: Option<PathBuf>,
-    /// Number of Monte Carlo replications
-    #[arg(short = 'n', long, default_value_t = 20)]
-    pub replications: u32,
-    /// Master seed; a replication's random numbers depend on (seed, replication) only
-    #[arg(short, long, default_value_t = 2019)]
-    pub seed: u64,
-    /// Worker threads (default: RAYON_NUM_THREADS or the number of cores)
-    #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
-    /// Fraction of the population to simulate; counts are scaled back up
-    #[arg(long, default_value_t = 1.0)]
-    pub scale: f64,
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// Output folder (default: outputs/<scenario name>)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
-    /// Override the scenario's horizon (quarters)
-    #[arg(short, long)]
-    pub quarters: Option<u16>,
     /// Print no summary table
     #[arg(long)]
     pub quiet: bool,

@@ -1,6 +1,7 @@
 //! The CLI: argument parsing, commands, exit codes. No model logic.
 
 mod args;
+mod compare;
 mod progress;
 mod run;
 mod validate;
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use fleksim::Error;
+use fleksim::runner::RunConfig;
 use fleksim::scenario::{self, Loaded};
 
 use args::{Cli, Command};
@@ -30,6 +32,7 @@ pub fn main() -> ExitCode {
     let res = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
+        Command::Compare(a) => compare::compare(a),
     };
     match res {
         Ok(code) => code,
@@ -57,6 +60,41 @@ pub fn report_error(e: &Error) {
         ),
         _ => eprintln!("error: {e}"),
     }
+}
+
+/// Checks the shared simulation options, applies `--quarters` to every
+/// scenario, and builds the thread pool.
+pub fn setup(
+    sim: &args::SimArgs,
+    scenarios: &mut [fleksim::scenario::Scenario],
+) -> Result<(RunConfig, rayon::ThreadPool), Error> {
+    if let Some(q) = sim.quarters {
+        if !(1..=400).contains(&q) {
+            return Err(Error::Invalid(format!(
+                "--quarters must be between 1 and 400, got {q}"
+            )));
+        }
+        for sc in scenarios.iter_mut() {
+            sc.horizon = q;
+        }
+    }
+    let cfg = RunConfig {
+        replications: sim.replications,
+        seed: sim.seed,
+        scale: sim.scale,
+    };
+    cfg.validate()?;
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = sim.threads {
+        if t == 0 {
+            return Err(Error::Invalid("--threads must be at least 1".into()));
+        }
+        pool = pool.num_threads(t);
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the thread pool: {e}")))?;
+    Ok((cfg, pool))
 }
 
 /// Loads a scenario file, or the embedded baseline when `path` is None.

@@ -5,45 +5,22 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use fleksim::Result;
 use fleksim::report::{self, Manifest};
 use fleksim::results::Annual;
-use fleksim::runner::{self, Prepared, RunConfig};
+use fleksim::runner::{self, Prepared};
 use fleksim::stats::CellStats;
-use fleksim::{Error, Result};
 
 use super::args::RunArgs;
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
     let loaded = super::load(a.scenario.as_deref())?;
     let mut sc = loaded.scenario;
-    if let Some(q) = a.quarters {
-        if !(1..=400).contains(&q) {
-            return Err(Error::Invalid(format!(
-                "--quarters must be between 1 and 400, got {q}"
-            )));
-        }
-        sc.horizon = q;
-    }
-    let cfg = RunConfig {
-        replications: a.replications,
-        seed: a.seed,
-        scale: a.scale,
-    };
-    cfg.validate()?;
+    let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut sc))?;
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("outputs").join(&sc.name));
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = a.threads {
-        if t == 0 {
-            return Err(Error::Invalid("--threads must be at least 1".into()));
-        }
-        pool = pool.num_threads(t);
-    }
-    let pool = pool
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the thread pool: {e}")))?;
     let threads = pool.current_num_threads();
 
     let start_time = SystemTime::now();
@@ -108,7 +85,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn fmt_ci(s: &CellStats, div: f64, decimals: usize) -> String {
+pub fn fmt_ci(s: &CellStats, div: f64, decimals: usize) -> String {
     if s.se.is_nan() {
         return format!("{:.*}", decimals, s.mean / div);
     }

@@ -146,12 +146,32 @@ impl Loader {
                 value: whole,
             });
         };
-        let Node::Leaf(toml::Value::String(parent)) = &ext.node else {
-            return Err(self.fail(
-                Some(ext.value.clone()),
-                Some("extends"),
-                "`extends` must be a file name (a string)".into(),
-            ));
+        // `extends = "a.toml"`, or a list `["base.toml", "patch1.toml", ...]`:
+        // the first file is resolved in full, each later one is applied as a
+        // patch with only its own keys (its own `extends` is not followed).
+        let names: Vec<(String, Location)> = match &ext.node {
+            Node::Leaf(toml::Value::String(s)) => vec![(s.clone(), ext.value.clone())],
+            Node::Array(items) if !items.is_empty() => {
+                let mut names = Vec::new();
+                for it in items {
+                    let Node::Leaf(toml::Value::String(s)) = &it.node else {
+                        return Err(self.fail(
+                            Some(it.value.clone()),
+                            Some("extends"),
+                            "`extends` must be a file name (a string) or a list of them".into(),
+                        ));
+                    };
+                    names.push((s.clone(), it.value.clone()));
+                }
+                names
+            }
+            _ => {
+                return Err(self.fail(
+                    Some(ext.value.clone()),
+                    Some("extends"),
+                    "`extends` must be a file name (a string) or a list of them".into(),
+                ));
+            }
         };
         let Some(dir) = dir else {
             return Err(self.fail(
@@ -160,16 +180,52 @@ impl Loader {
                 "`extends` cannot be resolved for a scenario that is not a file".into(),
             ));
         };
-        let mut parent = self.file(&dir.join(parent), Some(ext.value.clone()))?;
+        let (first, first_loc) = &names[0];
+        let mut parent = self.file(&dir.join(first), Some(first_loc.clone()))?;
         let Node::Table(ptable) = &mut parent.node else {
             unreachable!("a document is a table")
         };
+        for (name, loc) in &names[1..] {
+            let patch = self.patch(&dir.join(name), loc.clone())?;
+            merge(&[], ptable, patch);
+        }
         merge(&[], ptable, table);
         Ok(Item {
             node: parent.node,
             key: whole.clone(),
             value: whole,
         })
+    }
+}
+
+impl Loader {
+    /// A file's own keys, without following its `extends` (a patch in an
+    /// `extends` list).
+    fn patch(
+        &mut self,
+        path: &Path,
+        from: Location,
+    ) -> Result<BTreeMap<String, Item>, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            self.fail(
+                Some(from.clone()),
+                Some("extends"),
+                format!("cannot read patch scenario {}: {e}", path.display()),
+            )
+        })?;
+        let file = self.sources.add(path.display().to_string(), text);
+        let text = self.sources.files[file].text.clone();
+        let doc = DeTable::parse(&text).map_err(|e| {
+            let loc = e.span().map(|span| Location { file, span });
+            self.fail(
+                loc,
+                None,
+                format!("TOML syntax error: {}", e.message().trim()),
+            )
+        })?;
+        let mut table = convert_table(doc.get_ref(), file);
+        table.remove("extends");
+        Ok(table)
     }
 }
 

@@ -352,6 +352,21 @@ pub struct Costs {
     pub state_share: [f64; 5],
     pub reset_after_quarters: u8,
     pub fp_pre2014_state_share: f64,
+    /// Fixed state share of post-2014 førtidspension (None: refusion steps).
+    pub fp_state_share: Option<f64>,
+    pub services: Services,
+}
+
+/// Public service costs besides benefits (DKK; see `raw::RawServices`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Services {
+    pub intervention_active: f64,
+    pub intervention_company: f64,
+    pub rehab_team_per_case: f64,
+    pub caseworker_salary: f64,
+    pub caseworker_caseload: f64,
+    pub revalidering_education: f64,
+    pub revalidering_education_state_share: f64,
 }
 
 /// A validated scenario, ready to compile into kernel tables.

@@ -241,6 +241,54 @@ pub struct RawCosts {
     pub fleksloentilskud: RawFlexSubsidy,
     pub insurance: RawInsurance,
     pub refusion: RawRefusion,
+    /// Services besides benefits (optional; all zero when absent).
+    #[serde(default)]
+    pub services: RawServices,
+}
+
+/// Public service costs besides benefits, DKK.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServices {
+    /// Per person-quarter in ressourceforløb with an active intervention.
+    #[serde(default)]
+    pub intervention_active: f64,
+    /// Per person-quarter in a company-oriented measure.
+    #[serde(default)]
+    pub intervention_company: f64,
+    /// Per ressourceforløb start (case preparation and team meeting).
+    #[serde(default)]
+    pub rehab_team_per_case: f64,
+    /// Coordinating caseworker: salary and overhead a year.
+    #[serde(default)]
+    pub caseworker_salary: f64,
+    /// Ressourceforløb cases per coordinating caseworker.
+    #[serde(default = "default_caseload")]
+    pub caseworker_caseload: f64,
+    /// Education during revalidering, a year per person.
+    #[serde(default)]
+    pub revalidering_education: f64,
+    /// State share of that education cost (the municipality pays the rest).
+    #[serde(default)]
+    pub revalidering_education_state_share: f64,
+}
+
+fn default_caseload() -> f64 {
+    1.0
+}
+
+impl Default for RawServices {
+    fn default() -> Self {
+        RawServices {
+            intervention_active: 0.0,
+            intervention_company: 0.0,
+            rehab_team_per_case: 0.0,
+            caseworker_salary: 0.0,
+            caseworker_caseload: default_caseload(),
+            revalidering_education: 0.0,
+            revalidering_education_state_share: 0.0,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,4 +324,7 @@ pub struct RawRefusion {
     pub reset_after_quarters: i64,
     /// State share of førtidspension awarded before 1 July 2014.
     pub foertidspension_pre2014_state_share: f64,
+    /// If set, a fixed state share of førtidspension awarded after 1 July
+    /// 2014 in place of the refusion steps (lever D3).
+    pub foertidspension_state_share: Option<f64>,
 }

@@ -999,6 +999,36 @@ fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
             "costs.refusion.foertidspension_pre2014_state_share",
             r.foertidspension_pre2014_state_share,
         ),
+        fp_state_share: r
+            .foertidspension_state_share
+            .map(|x| probability(v, "costs.refusion.foertidspension_state_share", x)),
+        services: services(v, &c.services),
+    }
+}
+
+fn services(v: &mut Reporter, s: &raw::RawServices) -> Services {
+    let p = "costs.services";
+    let amount =
+        |v: &mut Reporter, key: &str, x: f64| non_negative(v, &format!("{p}.{key}"), x, "amount");
+    let caseload = s.caseworker_caseload;
+    if !(caseload >= 1.0 && caseload.is_finite()) {
+        v.error(
+            &format!("{p}.caseworker_caseload"),
+            format!("caseload {caseload} must be at least 1 case"),
+        );
+    }
+    Services {
+        intervention_active: amount(v, "intervention_active", s.intervention_active),
+        intervention_company: amount(v, "intervention_company", s.intervention_company),
+        rehab_team_per_case: amount(v, "rehab_team_per_case", s.rehab_team_per_case),
+        caseworker_salary: amount(v, "caseworker_salary", s.caseworker_salary),
+        caseworker_caseload: caseload.max(1.0),
+        revalidering_education: amount(v, "revalidering_education", s.revalidering_education),
+        revalidering_education_state_share: probability(
+            v,
+            &format!("{p}.revalidering_education_state_share"),
+            s.revalidering_education_state_share,
+        ),
     }
 }
 

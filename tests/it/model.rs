@@ -309,7 +309,9 @@ pre2014 = 1.0
     // Førtidspension awarded before July 2014: 35 % state whatever the clock.
     assert_eq!(cost(1, 6, 0), n * 17000.0 * 0.35);
     assert_eq!(cost(1, 6, 1), n * 17000.0 * 0.65);
-    // Totals add up.
-    let total: f64 = (0..7).map(|i| cost(0, i, 2)).sum();
-    assert_eq!(cost(0, 7, 2), total);
+    // Totals add up (no services are priced in this scenario).
+    let n_items = fleksim::costing::N_ITEMS as u8;
+    let total: f64 = (0..n_items).map(|i| cost(0, i, 2)).sum();
+    assert_eq!(cost(0, n_items, 2), total);
+    assert_eq!(total, n * (10000.0 + 6000.0 + 15600.0 + 17000.0));
 }
