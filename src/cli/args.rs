@@ -31,6 +31,18 @@ pub enum Command {
     /// Run a baseline and proposals with common random numbers and report the differences
     #[command(after_help = COMPARE_HELP)]
     Compare(CompareArgs),
+    /// Say in plain words what a scenario changes relative to the file(s) it extends
+    #[command(
+        after_help = "Examples:\n  fleksim explain scenarios/proposals/d02-clarification-guarantee.toml\n  fleksim explain scenarios/proposals/*.toml"
+    )]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Scenario files
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 const COMPARE_HELP: &str = "\

@@ -2,6 +2,7 @@
 
 mod args;
 mod compare;
+mod explain;
 mod progress;
 mod run;
 mod validate;
@@ -33,6 +34,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Compare(a) => compare::compare(a),
+        Command::Explain(a) => explain::explain(a),
     };
     match res {
         Ok(code) => code,

@@ -18,6 +18,8 @@ use super::raw::RawScenario;
 /// A scenario document after syntax checks and `extends` merging.
 pub struct Loaded {
     pub raw: RawScenario,
+    /// The merged document.
+    pub value: toml::Value,
     pub origins: Origins,
     pub sources: Sources,
     /// The merged document as TOML text (canonical; hashed for the manifest).
@@ -41,6 +43,8 @@ struct Item {
 struct Loader {
     sources: Sources,
     stack: Vec<PathBuf>,
+    /// Resolve only what the root file extends, without the root's own keys.
+    parent_only: bool,
 }
 
 /// Loads a scenario file from disk, following `extends`.
@@ -48,9 +52,25 @@ pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
     let mut loader = Loader {
         sources: Sources::default(),
         stack: Vec::new(),
+        parent_only: false,
     };
     let root = loader.file(path, None)?;
     finish(root, loader.sources)
+}
+
+/// The merged document a file extends (without the file's own keys), or
+/// None if it extends nothing.
+pub fn load_parent(path: &Path) -> Result<Option<toml::Value>, ScenarioError> {
+    let mut loader = Loader {
+        sources: Sources::default(),
+        stack: Vec::new(),
+        parent_only: true,
+    };
+    let root = loader.file(path, None)?;
+    if loader.sources.files.len() == 1 {
+        return Ok(None);
+    }
+    Ok(Some(to_value(&root.node, "", &mut Origins::default())))
 }
 
 /// Loads a scenario from text. `name` is shown in messages; `dir` is where
@@ -59,6 +79,7 @@ pub fn load_text(name: &str, text: &str, dir: Option<&Path>) -> Result<Loaded, S
     let mut loader = Loader {
         sources: Sources::default(),
         stack: Vec::new(),
+        parent_only: false,
     };
     let root = loader.text(name.to_string(), text.to_string(), dir)?;
     finish(root, loader.sources)
@@ -185,11 +206,18 @@ impl Loader {
         let Node::Table(ptable) = &mut parent.node else {
             unreachable!("a document is a table")
         };
+        // Explaining a file compares it with its base: the patches it
+        // lists are part of what it changes.
+        let root_parent_only = self.parent_only && self.stack.len() == 1;
         for (name, loc) in &names[1..] {
             let patch = self.patch(&dir.join(name), loc.clone())?;
-            merge(&[], ptable, patch);
+            if !root_parent_only {
+                merge(&[], ptable, patch);
+            }
         }
-        merge(&[], ptable, table);
+        if !(self.parent_only && self.stack.len() == 1) {
+            merge(&[], ptable, table);
+        }
         Ok(Item {
             node: parent.node,
             key: whole.clone(),
@@ -374,10 +402,11 @@ fn finish(root: Item, sources: Sources) -> Result<Loaded, ScenarioError> {
     });
     let value = to_value(&root.node, "", &mut origins);
     let canonical = toml::to_string(&value).unwrap_or_default();
-    let raw: Result<RawScenario, _> = serde_path_to_error::deserialize(value);
+    let raw: Result<RawScenario, _> = serde_path_to_error::deserialize(value.clone());
     match raw {
         Ok(raw) => Ok(Loaded {
             raw,
+            value,
             origins,
             sources,
             canonical,

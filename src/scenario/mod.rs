@@ -5,6 +5,7 @@
 //! [`ScenarioError`] that names file, line, key path and the rule broken.
 
 mod diag;
+mod explain;
 mod load;
 mod model;
 mod raw;
@@ -13,6 +14,7 @@ mod validate;
 use std::path::Path;
 
 pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources};
+pub use explain::{Change, Explanation, explain};
 pub use model::*;
 pub use validate::{annual_to_quarterly, effective, max_boundary};
 

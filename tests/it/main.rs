@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod compare;
 mod determinism;
 mod model;
 mod util;

@@ -1,0 +1,54 @@
+//! `fleksim explain FILE...`
+
+use std::process::ExitCode;
+
+use fleksim::{Result, scenario};
+
+use super::args::ExplainArgs;
+
+pub fn explain(a: ExplainArgs) -> Result<ExitCode> {
+    for (i, f) in a.files.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        let e = scenario::explain(f)?;
+        println!("{} ({})", e.name, f.display());
+        if !e.description.is_empty() {
+            println!("  {}", e.description);
+        }
+        if !e.header.is_empty() {
+            println!();
+            for l in &e.header {
+                println!("  {l}");
+            }
+        }
+        println!();
+        if !e.extends {
+            println!("  extends nothing: a complete scenario, not a change to another");
+            continue;
+        }
+        // Name and description always differ from the parent's; they are shown above.
+        let changes: Vec<_> = e
+            .changes
+            .iter()
+            .filter(|c| c.path != "name" && c.path != "description")
+            .collect();
+        if changes.is_empty() {
+            println!("  changes no parameter or rule of the scenario it extends");
+            continue;
+        }
+        println!("  changes {} setting(s):", changes.len());
+        for c in changes {
+            let old = c.old.as_deref().unwrap_or("(not set)");
+            let new = c.new.as_deref().unwrap_or("(removed)");
+            println!("  - {}: {old} -> {new}", c.path);
+            if let Some(why) = &c.comment {
+                println!("      {why}");
+            }
+            if let Some(at) = &c.at {
+                println!("      ({at})");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
