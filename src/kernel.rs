@@ -169,6 +169,11 @@ pub struct Tables {
     phase_rows: [Row; N_PHASES],
     /// Exit quarter (absolute) by birth quarter.
     pension_exit: Vec<u16>,
+    /// Bit per state: a clarified status (førtidspension, the flex-job
+    /// scheme, ordinary work, education).
+    clarifying: u16,
+    /// Bit per state: entry states whose entrants' time to clarification is measured.
+    entry_state: u16,
     entry_phase: u8,
     reset_after: u8,
     raise_thr: u32,
@@ -330,6 +335,16 @@ impl Tables {
             phase_rows,
             pension_exit,
             entry_phase: s.entry_phase as u8,
+            clarifying: [
+                State::Foertidspension,
+                State::Fleksjob,
+                State::Ledighedsydelse,
+                State::Employed,
+                State::Education,
+            ]
+            .iter()
+            .fold(0, |m, &st| m | 1 << st as u16),
+            entry_state: 1 << State::Kontanthjaelp as u16 | 1 << State::Sygedagpenge as u16,
             reset_after: s.costs.reset_after_quarters,
             raise_thr: rng::threshold(s.flex.raise_probability),
             raise_max_eligible: s.flex.raise_eligible_max_hours,
@@ -405,6 +420,9 @@ pub struct Counters {
     /// Moves by age group, from (or [`ENTRY`]) and to.
     pub flows: [[[u32; N_STATES]; N_STATES + 1]; 2],
     pub person_quarters: u64,
+    /// Entrants to cash or sickness benefit by quarters until they first
+    /// reach a clarified status (cumulative over the run, not reset).
+    pub clarification: Vec<u32>,
 }
 
 impl Default for Counters {
@@ -414,6 +432,7 @@ impl Default for Counters {
             stock: [[0; 2]; N_STATES],
             flows: [[[0; N_STATES]; N_STATES + 1]; 2],
             person_quarters: 0,
+            clarification: vec![0; 402],
         }
     }
 }
@@ -493,8 +512,9 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
             let mut rf_v = 0;
             let mut h = 0;
             if st.rf_inc != 0 {
-                rf_v = rf_total[lo + j].saturating_add(1);
-                rf_total[lo + j] = rf_v;
+                let v = rf_total[lo + j];
+                rf_v = (v & RF_COUNT).min(RF_COUNT - 1) + 1;
+                rf_total[lo + j] = (v & CLARIFIED) | rf_v;
             }
             if st.var_flex != 0 || st.assessed {
                 h = hours[lo + j];
@@ -539,6 +559,16 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
                 c.stock[s as usize][age] += 1;
             } else {
                 c.flows[age][s as usize][to as usize] += 1;
+                if tb.clarifying & (1 << to) != 0
+                    && g.cohort > 0
+                    && tb.entry_state & (1 << g.state) != 0
+                {
+                    clarify(
+                        &mut rf_total[lo + j],
+                        &mut c.clarification,
+                        t_abs + 1 - (tb.start + g.cohort - 1),
+                    );
+                }
                 state[j] = to;
                 entered[j] = t_abs + 1;
                 let entry = if to == RF {
@@ -552,6 +582,20 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
         }
     }
     c.person_quarters += pq;
+}
+
+/// Bits of the `rf_total` column: quarters ever in ressourceforløb (saturating)
+/// and the mark that the person has reached a clarified status.
+pub const RF_COUNT: u8 = 0x7f;
+pub const CLARIFIED: u8 = 0x80;
+
+/// Records the first clarification of an entrant, `quarters` after entry.
+#[inline(never)]
+fn clarify(rf_total: &mut u8, hist: &mut [u32], quarters: u16) {
+    if *rf_total & CLARIFIED == 0 {
+        *rf_total |= CLARIFIED;
+        hist[usize::from(quarters).min(hist.len() - 1)] += 1;
+    }
 }
 
 /// Forced assessments of state `s` that fall due; the target or `NONE`.

@@ -122,8 +122,11 @@ impl Population {
             // The refusion clock saturates at its last band (see kernel::step).
             self.refusion
                 .push(if benefit { dur.min(N_BANDS as u16) } else { 0 });
-            self.rf_total
-                .push(if is_rf { dur.min(255) as u8 } else { 0 });
+            self.rf_total.push(if is_rf {
+                dur.min(u16::from(crate::kernel::RF_COUNT)) as u8
+            } else {
+                0
+            });
         }
         self.groups.push(Group {
             cohort: cohort_no,

@@ -8,7 +8,7 @@
 use crate::calendar::Quarter;
 use crate::costing::N_ITEMS;
 use crate::kernel::ENTRY;
-use crate::scenario::{N_STATES, State};
+use crate::scenario::{N_PHASES, N_STATES, Phase, State};
 
 /// Raw integer results of one replication.
 #[derive(Debug, Clone)]
@@ -23,6 +23,66 @@ pub struct RepResult {
     pub person_quarters: u64,
     /// FNV-1a of the final state column (openM++-style case checksum).
     pub checksum: u64,
+    /// Entrants to cash or sickness benefit by quarters until they first
+    /// reached a clarified status (index: quarters; never-clarified are absent).
+    pub clarification: Vec<u32>,
+    /// Entrants to cash or sickness benefit during the horizon.
+    pub entrants: u64,
+    /// Person-quarters in ressourceforløb by phase, per simulated quarter.
+    pub rf_phase: Vec<[u32; N_PHASES]>,
+    /// States of the entry cohort of the first quarter after 2, 5 and 10
+    /// years (`None` beyond the horizon).
+    pub cohort: [Option<[u32; N_STATES]>; 3],
+}
+
+/// Years after entry at which the first entry cohort's states are reported.
+pub const COHORT_YEARS: [u16; 3] = [2, 5, 10];
+
+/// Outcomes for citizens, computed per replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Citizen {
+    /// Mean quarters from entering cash or sickness benefit to a clarified
+    /// status (førtidspension, flex-job scheme, work, education), among
+    /// entrants clarified within the horizon.
+    MeanToClarification,
+    /// Median of the same, counting entrants not clarified within the
+    /// horizon as later than any (NaN when fewer than half are clarified).
+    MedianToClarification,
+    /// Share of entrants clarified within the horizon.
+    ShareClarified,
+    /// Person-quarters in ressourceforløb without an intervention (waiting
+    /// or passive phases), per year.
+    RfQuartersWithoutIntervention,
+    /// Share of ressourceforløb person-quarters without an intervention.
+    RfShareWithoutIntervention,
+}
+
+impl Citizen {
+    pub const ALL: [Citizen; 5] = [
+        Citizen::MeanToClarification,
+        Citizen::MedianToClarification,
+        Citizen::ShareClarified,
+        Citizen::RfQuartersWithoutIntervention,
+        Citizen::RfShareWithoutIntervention,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Citizen::MeanToClarification => "citizen.quarters_to_clarification",
+            Citizen::MedianToClarification => "citizen.quarters_to_clarification.median",
+            Citizen::ShareClarified => "citizen.share_clarified",
+            Citizen::RfQuartersWithoutIntervention => "citizen.rf_quarters_without_intervention",
+            Citizen::RfShareWithoutIntervention => "citizen.rf_share_without_intervention",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Citizen::MeanToClarification | Citizen::MedianToClarification => "quarters",
+            Citizen::RfQuartersWithoutIntervention => "person-quarters",
+            _ => "share",
+        }
+    }
 }
 
 /// Yearly indicators computed per replication before averaging.
@@ -102,6 +162,23 @@ pub enum Cell {
         item: u8,
         payer: u8,
     },
+    /// A citizen outcome over the horizon.
+    Citizen {
+        metric: Citizen,
+    },
+    /// Status after an ended ressourceforløb (T8): share of exits from
+    /// ressourceforløb by age group (2: all) going to `to` (a restart counts
+    /// as `ressourceforloeb`). The status is the destination of the exit,
+    /// one quarter (13 weeks) later.
+    RfExit {
+        age: u8,
+        to: u8,
+    },
+    /// Share of the first quarter's entry cohort in `state` after `years`.
+    Cohort {
+        years: u16,
+        state: u8,
+    },
     /// A yearly indicator averaged over the horizon: its total over all
     /// simulated quarters divided by the horizon in years.
     PerYear {
@@ -170,6 +247,21 @@ impl Layout {
         }
         for metric in Annual::ALL {
             cells.push(Cell::PerYear { metric });
+        }
+        for metric in Citizen::ALL {
+            cells.push(Cell::Citizen { metric });
+        }
+        for age in 0..3 {
+            for to in 0..N_STATES as u8 {
+                cells.push(Cell::RfExit { age, to });
+            }
+        }
+        for years in COHORT_YEARS {
+            if years * 4 <= horizon {
+                for state in 0..N_STATES as u8 {
+                    cells.push(Cell::Cohort { years, state });
+                }
+            }
         }
         for payer in 0..3 {
             cells.push(Cell::Pv { payer });
@@ -301,6 +393,47 @@ impl Layout {
                     };
                     ore as f64 / 100.0 * k
                 }
+                Cell::Citizen { metric } => {
+                    citizen(r, metric, self.horizon)
+                        * if metric == Citizen::RfQuartersWithoutIntervention {
+                            k
+                        } else {
+                            1.0
+                        }
+                }
+                Cell::RfExit { age, to } => {
+                    let rf = State::Ressourceforloeb as usize;
+                    let ages: &[usize] = if age == 2 { &[0, 1] } else { &[age as usize] };
+                    let (mut n, mut all) = (0u64, 0u64);
+                    for f in &r.flows {
+                        for &a in ages {
+                            n += u64::from(f[a][rf][to as usize]);
+                            all += f[a][rf].iter().map(|&x| u64::from(x)).sum::<u64>();
+                        }
+                    }
+                    if all == 0 {
+                        f64::NAN
+                    } else {
+                        n as f64 / all as f64
+                    }
+                }
+                Cell::Cohort { years, state } => {
+                    let i = COHORT_YEARS
+                        .iter()
+                        .position(|&y| y == years)
+                        .expect("cohort year");
+                    match &r.cohort[i] {
+                        Some(c) => {
+                            let all: u32 = c.iter().sum();
+                            if all == 0 {
+                                f64::NAN
+                            } else {
+                                f64::from(c[state as usize]) / f64::from(all)
+                            }
+                        }
+                        None => f64::NAN,
+                    }
+                }
                 Cell::PerYear { metric } => {
                     let total: f64 = annual.iter().map(|a| a[metric as usize]).sum();
                     let years = f64::from(self.horizon) / 4.0;
@@ -357,7 +490,85 @@ impl Cell {
                 "horizon".to_string(),
             ),
             Cell::Pv { payer: p } => (format!("pv.total.{}", payer(p)), "DKK", "pv".to_string()),
+            Cell::Citizen { metric } => {
+                let period = if metric == Citizen::RfQuartersWithoutIntervention {
+                    "per_year"
+                } else {
+                    "horizon"
+                };
+                (metric.id().to_string(), metric.unit(), period.to_string())
+            }
+            Cell::RfExit { age, to } => (
+                format!(
+                    "citizen.status_after_ressourceforloeb.{}.{}",
+                    ["under40", "over40", "total"][age as usize],
+                    State::from_index(to as usize).id()
+                ),
+                "share",
+                "horizon".to_string(),
+            ),
+            Cell::Cohort { years, state } => (
+                format!(
+                    "citizen.entry_cohort.{}.{}",
+                    years,
+                    State::from_index(state as usize).id()
+                ),
+                "share",
+                format!("{years}y"),
+            ),
             _ => return None,
         })
+    }
+}
+
+/// A citizen outcome of one replication (counts unscaled: shares and
+/// durations do not depend on the scale; the caller scales person counts).
+fn citizen(r: &RepResult, metric: Citizen, horizon: u16) -> f64 {
+    let clarified: u64 = r.clarification.iter().map(|&n| u64::from(n)).sum();
+    let waiting = [
+        Phase::WaitingTeam,
+        Phase::WaitingIntervention,
+        Phase::Passive,
+    ];
+    let without: u64 = r
+        .rf_phase
+        .iter()
+        .map(|p| {
+            waiting
+                .iter()
+                .map(|&ph| u64::from(p[ph as usize]))
+                .sum::<u64>()
+        })
+        .sum();
+    let all_rf: u64 = r
+        .rf_phase
+        .iter()
+        .map(|p| p.iter().map(|&x| u64::from(x)).sum::<u64>())
+        .sum();
+    let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
+    match metric {
+        Citizen::MeanToClarification => {
+            let total: u64 = r
+                .clarification
+                .iter()
+                .enumerate()
+                .map(|(q, &n)| q as u64 * u64::from(n))
+                .sum();
+            ratio(total as f64, clarified as f64)
+        }
+        Citizen::MedianToClarification => {
+            // The smallest q with at least half of all entrants clarified by q.
+            let mut acc = 0u64;
+            for (q, &n) in r.clarification.iter().enumerate() {
+                acc += u64::from(n);
+                if r.entrants > 0 && 2 * acc >= r.entrants {
+                    return q as f64;
+                }
+            }
+            f64::NAN
+        }
+        Citizen::ShareClarified => ratio(clarified as f64, r.entrants as f64),
+        Citizen::RfQuartersWithoutIntervention => without as f64 / (f64::from(horizon) / 4.0),
+        Citizen::RfShareWithoutIntervention => ratio(without as f64, all_rf as f64),
     }
 }

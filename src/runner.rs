@@ -13,9 +13,9 @@ use crate::costing::{CostTable, N_ITEMS};
 use crate::error::{Error, Result};
 use crate::kernel::{self, Counters, ENTRY, Tables};
 use crate::population::Population;
-use crate::results::{Layout, RepResult};
+use crate::results::{COHORT_YEARS, Layout, RepResult};
 use crate::rng::RepKey;
-use crate::scenario::{AGE40_Q, N_STATES, Scenario, fnv1a};
+use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Scenario, State, fnv1a};
 use crate::stats::{CellStats, Welford};
 
 /// How to run a scenario.
@@ -111,6 +111,10 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         costs: Vec::with_capacity(h),
         person_quarters: 0,
         checksum: 0,
+        clarification: Vec::new(),
+        entrants: 0,
+        rf_phase: Vec::with_capacity(h),
+        cohort: [None; 3],
     };
     res.stocks.push(initial);
     let mut c = Counters::default();
@@ -124,6 +128,9 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
             for i in first..pop.len() {
                 let age = usize::from(now.0.wrapping_sub(pop.birth[i]) >= AGE40_Q);
                 c.flows[age][ENTRY][cohort.state as usize] += 1;
+            }
+            if matches!(cohort.state, State::Kontanthjaelp | State::Sygedagpenge) {
+                res.entrants += (pop.len() - first) as u64;
             }
         }
         let entrants = pop.len() - before;
@@ -144,13 +151,43 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
                 pop.len()
             )));
         }
+        res.rf_phase.push(rf_phase_quarters(&c.occupancy));
+        if let Some(i) = COHORT_YEARS.iter().position(|&y| y * 4 == t + 1) {
+            res.cohort[i] = Some(cohort_states(&pop, 1));
+        }
         res.stocks.push(c.stock);
         res.flows.push(c.flows);
         res.costs.push(cost);
         res.person_quarters += c.person_quarters;
     }
     res.checksum = fnv1a(&pop.state);
+    res.clarification = c.clarification.clone();
     Ok(res)
+}
+
+/// Person-quarters in ressourceforløb by phase, from one quarter's occupancy.
+fn rf_phase_quarters(occupancy: &[u32]) -> [u32; N_PHASES] {
+    let mut out = [0u32; N_PHASES];
+    let rf = State::Ressourceforloeb as usize;
+    for age in 0..2 {
+        for band in 0..kernel::N_BANDS {
+            for var in 0..2 * N_PHASES {
+                out[var / 2] += occupancy[kernel::cell(rf, age, band, var)];
+            }
+        }
+    }
+    out
+}
+
+/// States of the persons who entered in `cohort` (1: the first quarter).
+fn cohort_states(pop: &Population, cohort: u16) -> [u32; N_STATES] {
+    let mut out = [0u32; N_STATES];
+    for g in pop.groups.iter().filter(|g| g.cohort == cohort) {
+        for &s in &pop.state[g.start as usize..(g.start + g.len) as usize] {
+            out[s as usize] += 1;
+        }
+    }
+    out
 }
 
 /// The statistics of a finished run.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::report;
-use fleksim::results::{Annual, Cell};
+use fleksim::results::{Annual, Cell, Citizen};
 use fleksim::runner::{self, Comparison, Prepared};
 use fleksim::scenario::{self, State};
 use fleksim::{Error, Result};
@@ -117,6 +117,39 @@ fn print_table(base: &str, name: &str, c: &Comparison, i: usize) {
             1.0,
             0,
         );
+    }
+    for (label, m, div, dec) in [
+        (
+            "quarters to clarification, mean",
+            Citizen::MeanToClarification,
+            1.0,
+            2,
+        ),
+        (
+            "quarters to clarification, median",
+            Citizen::MedianToClarification,
+            1.0,
+            1,
+        ),
+        (
+            "share of entrants clarified",
+            Citizen::ShareClarified,
+            1.0,
+            3,
+        ),
+        (
+            "ressourceforløb quarters without intervention",
+            Citizen::RfQuartersWithoutIntervention,
+            1.0,
+            0,
+        ),
+    ] {
+        let period = if m == Citizen::RfQuartersWithoutIntervention {
+            "per year"
+        } else {
+            "horizon"
+        };
+        add(label, period, Cell::Citizen { metric: m }, div, dec);
     }
     println!(
         "`{name}` against `{base}` ({} replications, paired)",
