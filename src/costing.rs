@@ -200,3 +200,86 @@ impl CostTable {
         out[REHAB_TEAM][1] += starts * self.rehab_team[1];
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario;
+
+    fn costs() -> Costs {
+        scenario::baseline().scenario.costs
+    }
+
+    /// domain.md §5: subsidy = max - 30 % of wage up to the threshold - 55 %
+    /// of wage above it, never below 0; wage = hours * hourly wage * weeks.
+    #[test]
+    fn flex_subsidy_at_three_wage_levels() {
+        let c = costs();
+        let wage = |h: f64| h * c.hourly_wage * c.weeks_per_month;
+        // 10 hours: wage 8,660, below the 14,650 threshold.
+        assert!((flex_subsidy(&c, 10.0) - (18489.0 - 0.30 * wage(10.0))).abs() < 1e-9);
+        // 30 hours: wage 25,980, above the threshold.
+        let expected = 18489.0 - 0.30 * 14650.0 - 0.55 * (wage(30.0) - 14650.0);
+        assert!((flex_subsidy(&c, 30.0) - expected).abs() < 1e-9);
+        // 37 hours at a high wage: the formula goes negative, the subsidy is 0.
+        let mut rich = c.clone();
+        rich.hourly_wage = 400.0;
+        assert_eq!(flex_subsidy(&rich, 37.0), 0.0);
+    }
+
+    /// The refusion steps by quarter on benefit, at each boundary, and the
+    /// fixed splits for førtidspension.
+    #[test]
+    fn refusion_steps_at_each_boundary() {
+        let c = costs();
+        let kh = State::Kontanthjaelp as usize;
+        for (band, share) in [0.523, 0.40, 0.30, 0.30, 0.20].into_iter().enumerate() {
+            assert_eq!(state_share(&c, kh, band, 0), share, "band {band}");
+        }
+        let fp = State::Foertidspension as usize;
+        assert_eq!(state_share(&c, fp, 4, 1), 0.35, "awarded before July 2014");
+        assert_eq!(
+            state_share(&c, fp, 4, 0),
+            0.20,
+            "after July 2014: the refusion steps"
+        );
+        let mut d3 = c.clone();
+        d3.fp_state_share = Some(1.0);
+        assert_eq!(state_share(&d3, fp, 4, 0), 1.0, "D3: full state financing");
+        assert_eq!(
+            state_share(&d3, fp, 4, 1),
+            0.35,
+            "D3 leaves the pre-2014 split"
+        );
+    }
+
+    /// One person-quarter of each benefit, priced by the table.
+    #[test]
+    fn one_person_quarter_in_each_benefit() {
+        let sc = scenario::baseline().scenario;
+        let t = CostTable::new(&sc);
+        let c = &sc.costs;
+        for state in 0..N_BENEFITS {
+            let var = if state == State::Fleksjob as usize {
+                10
+            } else {
+                0
+            };
+            let mut occ = vec![0u32; N_CELLS];
+            occ[cell(state, 1, 4, var)] = 1;
+            let mut out = [[0i64; 2]; N_ITEMS];
+            t.price(&occ, &[[[0; N_STATES]; N_STATES + 1]; 2], &mut out);
+            let expected = ore(monthly_amount(c, state, var) * 3.0);
+            assert_eq!(
+                out[state][0] + out[state][1],
+                expected,
+                "{}",
+                item_id(state)
+            );
+            assert_eq!(
+                out[state][0],
+                (expected as f64 * state_share(c, state, 4, var)).round() as i64
+            );
+        }
+    }
+}

@@ -315,3 +315,49 @@ pre2014 = 1.0
     assert_eq!(cost(0, n_items, 2), total);
     assert_eq!(total, n * (10000.0 + 6000.0 + 15600.0 + 17000.0));
 }
+
+/// The refusion clock pauses off benefit and resets after a year (four
+/// quarters) off it: back on cash benefit after four quarters in work, the
+/// state pays the first-quarter share (50 % here); after three, the clock
+/// continues (fourth quarter on benefit: 25 %).
+#[test]
+fn refusion_clock_resets_after_a_year_off_benefit() {
+    let share_back = |quarters_off: u16| {
+        let body = format!(
+            r#"
+[population.stock.kontanthjaelp]
+count = 1000
+age = {{ "20-30" = 1.0 }}
+duration = {{ "0" = 1.0 }}
+[transitions.kontanthjaelp]
+employed = {{ all = {{ "1-2" = 0.0, "3" = 1.0, "4+" = 0.0 }} }}
+[transitions.employed]
+kontanthjaelp = {{ all = {{ "1-{before}" = 0.0, "{quarters_off}" = 1.0, "{after}+" = 0.0 }} }}
+"#,
+            before = quarters_off - 1,
+            after = quarters_off + 1
+        );
+        let sc = scenario(&format!("reset{quarters_off}"), 10, &body);
+        let res = run(&sc, 2, 1, 1.0);
+        let back = 3 + quarters_off; // first quarter back on benefit
+        let get = |payer| {
+            fleksim::report::get(
+                &res,
+                Cell::Cost {
+                    t: back,
+                    item: 0,
+                    payer,
+                },
+            )
+            .expect("cost cell")
+            .mean
+        };
+        assert!(
+            get(2) > 0.0,
+            "everyone is back on benefit in quarter {back}"
+        );
+        get(0) / get(2)
+    };
+    assert_eq!(share_back(4), 0.5);
+    assert_eq!(share_back(3), 0.25);
+}
