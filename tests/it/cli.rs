@@ -56,6 +56,25 @@ fn names_in(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// Runs tests/data/ok/small.toml (scale 0.1, 2 replications) into `dir`.
+fn run_small_into(dir: &Path) -> std::process::Output {
+    util::fleksim()
+        .current_dir(util::root())
+        .args([
+            "run",
+            "tests/data/ok/small.toml",
+            "--scale",
+            "0.1",
+            "-n",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir)
+        .output()
+        .expect("run fleksim")
+}
+
 fn read_manifest(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("manifest.json is not JSON: {e}\n{text}"))
@@ -406,21 +425,7 @@ fn run_missing_scenario_file_names_it() {
 fn failed_run_leaves_earlier_outputs_untouched() {
     let tmp = tempfile::tempdir().expect("temporary folder");
     let dir = tmp.path();
-    let o = util::fleksim()
-        .current_dir(util::root())
-        .args([
-            "run",
-            "tests/data/ok/small.toml",
-            "--scale",
-            "0.1",
-            "-n",
-            "2",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir)
-        .output()
-        .expect("run fleksim");
+    let o = run_small_into(dir);
     assert_eq!(o.status.code(), Some(0), "{}", stderr_of(&o));
     let before: Vec<(String, Vec<u8>)> = OUTPUTS
         .iter()
@@ -463,21 +468,7 @@ fn output_files_get_ordinary_permissions() {
 
     let tmp = tempfile::tempdir().expect("temporary folder");
     let dir = tmp.path();
-    let o = util::fleksim()
-        .current_dir(util::root())
-        .args([
-            "run",
-            "tests/data/ok/small.toml",
-            "--scale",
-            "0.1",
-            "-n",
-            "2",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir)
-        .output()
-        .expect("run fleksim");
+    let o = run_small_into(dir);
     assert_eq!(o.status.code(), Some(0), "{}", stderr_of(&o));
     let reference = dir.join("reference.txt");
     std::fs::write(&reference, b"x").expect("write a reference file");

@@ -5,4 +5,5 @@ mod cli;
 mod compare;
 mod determinism;
 mod model;
+mod proposals;
 mod util;
