@@ -198,6 +198,33 @@ pub fn annual_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
     )
 }
 
+/// outcomes.csv: citizen outcomes, present values and per-year averages over
+/// the horizon (the metrics of compare.csv that are not per year or stocks).
+pub fn outcomes_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
+    let rows = r.layout.cells.iter().zip(&r.stats).filter_map(|(c, s)| {
+        if !matches!(
+            c,
+            Cell::Citizen { .. }
+                | Cell::RfExit { .. }
+                | Cell::Cohort { .. }
+                | Cell::Pv { .. }
+                | Cell::PerYear { .. }
+        ) {
+            return None;
+        }
+        let (metric, unit, period) = c.metric(&r.layout)?;
+        let mut row = vec![sc.name.clone(), metric, unit.to_string(), period];
+        row.extend(stat_cols(s));
+        Some(row)
+    });
+    csv_bytes(
+        &[
+            "scenario", "metric", "unit", "period", "mean", "se", "ci_low", "ci_high",
+        ],
+        rows,
+    )
+}
+
 /// compare.csv: every reported metric of every proposal against the
 /// baseline, with the paired difference.
 pub fn compare_csv(names: &[String], c: &crate::runner::Comparison) -> Result<Vec<u8>> {

@@ -61,6 +61,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         ("flows.csv", report::flows_csv(&sc, &res)?),
         ("costs.csv", report::costs_csv(&sc, &res)?),
         ("annual.csv", report::annual_csv(&sc, &res)?),
+        ("outcomes.csv", report::outcomes_csv(&sc, &res)?),
         ("manifest.json", manifest.to_json()?),
     ];
     report::write_all(&out, &files)?;
@@ -79,7 +80,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         res.person_quarters as f64 / elapsed / 1e6
     );
     eprintln!(
-        "wrote {}/{{stocks,flows,costs,annual}}.csv and manifest.json",
+        "wrote {}/{{stocks,flows,costs,annual,outcomes}}.csv and manifest.json",
         out.display()
     );
     Ok(ExitCode::SUCCESS)

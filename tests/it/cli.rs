@@ -7,16 +7,17 @@ use std::path::Path;
 use crate::util;
 
 /// The five files of a finished run.
-const OUTPUTS: [&str; 5] = [
+const OUTPUTS: [&str; 6] = [
     "stocks.csv",
     "flows.csv",
     "costs.csv",
     "annual.csv",
+    "outcomes.csv",
     "manifest.json",
 ];
 
 /// Exact header row of each CSV.
-const HEADERS: [(&str, &str); 4] = [
+const HEADERS: [(&str, &str); 5] = [
     (
         "stocks.csv",
         "scenario,quarter,state,age_group,mean,se,ci_low,ci_high",
@@ -32,6 +33,10 @@ const HEADERS: [(&str, &str); 4] = [
     (
         "annual.csv",
         "scenario,year,quarters,metric,unit,mean,se,ci_low,ci_high",
+    ),
+    (
+        "outcomes.csv",
+        "scenario,metric,unit,period,mean,se,ci_low,ci_high",
     ),
 ];
 
