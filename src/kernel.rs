@@ -617,6 +617,10 @@ fn assess(
         if a.state != s || active & (1 << ai) == 0 {
             continue;
         }
+        // A saturated cumulative clock no longer counts: never due.
+        if a.cumulative && rf_clock >= u16::from(RF_COUNT) {
+            continue;
+        }
         let clock = if a.cumulative { rf_clock } else { d };
         if !crate::scenario::due(clock, a.at, a.every) || h < a.min_hours || h > a.max_hours {
             continue;

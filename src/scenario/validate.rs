@@ -906,6 +906,10 @@ fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -
                 format!("routing shares sum to {total} (> 1)"),
             );
         }
+        if clock == Clock::Cumulative && a.at >= i64::from(crate::kernel::RF_COUNT) {
+            let max = crate::kernel::RF_COUNT - 1;
+            v.error(&format!("{p}.at"), format!("the cumulative ressourceforløb clock counts to {max} quarters; `at` must be below that"));
+        }
         let assessment = Assessment {
             id: id.clone(),
             state: st,
