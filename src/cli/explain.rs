@@ -19,7 +19,11 @@ pub fn explain(a: ExplainArgs) -> Result<ExitCode> {
         if !e.header.is_empty() {
             println!();
             for l in &e.header {
-                println!("  {l}");
+                if l.is_empty() {
+                    println!();
+                } else {
+                    println!("  {l}");
+                }
             }
         }
         println!();

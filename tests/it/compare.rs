@@ -176,3 +176,44 @@ lever (tests/data/ok/lever.toml)
 ";
     assert_eq!(text, expected);
 }
+
+/// `explain` on a shipped proposal, snapshotted whole: the header comment,
+/// then the one setting L12 changes with its reason and place.
+#[test]
+fn explain_l12_snapshot() {
+    let out = fleksim()
+        .current_dir(root())
+        .args(["explain", "scenarios/proposals/l12-no-offsetting.toml"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let expected = r#"l12-no-offsetting (scenarios/proposals/l12-no-offsetting.toml)
+  L12 (LO/FTF/AC 2017): no offsetting of private insurance against ressourceforløbsydelse
+
+  L12 Stop offsetting private loss-of-earning-capacity insurance payments
+  against ressourceforløbsydelse (LO, FTF and Akademikerne 2017).
+  Today the payment is deducted 100 % from the benefit: the public pays less,
+  the insured person gets nothing extra, and the municipality has a reason to
+  keep insured people in long, cheap programmes.
+
+  MECHANISM: a cost parameter. `[costs.insurance] offset` is the share of the
+  private payment deducted from ressourceforløbsydelse for persons with the
+  `insured` flag; it goes from 1.0 to 0, so the full benefit is paid and the
+  cost of ressourceforløbsydelse rises. The incentive part (municipalities
+  keeping insured people longer) is not in the baseline: it has no `insured`
+  multiplier on exits from ressourceforløb, because no source measures the
+  distortion. With nothing to remove, this file does not shorten the
+  programmes of insured people; if a baseline adds such a multiplier, L12
+  should set it to 1.
+
+  EFFECT SIZE: none to choose: offset 0 is the proposal itself.
+
+  changes 1 setting(s):
+  - costs.insurance.offset: 1.0 -> 0.0
+      domain.md §4 L12: stop the 100 % offset
+      (scenarios/proposals/l12-no-offsetting.toml:24)
+"#;
+    assert_eq!(String::from_utf8(out).unwrap(), expected);
+}
