@@ -33,6 +33,9 @@ pub struct RepResult {
     /// States of the entry cohort of the first quarter after 2, 5 and 10
     /// years (`None` beyond the horizon).
     pub cohort: [Option<[u32; N_STATES]>; 3],
+    /// Persons in a minifleksjob (hours at or below the scenario's limit)
+    /// during each simulated quarter.
+    pub minifleks: Vec<u32>,
 }
 
 /// Years after entry at which the first entry cohort's states are reported.
@@ -179,6 +182,15 @@ pub enum Cell {
         years: u16,
         state: u8,
     },
+    /// Persons in a minifleksjob during simulated quarter `t` (T5).
+    Minifleks {
+        t: u16,
+    },
+    /// Share of ressourceforløb person-quarters in `phase` during quarter `t` (T7).
+    RfPhaseShare {
+        t: u16,
+        phase: u8,
+    },
     /// A yearly indicator averaged over the horizon: its total over all
     /// simulated quarters divided by the horizon in years.
     PerYear {
@@ -254,6 +266,12 @@ impl Layout {
         for age in 0..3 {
             for to in 0..N_STATES as u8 {
                 cells.push(Cell::RfExit { age, to });
+            }
+        }
+        for t in 0..horizon {
+            cells.push(Cell::Minifleks { t });
+            for phase in 0..N_PHASES as u8 {
+                cells.push(Cell::RfPhaseShare { t, phase });
             }
         }
         for years in COHORT_YEARS {
@@ -432,6 +450,16 @@ impl Layout {
                             }
                         }
                         None => f64::NAN,
+                    }
+                }
+                Cell::Minifleks { t } => f64::from(r.minifleks[t as usize]) * k,
+                Cell::RfPhaseShare { t, phase } => {
+                    let p = &r.rf_phase[t as usize];
+                    let all: u32 = p.iter().sum();
+                    if all == 0 {
+                        f64::NAN
+                    } else {
+                        f64::from(p[phase as usize]) / f64::from(all)
                     }
                 }
                 Cell::PerYear { metric } => {

@@ -115,6 +115,7 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         entrants: 0,
         rf_phase: Vec::with_capacity(h),
         cohort: [None; 3],
+        minifleks: Vec::with_capacity(h),
     };
     res.stocks.push(initial);
     let mut c = Counters::default();
@@ -152,6 +153,8 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
             )));
         }
         res.rf_phase.push(rf_phase_quarters(&c.occupancy));
+        res.minifleks
+            .push(minifleks(&c.occupancy, sc.flex.minifleks_max_hours));
         if let Some(i) = COHORT_YEARS.iter().position(|&y| y * 4 == t + 1) {
             res.cohort[i] = Some(cohort_states(&pop, 1));
         }
@@ -179,6 +182,20 @@ fn rf_phase_quarters(occupancy: &[u32]) -> [u32; N_PHASES] {
     out
 }
 
+/// Persons in a flex job of at most `max_hours` a week, from one quarter's occupancy.
+fn minifleks(occupancy: &[u32], max_hours: u8) -> u32 {
+    let fl = State::Fleksjob as usize;
+    let mut n = 0;
+    for age in 0..2 {
+        for band in 0..kernel::N_BANDS {
+            for h in 0..=usize::from(max_hours).min(kernel::N_VAR - 1) {
+                n += occupancy[kernel::cell(fl, age, band, h)];
+            }
+        }
+    }
+    n
+}
+
 /// States of the persons who entered in `cohort` (1: the first quarter).
 fn cohort_states(pop: &Population, cohort: u16) -> [u32; N_STATES] {
     let mut out = [0u32; N_STATES];
@@ -204,6 +221,17 @@ pub struct RunResult {
 /// Runs `cfg.replications` replications of a prepared scenario on the
 /// current rayon pool. `on_done` is called once per finished replication.
 pub fn run(p: &Prepared, cfg: &RunConfig, on_done: &(dyn Fn() + Sync)) -> Result<RunResult> {
+    run_each(p, cfg, on_done, &mut |_| {})
+}
+
+/// Like [`run`], and hands each replication's output values, in
+/// replication order, to `each` (for statistics of derived quantities).
+pub fn run_each(
+    p: &Prepared,
+    cfg: &RunConfig,
+    on_done: &(dyn Fn() + Sync),
+    each: &mut dyn FnMut(&[f64]),
+) -> Result<RunResult> {
     cfg.validate()?;
     let layout = Layout::new(
         p.scenario.start,
@@ -227,7 +255,9 @@ pub fn run(p: &Prepared, cfg: &RunConfig, on_done: &(dyn Fn() + Sync)) -> Result
             .collect();
         for r in results {
             let r = r?;
-            acc.add(&layout.values(&r, cfg.scale));
+            let values = layout.values(&r, cfg.scale);
+            each(&values);
+            acc.add(&values);
             person_quarters += r.person_quarters;
             checksum = (checksum ^ r.checksum).wrapping_mul(0x0000_0100_0000_01b3);
         }

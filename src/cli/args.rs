@@ -31,11 +31,30 @@ pub enum Command {
     /// Run a baseline and proposals with common random numbers and report the differences
     #[command(after_help = COMPARE_HELP)]
     Compare(CompareArgs),
+    /// Run a scenario and compare it with the published figures (scenarios/targets.toml)
+    #[command(
+        after_help = "Exit status 0 only if every target passes (a target this version cannot measure does not pass).\n\nExamples:\n  fleksim check\n  fleksim check scenarios/my-variant.toml -n 50"
+    )]
+    Check(CheckArgs),
     /// Say in plain words what a scenario changes relative to the file(s) it extends
     #[command(
         after_help = "Examples:\n  fleksim explain scenarios/proposals/d02-clarification-guarantee.toml\n  fleksim explain scenarios/proposals/*.toml"
     )]
     Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario file (default: the embedded baseline)
+    pub scenario: Option<PathBuf>,
+    /// Targets file (default: the embedded scenarios/targets.toml)
+    #[arg(long)]
+    pub targets: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Output folder for check.csv (default: outputs/<scenario name>)
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

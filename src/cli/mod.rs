@@ -1,6 +1,7 @@
 //! The CLI: argument parsing, commands, exit codes. No model logic.
 
 mod args;
+mod check;
 mod compare;
 mod explain;
 mod progress;
@@ -35,6 +36,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::validate(a),
         Command::Compare(a) => compare::compare(a),
         Command::Explain(a) => explain::explain(a),
+        Command::Check(a) => check::check(a),
     };
     match res {
         Ok(code) => code,

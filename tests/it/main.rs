@@ -1,6 +1,7 @@
 //! fleksim's one integration test crate (a module per concern).
 
 mod bad_input;
+mod check;
 mod cli;
 mod compare;
 mod determinism;
