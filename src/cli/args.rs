@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use fleksim::scenario;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -109,6 +110,11 @@ pub struct SimArgs {
     /// Override the scenarios' horizon (quarters)
     #[arg(short, long)]
     pub quarters: Option<u16>,
+    /// Set a parameter by its path in every scenario loaded, e.g.
+    /// --set costs.discount_rate=0.05 or --set transitions.kontanthjaelp.employed.all=0.03
+    /// (repeatable; the value in TOML syntax)
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = scenario::parse_override)]
+    pub set: Vec<scenario::Override>,
 }
 
 const RUN_HELP: &str = "\

@@ -13,7 +13,7 @@ use fleksim::{Error, Result};
 use super::args::CheckArgs;
 
 pub fn check(a: CheckArgs) -> Result<ExitCode> {
-    let loaded = super::load(a.scenario.as_deref())?;
+    let loaded = super::load(a.scenario.as_deref(), &a.sim.set)?;
     let mut sc = loaded.scenario;
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut sc))?;
     let targets = match &a.targets {

@@ -8,16 +8,16 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::report;
 use fleksim::results::{Annual, Cell, Citizen};
 use fleksim::runner::{self, Comparison, Prepared};
-use fleksim::scenario::{self, State};
+use fleksim::scenario::State;
 use fleksim::{Error, Result};
 
 use super::args::CompareArgs;
 use super::run::fmt_ci;
 
 pub fn compare(a: CompareArgs) -> Result<ExitCode> {
-    let mut scenarios = vec![scenario::load_file(&a.baseline)?.scenario];
+    let mut scenarios = vec![super::load(Some(&a.baseline), &a.sim.set)?.scenario];
     for p in &a.proposals {
-        scenarios.push(scenario::load_file(p)?.scenario);
+        scenarios.push(super::load(Some(p), &a.sim.set)?.scenario);
     }
     let (cfg, pool) = super::setup(&a.sim, &mut scenarios)?;
     let mut names: Vec<String> = Vec::new();

@@ -102,9 +102,7 @@ pub fn setup(
 }
 
 /// Loads a scenario file, or the embedded baseline when `path` is None.
-pub fn load(path: Option<&std::path::Path>) -> Result<Loaded, Error> {
-    Ok(match path {
-        Some(p) => scenario::load_file(p)?,
-        None => scenario::baseline(),
-    })
+/// Parameters set with `--set` are applied before validation.
+pub fn load(path: Option<&std::path::Path>, set: &[scenario::Override]) -> Result<Loaded, Error> {
+    Ok(scenario::load_with(path, set)?)
 }

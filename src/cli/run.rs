@@ -14,7 +14,7 @@ use fleksim::stats::CellStats;
 use super::args::RunArgs;
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
-    let loaded = super::load(a.scenario.as_deref())?;
+    let loaded = super::load(a.scenario.as_deref(), &a.sim.set)?;
     let mut sc = loaded.scenario;
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut sc))?;
     let out = a

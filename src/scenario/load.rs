@@ -394,13 +394,143 @@ fn to_value(node: &Node, path: &str, origins: &mut Origins) -> toml::Value {
     }
 }
 
+/// A parameter set from outside the files (`--set path=value`).
+pub type Override = (String, toml::Value);
+
+/// Parses `path=value`, the value in TOML syntax (`0.3`, `true`, `"text"`).
+pub fn parse_override(s: &str) -> Result<Override, String> {
+    let (path, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not of the form path=value"))?;
+    let path = path.trim();
+    if path.is_empty() {
+        return Err(format!("`{s}` names no parameter"));
+    }
+    let doc: toml::Table = toml::from_str(&format!("v = {}", value.trim())).map_err(|e| {
+        format!(
+            "`{}` is not a TOML value: {}",
+            value.trim(),
+            e.message().trim()
+        )
+    })?;
+    Ok((path.to_string(), doc["v"].clone()))
+}
+
+/// Sets `path` (segments joined by `.`, array elements as `[i]`) in `doc`.
+/// The table that holds the last key must exist; the key itself may be new.
+fn apply_override(doc: &mut toml::Value, path: &str, value: toml::Value) -> Result<(), String> {
+    let mut segs: Vec<(String, Option<usize>)> = Vec::new();
+    for part in path.split('.') {
+        match part.split_once('[') {
+            Some((k, idx)) => {
+                let i = idx
+                    .trim_end_matches(']')
+                    .parse()
+                    .map_err(|_| format!("bad array index in `{path}`"))?;
+                segs.push((k.to_string(), Some(i)));
+            }
+            None => segs.push((part.to_string(), None)),
+        }
+    }
+    let mut cur = doc;
+    let last = segs.len() - 1;
+    for (n, (key, idx)) in segs.into_iter().enumerate() {
+        let table = cur
+            .as_table_mut()
+            .ok_or_else(|| format!("`{path}`: `{key}` is not inside a table"))?;
+        if n == last && idx.is_none() {
+            // As in `extends`: a transition's `all` replaces its per-age values.
+            if key == "all" && path.starts_with("transitions.") && path.matches('.').count() == 3 {
+                table.remove("under40");
+                table.remove("over40");
+            }
+            table.insert(key, value);
+            return Ok(());
+        }
+        let names: Vec<String> = table.keys().cloned().collect();
+        let next = table.get_mut(&key).ok_or_else(|| {
+            let hint = did_you_mean(&key, names.iter().map(String::as_str))
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            format!("unknown parameter path `{path}`: no `{key}` here{hint}")
+        })?;
+        cur = match idx {
+            Some(i) => {
+                let arr = next
+                    .as_array_mut()
+                    .ok_or_else(|| format!("`{path}`: `{key}` is not an array"))?;
+                let len = arr.len();
+                let el = arr.get_mut(i).ok_or_else(|| {
+                    format!("`{path}`: index {i} is past the {len} elements of `{key}`")
+                })?;
+                if n == last {
+                    *el = value;
+                    return Ok(());
+                }
+                el
+            }
+            None => next,
+        };
+    }
+    Ok(())
+}
+
 fn finish(root: Item, sources: Sources) -> Result<Loaded, ScenarioError> {
+    finish_with(root, sources, &[])
+}
+
+/// Loads a scenario file and sets `overrides` in its merged document before
+/// validation.
+pub fn load_file_with(path: &Path, overrides: &[Override]) -> Result<Loaded, ScenarioError> {
+    let mut loader = Loader {
+        sources: Sources::default(),
+        stack: Vec::new(),
+        parent_only: false,
+    };
+    let root = loader.file(path, None)?;
+    finish_with(root, loader.sources, overrides)
+}
+
+/// [`load_text`] with overrides.
+pub fn load_text_with(
+    name: &str,
+    text: &str,
+    dir: Option<&Path>,
+    overrides: &[Override],
+) -> Result<Loaded, ScenarioError> {
+    let mut loader = Loader {
+        sources: Sources::default(),
+        stack: Vec::new(),
+        parent_only: false,
+    };
+    let root = loader.text(name.to_string(), text.to_string(), dir)?;
+    finish_with(root, loader.sources, overrides)
+}
+
+fn finish_with(
+    root: Item,
+    sources: Sources,
+    overrides: &[Override],
+) -> Result<Loaded, ScenarioError> {
     let mut origins = Origins::default();
     origins.set_root(Location {
         file: 0,
         span: 0..0,
     });
-    let value = to_value(&root.node, "", &mut origins);
+    let mut value = to_value(&root.node, "", &mut origins);
+    for (path, v) in overrides {
+        if let Err(message) = apply_override(&mut value, path, v.clone()) {
+            return Err(ScenarioError {
+                sources,
+                diagnostics: vec![Diagnostic {
+                    location: None,
+                    key: Some(path.clone()),
+                    message: format!("{message} (set with --set)"),
+                    hint: None,
+                }],
+            });
+        }
+    }
     let canonical = toml::to_string(&value).unwrap_or_default();
     let raw: Result<RawScenario, _> = serde_path_to_error::deserialize(value.clone());
     match raw {
@@ -472,6 +602,37 @@ fn unknown_field_path(path: &str, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_set_leaves_array_elements_and_new_keys() {
+        let mut v: toml::Value = toml::from_str("[a]\nx = 1\nz = [1, 2]\n[a.b]\ny = 2\n").unwrap();
+        apply_override(&mut v, "a.x", toml::Value::Float(0.5)).unwrap();
+        apply_override(&mut v, "a.z[1]", toml::Value::Integer(7)).unwrap();
+        apply_override(&mut v, "a.b.new", toml::Value::Boolean(false)).unwrap();
+        let mut t: toml::Value =
+            toml::from_str("[transitions.a.b]\nunder40 = 0.1\nover40 = 0.2\n").unwrap();
+        apply_override(&mut t, "transitions.a.b.all", toml::Value::Float(0.3)).unwrap();
+        assert!(
+            t["transitions"]["a"]["b"].get("under40").is_none(),
+            "all replaces the per-age values"
+        );
+        assert_eq!(v["a"]["x"].as_float(), Some(0.5));
+        assert_eq!(v["a"]["z"][1].as_integer(), Some(7));
+        assert_eq!(v["a"]["b"]["new"].as_bool(), Some(false));
+        let err = apply_override(&mut v, "a.c.y", toml::Value::Integer(1)).unwrap_err();
+        assert!(err.contains("unknown parameter path `a.c.y`"), "{err}");
+        assert!(
+            apply_override(&mut v, "a.z[5]", toml::Value::Integer(1))
+                .unwrap_err()
+                .contains("past the 2")
+        );
+        assert_eq!(
+            parse_override("a.x = 0.25").unwrap(),
+            ("a.x".to_string(), toml::Value::Float(0.25))
+        );
+        assert!(parse_override("a.x").is_err());
+        assert!(parse_override("a.x=not a value").is_err());
+    }
 
     #[test]
     fn merge_overrides_leaves_and_keeps_siblings() {

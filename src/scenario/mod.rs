@@ -38,6 +38,31 @@ pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
     finish(load::load_file(path)?)
 }
 
+pub use load::{Override, parse_override};
+
+/// Loads a scenario file (or the embedded baseline when `path` is None) and
+/// sets `overrides` (parameter path, value) before validating it.
+pub fn load_with(path: Option<&Path>, overrides: &[Override]) -> Result<Loaded, ScenarioError> {
+    let loaded = match path {
+        Some(p) => load::load_file_with(p, overrides)?,
+        None => load::load_text_with(BASELINE_NAME, BASELINE_TOML, None, overrides)?,
+    };
+    finish(loaded).map_err(|mut e| {
+        // A value set with --set is not in any file: say where it came from.
+        for d in &mut e.diagnostics {
+            let key = d.key.clone().unwrap_or_default();
+            if let Some((p, v)) = overrides
+                .iter()
+                .find(|(p, _)| key == *p || key.starts_with(&format!("{p}.")))
+            {
+                d.location = None;
+                d.message = format!("{} (set with --set {p}={v})", d.message);
+            }
+        }
+        e
+    })
+}
+
 /// Loads and validates scenario text; `dir` resolves a relative `extends`.
 pub fn load_text(name: &str, text: &str, dir: Option<&Path>) -> Result<Loaded, ScenarioError> {
     finish(load::load_text(name, text, dir)?)

@@ -487,3 +487,58 @@ fn output_files_get_ordinary_permissions() {
         );
     }
 }
+
+/// `--set path=value` changes a parameter before validation: the scenario
+/// hash changes, a misspelt path gets a hint, an invalid value names --set.
+#[test]
+fn set_overrides_a_parameter_by_path() {
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let run = |dir: &Path, extra: &[&str]| {
+        util::fleksim()
+            .current_dir(util::root())
+            .args([
+                "run",
+                "--scale",
+                "0.01",
+                "-n",
+                "2",
+                "--quarters",
+                "2",
+                "--quiet",
+                "--out",
+            ])
+            .arg(dir)
+            .args(extra)
+            .output()
+            .expect("run fleksim")
+    };
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    assert_eq!(run(&a, &[]).status.code(), Some(0));
+    let o = run(&b, &["--set", "transitions.kontanthjaelp.employed.all=0.2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr_of(&o));
+    assert_ne!(
+        read_manifest(&a)["scenario_hash"],
+        read_manifest(&b)["scenario_hash"]
+    );
+    let flows = |d: &Path| std::fs::read_to_string(d.join("flows.csv")).unwrap();
+    assert!(flows(&a) != flows(&b), "the changed rate changes the flows");
+
+    let o = run(
+        &tmp.path().join("c"),
+        &["--set", "transitions.kontanthjaelp.employd.all=0.2"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr_of(&o).contains("did you mean `employed`?"),
+        "{}",
+        stderr_of(&o)
+    );
+    let o = run(&tmp.path().join("d"), &["--set", "costs.discount_rate=2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr_of(&o).contains("(set with --set costs.discount_rate=2)"),
+        "{}",
+        stderr_of(&o)
+    );
+    assert!(!tmp.path().join("c").exists() && !tmp.path().join("d").exists());
+}
