@@ -18,6 +18,7 @@
 //! ```
 
 pub mod calendar;
+pub mod calibrate;
 pub mod check;
 pub mod costing;
 pub mod error;

@@ -37,6 +37,9 @@ pub enum Command {
         after_help = "Exit status 0 only if every target passes (a target this version cannot measure does not pass).\n\nExamples:\n  fleksim check\n  fleksim check scenarios/my-variant.toml -n 50"
     )]
     Check(CheckArgs),
+    /// Fit free parameters to the published figures and write the calibrated scenario
+    #[command(after_help = CALIBRATE_HELP)]
+    Calibrate(CalibrateArgs),
     /// Say in plain words what a scenario changes relative to the file(s) it extends
     #[command(
         after_help = "Examples:\n  fleksim explain scenarios/proposals/d02-clarification-guarantee.toml\n  fleksim explain scenarios/proposals/*.toml"
@@ -56,6 +59,38 @@ pub struct CheckArgs {
     /// Output folder for check.csv (default: outputs/<scenario name>)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+}
+
+const CALIBRATE_HELP: &str = "\
+Minimises the squared distance of every measured target from its published value,
+each divided by its tolerance, by Nelder-Mead. Every evaluation runs the same
+replications with the same seed, so the result is deterministic for a seed. Use a
+small scale for speed; check the result at full scale with `fleksim check`.
+
+Examples:
+  fleksim calibrate scenarios/baseline.toml --scale 0.1 -n 4 \\
+      --free transitions.sygedagpenge.foertidspension.over40.2+ \\
+      --free population.inflow.sygedagpenge.per_quarter \\
+      --out scenarios/baseline-calibrated.toml";
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The scenario file to calibrate
+    pub scenario: PathBuf,
+    /// A free parameter, by its path (repeatable); its value must be written in this file
+    #[arg(long = "free", value_name = "PATH", required = true)]
+    pub free: Vec<String>,
+    /// Targets file (default: the embedded scenarios/targets.toml)
+    #[arg(long)]
+    pub targets: Option<PathBuf>,
+    /// Most Nelder-Mead iterations
+    #[arg(long, default_value_t = 60)]
+    pub max_iters: u64,
+    /// Where to write the calibrated scenario
+    #[arg(short, long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub sim: SimArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The CLI: argument parsing, commands, exit codes. No model logic.
 
 mod args;
+mod calibrate;
 mod check;
 mod compare;
 mod explain;
@@ -37,6 +38,7 @@ pub fn main() -> ExitCode {
         Command::Compare(a) => compare::compare(a),
         Command::Explain(a) => explain::explain(a),
         Command::Check(a) => check::check(a),
+        Command::Calibrate(a) => calibrate::calibrate(a),
     };
     match res {
         Ok(code) => code,

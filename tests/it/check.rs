@@ -64,3 +64,49 @@ fn check_writes_one_row_per_target_and_exits_1_unless_all_pass() {
     let t6 = rows.iter().find(|r| r.starts_with("T6,")).unwrap();
     assert!(t6.ends_with(",not_measured"), "{t6}");
 }
+
+/// Calibration finds a parameter value that meets a target the start value
+/// misses by 30 %, writes it into a copy of the file (comments kept, the fit
+/// recorded at the top), and `check` then passes on the written file.
+#[test]
+fn calibrate_fits_a_rate_to_a_target_and_check_passes_afterwards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("small-calibrated.toml");
+    let targets = root().join("tests/data/targets/small.toml");
+    fleksim()
+        .current_dir(root())
+        .args([
+            "calibrate",
+            "tests/data/ok/small.toml",
+            "--free",
+            "transitions.kontanthjaelp.out.all",
+            "-n",
+            "5",
+            "--targets",
+        ])
+        .arg(&targets)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("# Calibrated by fleksim"), "{text}");
+    assert!(
+        text.contains("transitions.kontanthjaelp.out.all: 0.01 -> "),
+        "{text}"
+    );
+    // The file's own comments survive.
+    assert!(
+        text.contains("# A small standalone valid scenario"),
+        "{text}"
+    );
+    fleksim()
+        .current_dir(root())
+        .args(["check", "-n", "5", "--targets"])
+        .arg(&targets)
+        .arg(&out)
+        .arg("--out")
+        .arg(tmp.path().join("check"))
+        .assert()
+        .success();
+}

@@ -1,0 +1,132 @@
+//! `fleksim calibrate SCENARIO --free PATH... --out FILE`
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use fleksim::calibrate::{self, Evaluation};
+use fleksim::{Error, Result, check, report};
+
+use super::args::CalibrateArgs;
+
+pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
+    // Validate the options (and --quarters is not meaningful here).
+    if a.sim.quarters.is_some() {
+        return Err(Error::Invalid(
+            "--quarters does not apply to calibrate: the targets need the scenario's own horizon"
+                .into(),
+        ));
+    }
+    let mut probe = vec![super::load(Some(&a.scenario), &a.sim.set)?.scenario];
+    let (cfg, pool) = super::setup(&a.sim, &mut probe)?;
+    let targets = match &a.targets {
+        Some(p) => check::load_targets(p)?,
+        None => check::parse_targets(Path::new("<embedded>/targets.toml"), check::TARGETS_TOML)?,
+    };
+    eprintln!(
+        "calibrating {} free parameter(s) of {} ({} replications, scale {}, seed {}, at most {} iterations)",
+        a.free.len(),
+        a.scenario.display(),
+        cfg.replications,
+        cfg.scale,
+        cfg.seed,
+        a.max_iters
+    );
+    let fit = pool.install(|| {
+        calibrate::calibrate(
+            &a.scenario,
+            &a.free,
+            &targets,
+            &cfg,
+            &a.sim.set,
+            a.max_iters,
+        )
+    })?;
+
+    println!("{:<60} {:>14} {:>14}", "free parameter", "before", "after");
+    for (i, p) in fit.paths.iter().enumerate() {
+        println!(
+            "{p:<60} {:>14.6} {:>14.6}",
+            fit.before.values[i], fit.after.values[i]
+        );
+    }
+    println!();
+    println!(
+        "{:<24} {:>16} {:>22} {:>22}",
+        "target", "published", "before", "after"
+    );
+    for (b, f) in fit.before.checked.iter().zip(&fit.after.checked) {
+        let (Some(sb), Some(sf)) = (b.simulated, f.simulated) else {
+            continue;
+        };
+        let t = &b.target;
+        let show = |x: f64| {
+            if t.share {
+                format!("{:.1} %", x * 100.0)
+            } else {
+                format!("{x:.0}")
+            }
+        };
+        let mark = |p: Option<bool>| if p == Some(true) { "pass" } else { "FAIL" };
+        let (lo, hi) = t.published;
+        let published = if lo == hi {
+            show(lo)
+        } else {
+            format!("{}-{}", show(lo), show(hi))
+        };
+        println!(
+            "{:<24} {:>16} {:>17} {} {:>17} {}",
+            t.id,
+            published,
+            show(sb.mean),
+            mark(b.pass),
+            show(sf.mean),
+            mark(f.pass)
+        );
+    }
+    let passes = |e: &Evaluation| e.checked.iter().filter(|c| c.pass == Some(true)).count();
+    println!();
+    println!(
+        "objective {:.4} -> {:.4}; targets passing {} -> {} of {} ({} evaluations)",
+        fit.before.objective,
+        fit.after.objective,
+        passes(&fit.before),
+        passes(&fit.after),
+        fit.after.checked.len(),
+        fit.evaluations
+    );
+
+    let text = std::fs::read_to_string(&a.scenario).map_err(|source| Error::Io {
+        action: "cannot read",
+        path: a.scenario.clone(),
+        source,
+    })?;
+    let mut record = format!(
+        "Calibrated by fleksim {} `calibrate` on {} from {}:\n",
+        env!("CARGO_PKG_VERSION"),
+        humantime::format_rfc3339_seconds(SystemTime::now()),
+        a.scenario.display()
+    );
+    for (i, p) in fit.paths.iter().enumerate() {
+        let after = calibrate::round(fit.after.values[i]);
+        record.push_str(&format!("  {p}: {} -> {after}\n", fit.before.values[i]));
+    }
+    record.push_str(&format!(
+        "objective {:.4} -> {:.4} (squared distance to the targets in tolerance units); seed {}, {} replications, scale {}; {} evaluations",
+        fit.before.objective, fit.after.objective, cfg.seed, cfg.replications, cfg.scale, fit.evaluations
+    ));
+    let fitted = calibrate::write_fitted(&text, &fit, &record)?;
+    let dir = a
+        .out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = a
+        .out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::Invalid(format!("--out {}: not a file name", a.out.display())))?;
+    report::write_all(dir, &[(name, fitted.into_bytes())])?;
+    eprintln!("wrote {}", a.out.display());
+    Ok(ExitCode::SUCCESS)
+}
