@@ -50,21 +50,8 @@ pub fn objective(checked: &[Checked]) -> f64 {
         .iter()
         .filter_map(|c| {
             let s = c.simulated?;
-            let t = &c.target;
-            let (lo, hi) = t.published;
-            let d = if s.mean < lo {
-                s.mean - lo
-            } else if s.mean > hi {
-                s.mean - hi
-            } else {
-                0.0
-            };
-            let scale = if t.share {
-                t.tolerance
-            } else {
-                t.tolerance * if s.mean < lo { lo } else { hi }.abs()
-            };
-            Some((d / scale.max(1e-12)).powi(2))
+            let d = c.target.distance(s.mean);
+            Some((d / c.target.allowance(d).max(1e-12)).powi(2))
         })
         .sum()
 }

@@ -104,6 +104,37 @@ pub struct Target {
     measure: Measure,
 }
 
+impl Target {
+    /// Signed distance of `x` outside the published value or range (0 inside).
+    pub fn distance(&self, x: f64) -> f64 {
+        let (lo, hi) = self.published;
+        if x < lo {
+            x - lo
+        } else if x > hi {
+            x - hi
+        } else {
+            0.0
+        }
+    }
+
+    /// The tolerance in the target's own units on the side a distance `d`
+    /// falls (relative tolerances scale with the bound they extend).
+    pub fn allowance(&self, d: f64) -> f64 {
+        if self.share {
+            self.tolerance
+        } else {
+            let (lo, hi) = self.published;
+            self.tolerance * if d < 0.0 { lo } else { hi }.abs()
+        }
+    }
+
+    /// Whether a simulated mean `x` is within tolerance.
+    pub fn passes(&self, x: f64) -> bool {
+        let d = self.distance(x);
+        d.abs() <= self.allowance(d)
+    }
+}
+
 /// The outcome of one target.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -300,6 +331,16 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
 }
 
 /// Cell indices a measure needs, with the closure that combines their values.
+/// A plan that sums `cells`.
+fn sum_of(cells: Vec<usize>) -> Plan {
+    Plan {
+        split: cells.len(),
+        cells,
+        divide: 1.0,
+        ratio: false,
+    }
+}
+
 struct Plan {
     cells: Vec<usize>,
     /// How many of `cells` form the numerator (the rest: the denominator).
@@ -351,12 +392,7 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
         }
         Measure::Stock { states, quarter } => {
             let cells = stocks(states, stock_t(*quarter)?)?;
-            Plan {
-                split: cells.len(),
-                cells,
-                divide: 1.0,
-                ratio: false,
-            }
+            sum_of(cells)
         }
         Measure::StockShare { num, den, quarter } => {
             let t = stock_t(*quarter)?;
@@ -380,12 +416,7 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
                     })
                 })
                 .collect::<Option<_>>()?;
-            Plan {
-                split: cells.len(),
-                cells,
-                divide: 1.0,
-                ratio: false,
-            }
+            sum_of(cells)
         }
         Measure::Minifleks { quarter } => Plan {
             cells: vec![idx(Cell::Minifleks { t: t_of(*quarter)? })?],
@@ -399,12 +430,7 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
                 .iter()
                 .map(|&p| idx(Cell::RfPhaseShare { t, phase: p as u8 }))
                 .collect::<Option<_>>()?;
-            Plan {
-                split: cells.len(),
-                cells,
-                divide: 1.0,
-                ratio: false,
-            }
+            sum_of(cells)
         }
         Measure::NotMeasured(_) => return None,
     })
@@ -461,15 +487,7 @@ impl Checker {
                         pass: None,
                     };
                 }
-                let (lo, hi) = target.published;
-                let tol = |x: f64| {
-                    if target.share {
-                        target.tolerance
-                    } else {
-                        target.tolerance * x.abs()
-                    }
-                };
-                let pass = s.mean >= lo - tol(lo) && s.mean <= hi + tol(hi);
+                let pass = target.passes(s.mean);
                 Checked {
                     target,
                     simulated: Some(s),

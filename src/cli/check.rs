@@ -67,13 +67,7 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         let (sim, diff, result) = match (&c.simulated, c.pass) {
             (Some(s), Some(pass)) => {
                 all_pass &= pass;
-                let d = if s.mean < lo {
-                    s.mean - lo
-                } else if s.mean > hi {
-                    s.mean - hi
-                } else {
-                    0.0
-                };
+                let d = tg.distance(s.mean);
                 let diff = if tg.share {
                     format!("{:+.1} pp", d * 100.0)
                 } else {
