@@ -10,7 +10,7 @@ Examples:
   fleksim run                                   # embedded Danish baseline, full scale, 20 replications
   fleksim run scenarios/my-reform.toml --replications 50 --seed 7
   fleksim run --scale 0.1 --quarters 8 --out /tmp/quick
-  fleksim validate scenarios/*.toml
+  fleksim validate scenarios/baseline.toml scenarios/proposals/*.toml
 
 Exit status: 0 success, 1 bad input (scenario, arguments, files), 2 internal error.";
 
