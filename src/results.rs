@@ -293,6 +293,14 @@ impl Layout {
         }
     }
 
+    /// Index in `years` of a calendar year of the horizon.
+    fn year_index(&self, year: i32) -> usize {
+        self.years
+            .iter()
+            .position(|(y, _)| *y == year)
+            .expect("year in layout")
+    }
+
     /// The quarter label of a cell's `t`: stocks use the end of the quarter
     /// (`t = 0` is the end of the quarter before `start`), flows and costs
     /// the quarter itself.
@@ -308,13 +316,7 @@ impl Layout {
         // Øre by year, item (last: total) and payer (state, municipality).
         let mut annual_cost = vec![[[0i64; 2]; N_ITEMS + 1]; self.years.len()];
         let mut pv = [0.0f64; 2];
-        let year_idx = |t: u16| {
-            let y = self.start.plus(t).year();
-            self.years
-                .iter()
-                .position(|(yy, _)| *yy == y)
-                .expect("year in layout")
-        };
+        let year_idx = |t: u16| self.year_index(self.start.plus(t).year());
         for t in 0..self.horizon {
             let a = &mut annual[year_idx(t)];
             let f = &r.flows[t as usize];
@@ -368,48 +370,21 @@ impl Layout {
                 }
                 Cell::Cost { t, item, payer } => {
                     let costs = &r.costs[t as usize];
-                    let sel = |c: &[i64; 2]| match payer {
-                        0 => c[0],
-                        1 => c[1],
-                        _ => c[0] + c[1],
-                    };
                     let ore: i64 = if item as usize == N_ITEMS {
-                        costs.iter().map(sel).sum()
+                        costs.iter().map(|&c| by_payer(c, payer)).sum()
                     } else {
-                        sel(&costs[item as usize])
+                        by_payer(costs[item as usize], payer)
                     };
                     ore as f64 / 100.0 * k
                 }
                 Cell::Annual { year, metric } => {
-                    let yi = self
-                        .years
-                        .iter()
-                        .position(|(y, _)| *y == year)
-                        .expect("year");
-                    let v = annual[yi][metric as usize];
-                    let v = if matches!(
-                        metric,
-                        Annual::CostState | Annual::CostMunicipality | Annual::CostAll
-                    ) {
-                        v / 100.0
-                    } else {
-                        v
-                    };
+                    let v = annual[self.year_index(year)][metric as usize];
+                    let v = if metric.unit() == "DKK" { v / 100.0 } else { v };
                     v * k
                 }
                 Cell::AnnualCost { year, item, payer } => {
-                    let yi = self
-                        .years
-                        .iter()
-                        .position(|(y, _)| *y == year)
-                        .expect("year");
-                    let c = annual_cost[yi][item as usize];
-                    let ore = if payer == 2 {
-                        c[0] + c[1]
-                    } else {
-                        c[payer as usize]
-                    };
-                    ore as f64 / 100.0 * k
+                    let c = annual_cost[self.year_index(year)][item as usize];
+                    by_payer(c, payer) as f64 / 100.0 * k
                 }
                 Cell::Citizen { metric } => {
                     citizen(r, metric, self.horizon)
@@ -429,11 +404,7 @@ impl Layout {
                             all += f[a][rf].iter().map(|&x| u64::from(x)).sum::<u64>();
                         }
                     }
-                    if all == 0 {
-                        f64::NAN
-                    } else {
-                        n as f64 / all as f64
-                    }
+                    share(n as f64, all as f64)
                 }
                 Cell::Cohort { years, state } => {
                     let i = COHORT_YEARS
@@ -441,26 +412,20 @@ impl Layout {
                         .position(|&y| y == years)
                         .expect("cohort year");
                     match &r.cohort[i] {
-                        Some(c) => {
-                            let all: u32 = c.iter().sum();
-                            if all == 0 {
-                                f64::NAN
-                            } else {
-                                f64::from(c[state as usize]) / f64::from(all)
-                            }
-                        }
+                        Some(c) => share(
+                            f64::from(c[state as usize]),
+                            f64::from(c.iter().sum::<u32>()),
+                        ),
                         None => f64::NAN,
                     }
                 }
                 Cell::Minifleks { t } => f64::from(r.minifleks[t as usize]) * k,
                 Cell::RfPhaseShare { t, phase } => {
                     let p = &r.rf_phase[t as usize];
-                    let all: u32 = p.iter().sum();
-                    if all == 0 {
-                        f64::NAN
-                    } else {
-                        f64::from(p[phase as usize]) / f64::from(all)
-                    }
+                    share(
+                        f64::from(p[phase as usize]),
+                        f64::from(p.iter().sum::<u32>()),
+                    )
                 }
                 Cell::PerYear { metric } => {
                     let total: f64 = annual.iter().map(|a| a[metric as usize]).sum();
@@ -573,7 +538,6 @@ fn citizen(r: &RepResult, metric: Citizen, horizon: u16) -> f64 {
         .iter()
         .map(|p| p.iter().map(|&x| u64::from(x)).sum::<u64>())
         .sum();
-    let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
     match metric {
         Citizen::MeanToClarification => {
             let total: u64 = r
@@ -582,7 +546,7 @@ fn citizen(r: &RepResult, metric: Citizen, horizon: u16) -> f64 {
                 .enumerate()
                 .map(|(q, &n)| q as u64 * u64::from(n))
                 .sum();
-            ratio(total as f64, clarified as f64)
+            share(total as f64, clarified as f64)
         }
         Citizen::MedianToClarification => {
             // The smallest q with at least half of all entrants clarified by q.
@@ -595,8 +559,22 @@ fn citizen(r: &RepResult, metric: Citizen, horizon: u16) -> f64 {
             }
             f64::NAN
         }
-        Citizen::ShareClarified => ratio(clarified as f64, r.entrants as f64),
+        Citizen::ShareClarified => share(clarified as f64, r.entrants as f64),
         Citizen::RfQuartersWithoutIntervention => without as f64 / (f64::from(horizon) / 4.0),
-        Citizen::RfShareWithoutIntervention => ratio(without as f64, all_rf as f64),
+        Citizen::RfShareWithoutIntervention => share(without as f64, all_rf as f64),
     }
+}
+
+/// Øre of a `[state, municipality]` pair for `payer` (2: both).
+fn by_payer(c: [i64; 2], payer: u8) -> i64 {
+    if payer == 2 {
+        c[0] + c[1]
+    } else {
+        c[payer as usize]
+    }
+}
+
+/// `part / all`, or NaN when there is nothing to share.
+fn share(part: f64, all: f64) -> f64 {
+    if all == 0.0 { f64::NAN } else { part / all }
 }
