@@ -91,17 +91,6 @@ impl Row {
         }
         NONE
     }
-
-    /// The probability of each target (for tests and the frequency check).
-    pub fn probabilities(&self) -> [f64; N_STATES] {
-        let mut p = [0.0; N_STATES];
-        let mut prev = 0u32;
-        for k in 0..self.n as usize {
-            p[self.to[k] as usize] = f64::from(self.thr[k] - prev) / rng::SCALE;
-            prev = self.thr[k];
-        }
-        p
-    }
 }
 
 /// Which state-specific bookkeeping a state needs in the loop.
@@ -353,23 +342,6 @@ impl Tables {
             max_hours: s.flex.max_hours,
             start: s.start.0,
         }
-    }
-
-    /// The transition row for simulated quarter `t`, a state, an age group,
-    /// a decision duration `d >= 1` and a class (`phase << 4 | flags`).
-    pub fn row(&self, t: usize, state: usize, age: usize, d: u16, class: usize) -> &Row {
-        let l = &self.states[state];
-        let di = (d.min(l.ndur) - 1) as usize;
-        let idx = self.period_of[t] as usize * self.rows_per_period
-            + l.base
-            + (age * l.ndur as usize + di) * l.nclass
-            + class;
-        &self.rows[idx]
-    }
-
-    /// Number of compiled transition rows (all periods).
-    pub fn n_rows(&self) -> usize {
-        self.rows.len()
     }
 }
 

@@ -7,7 +7,7 @@
 //! `(group cohort, group state, index in group)`, independent of what any
 //! rule did to anyone else. This module knows nothing of transitions or money.
 //!
-//! Memory: 11 bytes per person (see [`Population::BYTES_PER_PERSON`]).
+//! Memory: 10 bytes per person (see [`Population::BYTES_PER_PERSON`]).
 
 use crate::calendar::Quarter;
 use crate::kernel::N_BANDS;
@@ -48,7 +48,7 @@ pub struct Population {
 
 impl Population {
     /// Bytes of column storage per person.
-    pub const BYTES_PER_PERSON: usize = 11;
+    pub const BYTES_PER_PERSON: usize = 10;
 
     pub fn with_capacity(n: usize) -> Population {
         Population {
@@ -198,6 +198,33 @@ fn pick_index(shares: &[f64; N_PHASES], u: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documented memory per person is what the columns take. The
+    /// destructuring is exhaustive, so a new column fails to compile here.
+    #[test]
+    fn bytes_per_person_matches_the_columns() {
+        fn elem<T>(_: &[T]) -> usize {
+            std::mem::size_of::<T>()
+        }
+        let Population {
+            state,
+            class,
+            hours,
+            birth,
+            entered,
+            refusion,
+            rf_total,
+            groups: _,
+        } = Population::default();
+        let bytes = elem(&state)
+            + elem(&class)
+            + elem(&hours)
+            + elem(&birth)
+            + elem(&entered)
+            + elem(&refusion)
+            + elem(&rf_total);
+        assert_eq!(Population::BYTES_PER_PERSON, bytes);
+    }
 
     #[test]
     fn picks_inside_bands() {

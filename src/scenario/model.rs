@@ -256,10 +256,6 @@ impl When {
         self.age.is_none_or(|a| a as usize == age)
             && self.flags.iter().all(|&(bit, v)| (class & bit != 0) == v)
     }
-
-    pub fn matches_hours(&self, hours: u8) -> bool {
-        self.min_hours.is_none_or(|m| hours >= m) && self.max_hours.is_none_or(|m| hours <= m)
-    }
 }
 
 /// Calendar quarters in which a rule is in force.
@@ -309,12 +305,7 @@ pub struct Assessment {
     pub active: Active,
 }
 
-impl Assessment {
-    /// Whether the assessment falls due at clock value `d`.
-    pub fn due(&self, d: u16) -> bool {
-        due(d, self.at, self.every)
-    }
-}
+impl Assessment {}
 
 /// An assessment at `at`, repeated every `every` quarters (0: once), falls
 /// due at clock value `d`.
