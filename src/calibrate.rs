@@ -118,29 +118,14 @@ pub fn initial_values(path: &Path, paths: &[String], extra: &[Override]) -> Resu
     paths
         .iter()
         .map(|p| {
-            lookup(&doc, p)
-                .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "--free {p}: no number at that path in {}",
-                        path.display()
-                    ))
-                })
+            scenario::lookup_number(&doc, p).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "--free {p}: no number at that path in {}",
+                    path.display()
+                ))
+            })
         })
         .collect()
-}
-
-fn lookup<'v>(doc: &'v toml::Value, path: &str) -> Option<&'v toml::Value> {
-    let mut cur = doc;
-    for part in path.split('.') {
-        cur = match part.split_once('[') {
-            Some((k, i)) => cur
-                .get(k)?
-                .get(i.trim_end_matches(']').parse::<usize>().ok()?)?,
-            None => cur.get(part)?,
-        };
-    }
-    Some(cur)
 }
 
 /// Fits the free parameters at `paths` of the scenario file at `path`.

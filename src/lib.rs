@@ -29,6 +29,9 @@ pub mod results;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod solve;
 pub mod stats;
+pub mod sweep;
+pub mod uncertainty;
 
 pub use error::{Error, Result};

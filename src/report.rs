@@ -24,7 +24,8 @@ pub const OUTPUT_FORMAT_VERSION: u32 = 1;
 
 const AGE: [&str; 3] = ["under40", "over40", "total"];
 
-fn num(x: f64) -> String {
+/// A number as the CSV files write it (`NA` for not-a-number).
+pub fn num(x: f64) -> String {
     if x.is_nan() {
         "NA".to_string()
     } else {
@@ -44,7 +45,8 @@ fn stat_cols(s: &CellStats) -> [String; 4] {
     [num(s.mean), num(s.se), num(s.ci_low), num(s.ci_high)]
 }
 
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+/// CSV bytes of `rows` under `header`.
+pub fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| Error::Internal(format!("csv encoding: {e}"));
     w.write_record(header).map_err(internal)?;
@@ -225,45 +227,61 @@ pub fn outcomes_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
     )
 }
 
+/// Columns of compare.csv (sweep.csv and uncertainty.csv add the point first).
+pub const COMPARE_HEADER: [&str; 10] = [
+    "proposal",
+    "metric",
+    "unit",
+    "period",
+    "baseline_mean",
+    "proposal_mean",
+    "delta_mean",
+    "delta_se",
+    "delta_ci_low",
+    "delta_ci_high",
+];
+
+/// The compare.csv rows of one proposal, restricted to metrics `keep` accepts.
+pub fn compare_rows(
+    name: &str,
+    layout: &crate::results::Layout,
+    baseline: &[CellStats],
+    proposal: &crate::runner::ProposalStats,
+    keep: &dyn Fn(&str) -> bool,
+) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (i, cell) in layout.cells.iter().enumerate() {
+        let Some((metric, unit, period)) = cell.metric(layout) else {
+            continue;
+        };
+        if !keep(&metric) {
+            continue;
+        }
+        let d = &proposal.delta[i];
+        rows.push(vec![
+            name.to_string(),
+            metric,
+            unit.to_string(),
+            period,
+            num(baseline[i].mean),
+            num(proposal.stats[i].mean),
+            num(d.mean),
+            num(d.se),
+            num(d.ci_low),
+            num(d.ci_high),
+        ]);
+    }
+    rows
+}
+
 /// compare.csv: every reported metric of every proposal against the
 /// baseline, with the paired difference.
 pub fn compare_csv(names: &[String], c: &crate::runner::Comparison) -> Result<Vec<u8>> {
-    let mut rows = Vec::new();
-    for (name, p) in names.iter().zip(&c.proposals) {
-        for (i, cell) in c.layout.cells.iter().enumerate() {
-            let Some((metric, unit, period)) = cell.metric(&c.layout) else {
-                continue;
-            };
-            let d = &p.delta[i];
-            rows.push(vec![
-                name.clone(),
-                metric,
-                unit.to_string(),
-                period,
-                num(c.baseline[i].mean),
-                num(p.stats[i].mean),
-                num(d.mean),
-                num(d.se),
-                num(d.ci_low),
-                num(d.ci_high),
-            ]);
-        }
-    }
-    csv_bytes(
-        &[
-            "proposal",
-            "metric",
-            "unit",
-            "period",
-            "baseline_mean",
-            "proposal_mean",
-            "delta_mean",
-            "delta_se",
-            "delta_ci_low",
-            "delta_ci_high",
-        ],
-        rows.into_iter(),
-    )
+    let rows = names
+        .iter()
+        .zip(&c.proposals)
+        .flat_map(|(name, p)| compare_rows(name, &c.layout, &c.baseline, p, &|_| true));
+    csv_bytes(&COMPARE_HEADER, rows)
 }
 
 /// Looks up the statistics of one cell.

@@ -40,6 +40,18 @@ pub enum Command {
     /// Fit free parameters to the published figures and write the calibrated scenario
     #[command(after_help = CALIBRATE_HELP)]
     Calibrate(CalibrateArgs),
+    /// Run a proposal over a grid or a Latin hypercube of parameter values, each paired with the baseline
+    #[command(after_help = SWEEP_HELP)]
+    Sweep(SweepArgs),
+    /// One-way sensitivity: each uncertain parameter at its low and high value (tornado table)
+    #[command(after_help = SENSITIVITY_HELP)]
+    Sensitivity(SensitivityArgs),
+    /// Probabilistic sensitivity analysis: parameters drawn from their distributions
+    #[command(after_help = UNCERTAINTY_HELP)]
+    Uncertainty(UncertaintyArgs),
+    /// Find the parameter value at which a metric of the proposal reaches a target (break-even)
+    #[command(after_help = SOLVE_HELP)]
+    Solve(SolveArgs),
     /// Say in plain words what a scenario changes relative to the file(s) it extends
     #[command(
         after_help = "Examples:\n  fleksim explain scenarios/proposals/d02-clarification-guarantee.toml\n  fleksim explain scenarios/proposals/*.toml"
@@ -181,4 +193,141 @@ pub struct ValidateArgs {
     /// Scenario files
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+const SWEEP_HELP: &str = "\
+Every point runs the proposal with the varied values against the baseline, with
+the same seeds as `compare` (paired differences). Grids combine as a Cartesian
+product; --lhs draws N points of a Latin hypercube over the --range values.
+Writes sweep.csv (one row per point and metric: point, the varied parameters,
+then the compare.csv columns) and sweep.json into the output folder. Each
+finished point is saved at once: run the same command again after an
+interruption and only the missing points are computed.
+
+Examples:
+  fleksim sweep scenarios/proposals/d05-shorter-waits.toml \\
+      --vary ressourceforloeb.phases.passive.active=0.15:0.35:5 --scale 0.1 -n 8
+  fleksim sweep scenarios/proposals/d05-shorter-waits.toml \\
+      --vary ressourceforloeb.phases.passive.active=0.15,0.25 \\
+      --vary ressourceforloeb.phases.waiting_team.waiting_intervention=0.8,0.9
+  fleksim sweep scenarios/proposals/d05-shorter-waits.toml --lhs 50 \\
+      --range ressourceforloeb.phases.passive.active=0.15:0.35 \\
+      --range ressourceforloeb.phases.waiting_intervention.active=0.4:0.85 --metric 'pv.*'";
+
+/// Options shared by sweep, sensitivity, uncertainty and solve.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The proposal scenario file
+    pub proposal: PathBuf,
+    /// The baseline scenario file (default: the embedded baseline)
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Output folder (default: outputs/<proposal name>)
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Print no tables
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// A parameter and its values: PATH=start:stop:count or PATH=a,b,c (repeatable; combined as a grid)
+    #[arg(long, value_name = "PATH=VALUES", value_parser = fleksim::sweep::parse_vary, conflicts_with = "lhs")]
+    pub vary: Vec<(String, Vec<f64>)>,
+    /// Latin hypercube sampling: this many points over the --range values
+    #[arg(long, value_name = "N", requires = "range")]
+    pub lhs: Option<usize>,
+    /// A parameter range for --lhs: PATH=low:high (repeatable)
+    #[arg(long, value_name = "PATH=LOW:HIGH", value_parser = fleksim::sweep::parse_range, requires = "lhs")]
+    pub range: Vec<(String, f64, f64)>,
+    /// Keep only these metrics in sweep.csv (an id as in compare.csv, or a prefix ending in `*`; repeatable)
+    #[arg(long, value_name = "METRIC")]
+    pub metric: Vec<String>,
+}
+
+const SENSITIVITY_HELP: &str = "\
+Runs the proposal at the central values of its uncertain parameters (the
+[uncertainty.<id>] tables of the file and the files it extends), then each
+parameter at its low and at its high value with the others central, all
+paired with the baseline. Prints the tornado table sorted by the swing of the
+chosen metric and writes sensitivity.csv (the tornado data) and
+sensitivity-points.csv (every metric at every point) to the output folder.
+
+Examples:
+  fleksim sensitivity scenarios/proposals/ds.toml --scale 0.1 -n 8
+  fleksim sensitivity scenarios/proposals/d05-shorter-waits.toml --metric cost.intervention.all@per_year";
+
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// The metric to sort by: an id of compare.csv, with @period if it has several
+    #[arg(long, default_value = "pv.total.all")]
+    pub metric: fleksim::sweep::MetricSel,
+}
+
+const UNCERTAINTY_HELP: &str = "\
+Draws the uncertain parameters of the proposal ([uncertainty.<id>] tables)
+from their distributions by Latin hypercube sampling and runs each draw,
+paired with the baseline, with --replications replications. Reports for each
+metric the distribution of the difference over draws (mean, 2.5/50/97.5 %),
+the spread due to the parameters apart from the Monte Carlo noise, the
+probability that the difference is below zero, and each parameter's Spearman
+rank correlation with it. Writes uncertainty.csv (one row per draw and metric,
+with the drawn values), uncertainty-summary.csv and uncertainty-drivers.csv.
+Resumable like sweep.
+
+Examples:
+  fleksim uncertainty scenarios/proposals/ds.toml --draws 200 --scale 0.1 -n 4
+  fleksim uncertainty scenarios/proposals/lo-ftf-ac.toml --draws 500 --metric pv.total.all";
+
+#[derive(Debug, Args)]
+pub struct UncertaintyArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Number of parameter draws
+    #[arg(long, default_value_t = 200)]
+    pub draws: usize,
+    /// The metric reported on the terminal (all are in the files)
+    #[arg(long, default_value = "pv.total.all")]
+    pub metric: fleksim::sweep::MetricSel,
+}
+
+const SOLVE_HELP: &str = "\
+Finds the value of one parameter of the proposal at which the chosen metric's
+difference from the baseline equals the target, by bisection on the paired
+(common random numbers) difference. The range is --range, or the parameter's
+[uncertainty] low..high. Reports the value with its Monte Carlo standard
+error, or says that no value in the range reaches the target (exit status 3).
+
+Examples:
+  fleksim solve scenarios/proposals/l12-no-offsetting.toml \\
+      --vary costs.insurance.offset --range 0:1 --target pv.total.all=0 --scale 0.1
+  fleksim solve scenarios/proposals/d05-shorter-waits.toml \\
+      --vary ressourceforloeb.phases.passive.active --target pv.total.all=0";
+
+#[derive(Debug, Args)]
+pub struct SolveArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// The parameter to solve for, by its path
+    #[arg(long, value_name = "PATH")]
+    pub vary: String,
+    /// Search range LOW:HIGH (default: the parameter's uncertainty range)
+    #[arg(long, value_name = "LOW:HIGH")]
+    pub range: Option<String>,
+    /// METRIC=VALUE: the metric's difference from the baseline to reach, e.g. pv.total.all=0
+    #[arg(long, value_name = "METRIC=VALUE")]
+    pub target: String,
+    /// Stop when the bracket is narrower than this (default: range / 1000)
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// Most bisection steps
+    #[arg(long, default_value_t = 40)]
+    pub max_iter: usize,
 }

@@ -7,6 +7,9 @@ mod compare;
 mod explain;
 mod progress;
 mod run;
+mod sensitivity;
+mod solve;
+mod sweep;
 mod validate;
 
 use std::io::IsTerminal;
@@ -39,6 +42,10 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::explain(a),
         Command::Check(a) => check::check(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Sensitivity(a) => sensitivity::sensitivity(a),
+        Command::Uncertainty(a) => sensitivity::uncertainty(a),
+        Command::Solve(a) => solve::solve(a),
     };
     match res {
         Ok(code) => code,

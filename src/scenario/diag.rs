@@ -226,6 +226,11 @@ impl<'a> Reporter<'a> {
         self.push(path, message.into(), hint, true);
     }
 
+    /// An error about the value at `path`, with a hint.
+    pub fn push_value(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+        self.push(path, message.into(), hint, false);
+    }
+
     fn push(&mut self, path: &str, message: String, hint: Option<String>, on_key: bool) {
         let location = if on_key {
             self.origins.key(path)

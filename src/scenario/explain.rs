@@ -41,12 +41,12 @@ pub struct Explanation {
 /// Explains `path` (see the module docs).
 pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
     let own = load::load_file(path)?;
-    super::validate::validate(&own.raw, &own.origins, String::new()).map_err(|diagnostics| {
-        ScenarioError {
+    super::validate::validate(&own.raw, &own.value, &own.origins, String::new()).map_err(
+        |diagnostics| ScenarioError {
             sources: own.sources.clone(),
             diagnostics,
-        }
-    })?;
+        },
+    )?;
     let parent = load::load_parent(path)?;
     let mut changes = Vec::new();
     let empty = toml::Value::Table(toml::Table::new());
@@ -56,6 +56,8 @@ pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
         &own.value,
         &mut changes,
     );
+    // Uncertainty ranges describe parameters; they change nothing in a run.
+    changes.retain(|c| c.path != "uncertainty" && !c.path.starts_with("uncertainty."));
     for c in &mut changes {
         if let Some(loc) = own.origins.key(&c.path) {
             let (line, _) = own.sources.line_col(loc.file, loc.span.start);

@@ -416,6 +416,26 @@ pub fn parse_override(s: &str) -> Result<Override, String> {
     Ok((path.to_string(), doc["v"].clone()))
 }
 
+/// The value at `path` (segments joined by `.`, array elements as `[i]`) in
+/// a merged document, if there is one.
+pub fn lookup<'v>(doc: &'v toml::Value, path: &str) -> Option<&'v toml::Value> {
+    let mut cur = doc;
+    for part in path.split('.') {
+        cur = match part.split_once('[') {
+            Some((k, i)) => cur
+                .get(k)?
+                .get(i.trim_end_matches(']').parse::<usize>().ok()?)?,
+            None => cur.get(part)?,
+        };
+    }
+    Some(cur)
+}
+
+/// The number at `path`, if `path` holds one (an integer counts).
+pub fn lookup_number(doc: &toml::Value, path: &str) -> Option<f64> {
+    lookup(doc, path).and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+}
+
 /// Sets `path` (segments joined by `.`, array elements as `[i]`) in `doc`.
 /// The table that holds the last key must exist; the key itself may be new.
 fn apply_override(doc: &mut toml::Value, path: &str, value: toml::Value) -> Result<(), String> {
@@ -530,6 +550,14 @@ fn finish_with(
                 }],
             });
         }
+    }
+    // A parameter set from outside has a value, not a range: its
+    // uncertainty no longer applies (and may not contain the new value).
+    if let Some(u) = value.get_mut("uncertainty").and_then(|u| u.as_table_mut()) {
+        u.retain(|_, e| {
+            let path = e.get("path").and_then(|p| p.as_str());
+            !overrides.iter().any(|(p, _)| path == Some(p.as_str()))
+        });
     }
     let canonical = toml::to_string(&value).unwrap_or_default();
     let raw: Result<RawScenario, _> = serde_path_to_error::deserialize(value.clone());

@@ -13,7 +13,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources};
+pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources, did_you_mean};
 pub use explain::{Change, Explanation, explain};
 pub use model::*;
 pub use validate::{annual_to_quarterly, effective, max_boundary};
@@ -38,7 +38,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
     finish(load::load_file(path)?)
 }
 
-pub use load::{Override, parse_override};
+pub use load::{Override, lookup, lookup_number, parse_override};
 
 /// Loads a scenario file (or the embedded baseline when `path` is None) and
 /// sets `overrides` (parameter path, value) before validating it.
@@ -75,7 +75,7 @@ pub fn baseline() -> Loaded {
 
 fn finish(l: load::Loaded) -> Result<Loaded, ScenarioError> {
     let hash = format!("{:016x}", fnv1a(l.canonical.as_bytes()));
-    match validate::validate(&l.raw, &l.origins, hash) {
+    match validate::validate(&l.raw, &l.value, &l.origins, hash) {
         Ok(scenario) => Ok(Loaded {
             scenario,
             sources: l.sources,

@@ -381,8 +381,111 @@ pub struct Scenario {
     pub gates: Vec<Gate>,
     pub assessments: Vec<Assessment>,
     pub costs: Costs,
+    /// Uncertain parameters, sorted by id. They change nothing in a run;
+    /// `sensitivity`, `uncertainty` and `solve` read them.
+    pub uncertain: Vec<Uncertain>,
     /// FNV-1a hash of the merged document, hex.
     pub hash: String,
+}
+
+/// The shape of a parameter's uncertainty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dist {
+    Uniform,
+    Triangular,
+    Normal,
+    LogNormal,
+    Beta,
+    Gamma,
+}
+
+impl Dist {
+    pub const ALL: [Dist; 6] = [
+        Dist::Triangular,
+        Dist::Uniform,
+        Dist::Normal,
+        Dist::LogNormal,
+        Dist::Beta,
+        Dist::Gamma,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Dist::Uniform => "uniform",
+            Dist::Triangular => "triangular",
+            Dist::Normal => "normal",
+            Dist::LogNormal => "lognormal",
+            Dist::Beta => "beta",
+            Dist::Gamma => "gamma",
+        }
+    }
+}
+
+/// One uncertain parameter. `low` and `high` are the one-way sensitivity
+/// values; the distribution is fitted to them as scenarios/README.md says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncertain {
+    pub id: String,
+    pub path: String,
+    /// The value in the scenario.
+    pub central: f64,
+    pub low: f64,
+    pub high: f64,
+    pub dist: Dist,
+    /// Truncation bounds (`-inf`, `inf` when not given).
+    pub min: f64,
+    pub max: f64,
+    pub why: String,
+}
+
+impl Uncertain {
+    /// Spread of the unbounded distributions: `(high - low) / 3.92`, so that
+    /// `low`..`high` is about a 95 % interval.
+    pub fn sd(&self) -> f64 {
+        (self.high - self.low) / (2.0 * 1.959_963_984_540_054)
+    }
+
+    /// The `p`-quantile of the (truncated) distribution, `p` in [0, 1].
+    pub fn quantile(&self, p: f64) -> f64 {
+        use statrs::distribution::{
+            Beta, ContinuousCDF, Gamma, LogNormal, Normal, Triangular, Uniform,
+        };
+        fn trunc<D: ContinuousCDF<f64, f64>>(d: &D, p: f64, min: f64, max: f64) -> f64 {
+            let lo = if min.is_finite() { d.cdf(min) } else { 0.0 };
+            let hi = if max.is_finite() { d.cdf(max) } else { 1.0 };
+            let q = (lo + p * (hi - lo)).clamp(1e-12, 1.0 - 1e-12);
+            d.inverse_cdf(q).clamp(min, max)
+        }
+        let (c, sd) = (self.central, self.sd());
+        // Parameters are checked by validation; fall back to the centre if not.
+        let x = match self.dist {
+            Dist::Uniform => Uniform::new(self.low, self.high)
+                .map(|d| trunc(&d, p, self.min, self.max))
+                .ok(),
+            Dist::Triangular => Triangular::new(self.low, self.high, c)
+                .map(|d| trunc(&d, p, self.min, self.max))
+                .ok(),
+            Dist::Normal => Normal::new(c, sd)
+                .map(|d| trunc(&d, p, self.min, self.max))
+                .ok(),
+            Dist::LogNormal => LogNormal::new(
+                c.ln(),
+                (self.high.ln() - self.low.ln()) / (2.0 * 1.959_963_984_540_054),
+            )
+            .map(|d| trunc(&d, p, self.min, self.max))
+            .ok(),
+            Dist::Beta => {
+                let k = c * (1.0 - c) / (sd * sd) - 1.0;
+                Beta::new(c * k, (1.0 - c) * k)
+                    .map(|d| trunc(&d, p, self.min, self.max))
+                    .ok()
+            }
+            Dist::Gamma => Gamma::new((c / sd).powi(2), c / (sd * sd))
+                .map(|d| trunc(&d, p, self.min, self.max))
+                .ok(),
+        };
+        x.unwrap_or(c)
+    }
 }
 
 impl Scenario {

@@ -37,6 +37,26 @@ pub struct RawScenario {
     #[serde(default)]
     pub assessments: BTreeMap<String, RawAssessment>,
     pub costs: RawCosts,
+    /// Uncertain parameters, by a short id (sweeps, `sensitivity`, `uncertainty`).
+    #[serde(default)]
+    pub uncertainty: BTreeMap<String, RawUncertain>,
+}
+
+/// The uncertainty of one numeric parameter: a range, a distribution and why.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUncertain {
+    /// Parameter path, as for `--set` (e.g. `ressourceforloeb.phases.passive.active`).
+    pub path: String,
+    pub low: f64,
+    pub high: f64,
+    /// `triangular` (default), `uniform`, `normal`, `lognormal`, `beta` or `gamma`.
+    pub distribution: Option<String>,
+    /// Optional truncation of the distribution.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// The justification of the range.
+    pub why: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -26,6 +26,7 @@ pub fn annual_to_quarterly(p_year: f64) -> f64 {
 
 pub(super) fn validate(
     raw: &RawScenario,
+    doc: &toml::Value,
     origins: &Origins,
     hash: String,
 ) -> Result<Scenario, Vec<super::diag::Diagnostic>> {
@@ -107,6 +108,7 @@ pub(super) fn validate(
         );
     }
     let costs = costs(v, &raw.costs);
+    let uncertain = uncertainties(v, &raw.uncertainty, doc);
     check_row_sums(v, &transitions);
 
     if !r.diagnostics.is_empty() {
@@ -129,8 +131,136 @@ pub(super) fn validate(
         gates,
         assessments,
         costs,
+        uncertain,
         hash,
     })
+}
+
+/// `[uncertainty.<id>]`: the path holds a number, the range contains it,
+/// and the distribution can be fitted to the range.
+fn uncertainties(
+    v: &mut Reporter,
+    raw: &BTreeMap<String, raw::RawUncertain>,
+    doc: &toml::Value,
+) -> Vec<Uncertain> {
+    let mut out = Vec::new();
+    for (id, u) in raw {
+        let at = format!("uncertainty.{id}");
+        let before = v.diagnostics.len();
+        if !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        {
+            v.key_error(
+                &at,
+                format!("uncertainty id `{id}` must be ASCII letters, digits, `-` or `_` (it names a column)"),
+                None,
+            );
+        }
+        let dist = match u.distribution.as_deref() {
+            None => Dist::Triangular,
+            Some(name) => match Dist::ALL.iter().find(|d| d.id() == name) {
+                Some(&d) => d,
+                None => {
+                    let hint = did_you_mean(name, Dist::ALL.iter().map(|d| d.id()));
+                    v.push_value(
+                        &format!("{at}.distribution"),
+                        format!(
+                            "unknown distribution `{name}`; one of: {}",
+                            Dist::ALL.map(|d| d.id()).join(", ")
+                        ),
+                        hint,
+                    );
+                    Dist::Triangular
+                }
+            },
+        };
+        if u.why.trim().is_empty() {
+            v.error(
+                &format!("{at}.why"),
+                "give the reason for the range in `why`",
+            );
+        }
+        let central = match super::load::lookup_number(doc, &u.path) {
+            Some(c) => c,
+            None => {
+                v.error(
+                    &format!("{at}.path"),
+                    format!(
+                        "`{}` holds no number in this scenario; name a numeric parameter as written in the file (the same path as --set)",
+                        u.path
+                    ),
+                );
+                continue;
+            }
+        };
+        let (min, max) = (
+            u.min.unwrap_or(f64::NEG_INFINITY),
+            u.max.unwrap_or(f64::INFINITY),
+        );
+        if !(u.low.is_finite() && u.high.is_finite() && u.low < u.high) {
+            v.error(
+                &format!("{at}.high"),
+                format!(
+                    "the range must have low < high, got {} .. {}",
+                    u.low, u.high
+                ),
+            );
+        } else if !(u.low..=u.high).contains(&central) {
+            v.error(
+                &format!("{at}.path"),
+                format!(
+                    "the scenario's value {central} of `{}` is outside the range {} .. {}",
+                    u.path, u.low, u.high
+                ),
+            );
+        } else if min >= max || central < min || central > max {
+            v.error(
+                &format!("{at}.min"),
+                format!("the truncation min {min} .. max {max} must contain the value {central}"),
+            );
+        } else {
+            let sd = (u.high - u.low) / (2.0 * 1.959_963_984_540_054);
+            let problem = match dist {
+                Dist::LogNormal if u.low <= 0.0 => Some("a lognormal range needs low > 0"),
+                Dist::Gamma if central <= 0.0 => Some("a gamma distribution needs a value above 0"),
+                Dist::Beta
+                    if !(central > 0.0 && central < 1.0 && sd * sd < central * (1.0 - central)) =>
+                {
+                    Some(
+                        "a beta distribution needs a value in (0, 1) and a range narrower than that allows",
+                    )
+                }
+                _ => None,
+            };
+            if let Some(p) = problem {
+                v.error(&format!("{at}.distribution"), p);
+            }
+        }
+        if let Some(other) = out.iter().find(|o: &&Uncertain| o.path == u.path) {
+            v.error(
+                &format!("{at}.path"),
+                format!(
+                    "`{}` already has a range in `uncertainty.{}`",
+                    u.path, other.id
+                ),
+            );
+        }
+        if v.diagnostics.len() == before {
+            out.push(Uncertain {
+                id: id.clone(),
+                path: u.path.clone(),
+                central,
+                low: u.low,
+                high: u.high,
+                dist,
+                min,
+                max,
+                why: u.why.clone(),
+            });
+        }
+    }
+    out
 }
 
 fn quarter(v: &mut Reporter, path: &str, text: &str) -> Option<Quarter> {
