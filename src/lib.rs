@@ -30,5 +30,6 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod stats;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -8,6 +8,7 @@ mod explain;
 mod progress;
 mod run;
 mod validate;
+mod verify;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -39,6 +40,7 @@ pub fn main() -> ExitCode {
         Command::Explain(a) => explain::explain(a),
         Command::Check(a) => check::check(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
+        Command::Verify(a) => verify::verify(a),
     };
     match res {
         Ok(code) => code,
