@@ -11,6 +11,7 @@ Examples:
   fleksim run scenarios/my-reform.toml --replications 50 --seed 7
   fleksim run --scale 0.1 --quarters 8 --out /tmp/quick
   fleksim validate scenarios/baseline.toml scenarios/proposals/*.toml
+  fleksim verify scenarios/my-reform.toml            # the engine against the file's own rules
 
 Exit status: 0 success, 1 bad input (scenario, arguments, files), 2 internal error.";
 

@@ -206,3 +206,31 @@ fn cli_writes_verify_csv_and_sets_the_exit_status() {
         .assert()
         .code(1);
 }
+
+/// verify.csv is byte-identical whatever the thread count.
+#[test]
+fn verify_csv_does_not_depend_on_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(threads);
+        fleksim()
+            .current_dir(root())
+            .args([
+                "verify",
+                "tests/data/ok/small.toml",
+                "-n",
+                "3",
+                "--scale",
+                "1",
+                "-j",
+                threads,
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .code(0);
+        csv.push(std::fs::read(out.join("verify.csv")).unwrap());
+    }
+    assert_eq!(csv[0], csv[1]);
+}
