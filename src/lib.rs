@@ -33,5 +33,6 @@ pub mod solve;
 pub mod stats;
 pub mod sweep;
 pub mod uncertainty;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -11,6 +11,7 @@ Examples:
   fleksim run scenarios/my-reform.toml --replications 50 --seed 7
   fleksim run --scale 0.1 --quarters 8 --out /tmp/quick
   fleksim validate scenarios/baseline.toml scenarios/proposals/*.toml
+  fleksim verify scenarios/my-reform.toml            # the engine against the file's own rules
 
 Exit status: 0 success, 1 bad input (scenario, arguments, files), 2 internal error.";
 
@@ -57,6 +58,75 @@ pub enum Command {
         after_help = "Examples:\n  fleksim explain scenarios/proposals/d02-clarification-guarantee.toml\n  fleksim explain scenarios/proposals/*.toml"
     )]
     Explain(ExplainArgs),
+    /// Test that every transition happens as often as the scenario's rules say (binomial tests)
+    #[command(after_help = VERIFY_HELP)]
+    Verify(VerifyArgs),
+}
+
+const VERIFY_HELP: &str = "\
+Simulates the scenario with the engine and, for every group of person-quarters
+that the rules treat alike (state, age group, duration band, flags, phase, gates,
+assessments due, folkepension age), tests each outcome's observed frequency
+against the probability computed from the scenario file by an exact two-sided
+binomial test; p-values are Holm-adjusted, so on a correct engine the chance
+that any test fails is at most --alpha. Outcomes expected fewer than 5 times
+(or not-happening fewer than 5 times) are skipped; an outcome the rules forbid
+fails if it happens at all. Writes verify.csv (one row per test) into the
+output folder (default outputs/<scenario name>/).
+
+Exit status: 0 if every test passes, 1 if one fails or the input is bad, 2 internal error.
+
+Examples:
+  fleksim verify
+  fleksim verify scenarios/proposals/d02-clarification-guarantee.toml --all
+  fleksim verify --scale 1 -n 8 --alpha 0.01";
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Scenario file (default: the embedded baseline)
+    pub scenario: Option<PathBuf>,
+    /// Number of Monte Carlo replications
+    #[arg(short = 'n', long, default_value_t = 4)]
+    pub replications: u32,
+    /// Master seed; a replication's random numbers depend on (seed, replication) only
+    #[arg(short, long, default_value_t = 2019)]
+    pub seed: u64,
+    /// Worker threads (default: RAYON_NUM_THREADS or the number of cores)
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+    /// Fraction of the population to simulate
+    #[arg(long, default_value_t = 0.1)]
+    pub scale: f64,
+    /// Override the scenario's horizon (quarters)
+    #[arg(short, long)]
+    pub quarters: Option<u16>,
+    /// Set a parameter by its path, e.g. --set fleksjob.raise_probability=0.1
+    /// (repeatable; the value in TOML syntax)
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = scenario::parse_override)]
+    pub set: Vec<scenario::Override>,
+    /// Family-wise error rate: the most a correct engine may fail, by chance
+    #[arg(long, default_value_t = fleksim::verify::DEFAULT_ALPHA)]
+    pub alpha: f64,
+    /// Print every test, not only the failures
+    #[arg(long)]
+    pub all: bool,
+    /// Output folder for verify.csv (default: outputs/<scenario name>)
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+}
+
+impl VerifyArgs {
+    /// The shared simulation options, with verify's defaults.
+    pub fn sim(&self) -> SimArgs {
+        SimArgs {
+            replications: self.replications,
+            seed: self.seed,
+            threads: self.threads,
+            scale: self.scale,
+            quarters: self.quarters,
+            set: self.set.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod sensitivity;
 mod solve;
 mod sweep;
 mod validate;
+mod verify;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -46,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Sensitivity(a) => sensitivity::sensitivity(a),
         Command::Uncertainty(a) => sensitivity::uncertainty(a),
         Command::Solve(a) => solve::solve(a),
+        Command::Verify(a) => verify::verify(a),
     };
     match res {
         Ok(code) => code,

@@ -8,3 +8,4 @@ mod determinism;
 mod model;
 mod proposals;
 mod util;
+mod verify;
