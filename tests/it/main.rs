@@ -7,5 +7,6 @@ mod compare;
 mod determinism;
 mod model;
 mod proposals;
+mod sweep;
 mod util;
 mod verify;
