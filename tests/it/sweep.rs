@@ -69,7 +69,7 @@ fn a_sweep_point_equals_compare_at_that_value() {
         .scenario;
         let c =
             runner::compare(&Prepared::new(&base), &[Prepared::new(&prop)], &cfg, &|| {}).unwrap();
-        let csv = report::compare_csv(&[prop.name.clone()], &c).unwrap();
+        let csv = report::compare_csv(std::slice::from_ref(&prop.name), &c).unwrap();
         let mut r = csv::Reader::from_reader(&csv[..]);
         let expected: Vec<Vec<String>> = r
             .records()
@@ -319,7 +319,7 @@ fn solve_finds_the_rate_computed_by_hand() {
         .unwrap()
         .scenario;
     let c = runner::compare(&Prepared::new(&base), &[Prepared::new(&prop)], &cfg, &|| {}).unwrap();
-    let csv = report::compare_csv(&[prop.name.clone()], &c).unwrap();
+    let csv = report::compare_csv(std::slice::from_ref(&prop.name), &c).unwrap();
     let mut r = csv::Reader::from_reader(&csv[..]);
     let row = r
         .records()
