@@ -98,14 +98,7 @@ pub fn solve(p: &Problem) -> Result<Solution> {
     base_plan.scenario_at(0)?;
     base_plan.points = vec![vec![p.hi]];
     base_plan.scenario_at(0)?;
-    let base_sc = match &p.plan.baseline {
-        Some(b) => crate::scenario::load_with(Some(b), &p.plan.set)?.scenario,
-        None => crate::scenario::load_with(None, &p.plan.set)?.scenario,
-    };
-    let mut base_sc = base_sc;
-    if let Some(q) = p.plan.quarters {
-        base_sc.horizon = q;
-    }
+    let base_sc = p.plan.baseline_scenario()?;
     let base = run_baseline(&Prepared::new(&base_sc), &p.plan.cfg)?;
     let cell = p.metric.cell(&base.layout)?;
     let mut ev = Evaluator {

@@ -235,6 +235,11 @@ impl Plan {
         Ok(sc)
     }
 
+    /// The baseline scenario (with `--set` and `--quarters`).
+    pub fn baseline_scenario(&self) -> Result<scenario::Scenario> {
+        self.load(self.baseline.as_deref(), &[])
+    }
+
     /// The proposal at point `i`.
     pub fn scenario_at(&self, i: usize) -> Result<scenario::Scenario> {
         let extra: Vec<Override> = self
@@ -318,7 +323,7 @@ pub fn run(plan: &Plan, parts: &Path, on_point: &(dyn Fn() + Sync)) -> Result<Ou
             )));
         }
     }
-    let base_sc = plan.load(plan.baseline.as_deref(), &[])?;
+    let base_sc = plan.baseline_scenario()?;
     // Validate every point before any simulation, so a bad value fails fast.
     let first = plan.scenario_at(0)?;
     let dir = parts.join(format!(
