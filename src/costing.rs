@@ -201,6 +201,52 @@ impl CostTable {
     }
 }
 
+impl CostTable {
+    /// [`CostTable::price`] for expected counts (exact mode): the same
+    /// prices per person-quarter and per start, in øre as `f64`.
+    pub fn price_expected(
+        &self,
+        occupancy: &[f64],
+        flows: &[[[f64; N_STATES]; N_STATES + 1]; 2],
+        out: &mut [[f64; 2]; N_ITEMS],
+    ) {
+        let rf = State::Ressourceforloeb as usize;
+        for state in 0..N_STATES {
+            let lo = cell(state, 0, 0, 0);
+            let hi = cell(state + 1, 0, 0, 0);
+            let mut persons = 0.0;
+            for ((&n, c), (item, sc)) in occupancy[lo..hi]
+                .iter()
+                .zip(&self.cents[lo..hi])
+                .zip(&self.service[lo..hi])
+            {
+                if n == 0.0 {
+                    continue;
+                }
+                persons += n;
+                if state < N_BENEFITS {
+                    out[state][0] += n * c[0] as f64;
+                    out[state][1] += n * c[1] as f64;
+                }
+                if *item != 0 {
+                    out[*item][0] += n * sc[0] as f64;
+                    out[*item][1] += n * sc[1] as f64;
+                }
+            }
+            if state == rf {
+                out[CASEWORKER][0] += persons * self.caseworker[0] as f64;
+                out[CASEWORKER][1] += persons * self.caseworker[1] as f64;
+            }
+        }
+        let starts: f64 = (0..2)
+            .flat_map(|age| (0..=ENTRY).map(move |from| (age, from)))
+            .map(|(age, from)| flows[age][from][rf])
+            .sum();
+        out[REHAB_TEAM][0] += starts * self.rehab_team[0] as f64;
+        out[REHAB_TEAM][1] += starts * self.rehab_team[1] as f64;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ pub mod calibrate;
 pub mod check;
 pub mod costing;
 pub mod error;
+pub mod exact;
 pub mod kernel;
 pub mod population;
 pub mod report;

@@ -53,6 +53,9 @@ pub enum Command {
     /// Find the parameter value at which a metric of the proposal reaches a target (break-even)
     #[command(after_help = SOLVE_HELP)]
     Solve(SolveArgs),
+    /// Compute expected stocks, flows and costs exactly, without random numbers
+    #[command(after_help = EXACT_HELP)]
+    Exact(ExactArgs),
     /// Say in plain words what a scenario changes relative to the file(s) it extends
     #[command(
         after_help = "Examples:\n  fleksim explain scenarios/proposals/d02-clarification-guarantee.toml\n  fleksim explain scenarios/proposals/*.toml"
@@ -251,6 +254,41 @@ pub struct RunArgs {
     #[command(flatten)]
     pub sim: SimArgs,
     /// Output folder (default: outputs/<scenario name>)
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Print no summary table
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+const EXACT_HELP: &str = "\
+Propagates the probability distribution over every person's record (state,
+attributes, durations, clocks) quarter by quarter with the same compiled rules
+as `run`, so each result is the expectation of what `run` samples at the same
+--scale (a cohort counts round(count * scale) / scale persons). Writes
+stocks.csv, flows.csv, costs.csv, annual.csv and manifest.json with se = 0 and
+ci_low = ci_high = mean into outputs/<scenario name>/exact/. Shares and mean
+times (outcomes.csv) are not computed: the mean of a ratio is not a ratio of means.
+
+Examples:
+  fleksim exact
+  fleksim exact scenarios/proposals/d02-clarification-guarantee.toml --quarters 12
+  fleksim exact --set transitions.kontanthjaelp.employed.all=0.03 --out /tmp/exact";
+
+#[derive(Debug, Args)]
+pub struct ExactArgs {
+    /// Scenario file (default: the embedded baseline, same as scenarios/baseline.toml)
+    pub scenario: Option<PathBuf>,
+    /// Override the scenario's horizon (quarters)
+    #[arg(short, long)]
+    pub quarters: Option<u16>,
+    /// Population scale whose Monte Carlo mean to reproduce (cohort sizes are rounded as in `run`)
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Set a parameter by its path, as in `run` (repeatable; the value in TOML syntax)
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = scenario::parse_override)]
+    pub set: Vec<scenario::Override>,
+    /// Output folder (default: outputs/<scenario name>/exact)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
     /// Print no summary table

@@ -4,6 +4,7 @@ mod args;
 mod calibrate;
 mod check;
 mod compare;
+mod exact;
 mod explain;
 mod progress;
 mod run;
@@ -40,6 +41,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Compare(a) => compare::compare(a),
+        Command::Exact(a) => exact::exact(a),
         Command::Explain(a) => explain::explain(a),
         Command::Check(a) => check::check(a),
         Command::Calibrate(a) => calibrate::calibrate(a),

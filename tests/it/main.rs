@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod compare;
 mod determinism;
+mod exact;
 mod model;
 mod proposals;
 mod sweep;

@@ -1,0 +1,689 @@
+//! Exact cohort mode: expected stocks, flows and costs without random numbers.
+//!
+//! Instead of sampling persons, this module propagates the probability
+//! distribution over the model's finite person record (state, class byte,
+//! hours, birth, entry quarter, refusion clock, ressourceforløb total)
+//! quarter by quarter. It starts from the exact distribution that
+//! `Population::add_group` samples from ([`population::cohort_pmf`]) and
+//! moves mass with [`Tables::outcomes`], which enumerates every outcome of
+//! `kernel::step` with the probabilities of its 31-bit thresholds. The
+//! results are therefore the expectations of what the Monte Carlo engine
+//! samples, for the same scenario and the same `scale`: a cohort weighs
+//! `runner::scaled(count, scale) / scale` persons, as the mean of Monte
+//! Carlo replications at that scale does.
+//!
+//! Records that behave identically from now on are lumped:
+//! - births with the same quarter of turning 40 and the same quarter of
+//!   reaching folkepension age within the horizon share one representative;
+//! - the decision duration `d` is kept exactly up to the last value any rule
+//!   of the state looks at (row bands, gates, in-state assessments, the
+//!   flex-job raise), and beyond it modulo the common period of the state's
+//!   repeating assessments;
+//! - the ressourceforløb total is dropped unless an assessment counts it,
+//!   and the clarification mark always (it feeds only citizen outcomes);
+//! - persons in `out` keep only their birth (their age group is reported).
+//!
+//! **Invariants:** no random numbers and no I/O; records are kept sorted and
+//! merged in a fixed order, so the output is bit-identical run to run; total
+//! mass is conserved every quarter (checked). Only cells that are linear in
+//! the counters are computed (stocks, flows, costs, annual sums, present
+//! values, minifleksjob counts, ressourceforløb quarters without
+//! intervention); ratio cells (shares, mean and median times) are NaN,
+//! because the mean of a ratio is not the ratio of the means.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::calendar::Quarter;
+use crate::costing::N_ITEMS;
+use crate::error::{Error, Result};
+use crate::kernel::{self, ENTRY, N_CELLS, Person, RF_COUNT, Tables};
+use crate::population;
+use crate::results::{Cell, Citizen, Layout};
+use crate::runner::{Prepared, RunResult, scaled};
+use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Phase, Scenario, State};
+use crate::stats::CellStats;
+
+const OUT: u8 = State::Out as u8;
+const STAY: u8 = u8::MAX;
+
+/// Expected counters of a whole run (full-population units).
+#[derive(Debug, Clone)]
+pub struct Expected {
+    /// Persons by state and age group; index 0 is the initial stock.
+    pub stocks: Vec<[[f64; 2]; N_STATES]>,
+    /// Moves by age group, from (or entry) and to, per simulated quarter.
+    pub flows: Vec<[[[f64; N_STATES]; N_STATES + 1]; 2]>,
+    /// Øre by quarter, item and payer.
+    pub costs: Vec<[[f64; 2]; N_ITEMS]>,
+    /// Person-quarters in ressourceforløb by phase, per quarter.
+    pub rf_phase: Vec<[f64; N_PHASES]>,
+    /// Persons in a minifleksjob, per quarter.
+    pub minifleks: Vec<f64>,
+    pub person_quarters: f64,
+}
+
+/// The result of an exact run.
+#[derive(Debug, Clone)]
+pub struct ExactRun {
+    /// Cells as a run's: mean = the exact value, se 0, ci_low = ci_high = mean
+    /// (NaN for the ratio cells this mode does not compute).
+    pub result: RunResult,
+    pub expected: Expected,
+    /// Most distinct person records held at once (a measure of the work).
+    pub peak_records: usize,
+}
+
+/// First `hours` value that stands for a group of hours (a token).
+const TOKEN0: u8 = 64;
+const FLEX: u8 = State::Fleksjob as u8;
+
+/// A group of hours values with the same signature
+/// ([`Tables::hours_signature`]) carried as one record: nothing but the
+/// flex-job cost variant tells its members apart, so the conditional
+/// distribution of hours given the rest of the record stays the cohort's.
+#[derive(Debug, Clone, PartialEq)]
+struct Token {
+    /// The member passed to the rules (any member decides the same).
+    rep: u8,
+    /// Members and their conditional probabilities.
+    members: Vec<(u8, f64)>,
+    /// A flex-job raise can change these hours: the token is split into
+    /// its members when the person is in a flex job.
+    dynamic: bool,
+}
+
+/// Lumps records that behave identically from now on.
+struct Lumper {
+    tokens: Vec<Token>,
+    /// Representative birth by birth quarter.
+    birth_rep: Vec<u16>,
+    /// `(first lumped d, period)` by state.
+    dur: [(u16, Option<u16>); N_STATES],
+    keep_rf_total: bool,
+    /// Class bits kept: the flags some rule reads, insured (a cost
+    /// variant), the phase and the pre-2014 mark.
+    class_mask: u8,
+}
+
+impl Lumper {
+    fn new(sc: &Scenario, tb: &Tables) -> Lumper {
+        let start = sc.start.0;
+        let h = sc.horizon;
+        let last = start + h;
+        let mut reps: BTreeMap<(u16, u16), u16> = BTreeMap::new();
+        let birth_rep = (0..=last)
+            .map(|b| {
+                // First t whose age group is over 40 (at the quarter's start)
+                // and first t at whose end the person leaves for `out`.
+                let over40 = (0..=h)
+                    .find(|&t| (start + t).wrapping_sub(b) >= AGE40_Q)
+                    .unwrap_or(h + 1);
+                let exit = (0..h)
+                    .find(|&t| start + t + 1 >= tb.pension_exit(b))
+                    .unwrap_or(h);
+                *reps.entry((over40, exit)).or_insert(b)
+            })
+            .collect();
+        Lumper {
+            tokens: Vec::new(),
+            birth_rep,
+            dur: std::array::from_fn(|s| tb.duration_lumping(s as u8)),
+            keep_rf_total: tb.uses_cumulative_clock(),
+            class_mask: tb.flags_used()
+                | crate::scenario::flag::INSURED
+                | crate::scenario::flag::PHASE_MASK
+                | crate::scenario::flag::PRE2014,
+        }
+    }
+
+    /// The hours pmf of a cohort as record values: exact hours, or a token
+    /// for each group of two or more values with the same signature.
+    fn hours_keys(&mut self, tb: &Tables, pmf: &[(u8, f64)]) -> Vec<(u8, f64)> {
+        let mut groups: BTreeMap<u64, Vec<(u8, f64)>> = BTreeMap::new();
+        for &(h, p) in pmf {
+            groups
+                .entry(tb.hours_signature(h))
+                .or_default()
+                .push((h, p));
+        }
+        let mut out = Vec::new();
+        for (sig, members) in groups {
+            let total: f64 = members.iter().map(|x| x.1).sum();
+            if members.len() == 1 || total <= 0.0 {
+                out.extend(members);
+                continue;
+            }
+            let token = Token {
+                rep: members[0].0,
+                members: members.iter().map(|&(h, p)| (h, p / total)).collect(),
+                dynamic: sig & 1 << 63 != 0,
+            };
+            let id = match self.tokens.iter().position(|t| *t == token) {
+                Some(i) => i,
+                None if self.tokens.len() < usize::from(u8::MAX - TOKEN0) => {
+                    self.tokens.push(token);
+                    self.tokens.len() - 1
+                }
+                None => {
+                    // Out of token ids: keep these hours exact.
+                    out.extend(members);
+                    continue;
+                }
+            };
+            out.push((TOKEN0 + id as u8, total));
+        }
+        out
+    }
+
+    fn token(&self, hours: u8) -> Option<&Token> {
+        if hours >= TOKEN0 {
+            Some(&self.tokens[usize::from(hours - TOKEN0)])
+        } else {
+            None
+        }
+    }
+
+    /// Adds a canonical record, splitting a dynamic token in a flex job.
+    fn push(&self, v: &mut Map, p: Person, mass: f64) {
+        match self.token(p.hours) {
+            Some(tk) if tk.dynamic && p.state == FLEX => {
+                for &(h, q) in &tk.members {
+                    *v.entry(pack(Person { hours: h, ..p })).or_insert(0.0) += mass * q;
+                }
+            }
+            _ => *v.entry(pack(p)).or_insert(0.0) += mass,
+        }
+    }
+
+    /// The canonical form of a record about to be stepped in absolute quarter `now`.
+    fn canon(&self, mut p: Person, now: u16) -> Person {
+        let birth = self.birth_rep[p.birth as usize];
+        if p.state == OUT {
+            return Person {
+                state: OUT,
+                class: 0,
+                hours: 0,
+                rf_total: 0,
+                birth,
+                entered: 0,
+                refusion: 0,
+            };
+        }
+        p.birth = birth;
+        p.class &= self.class_mask;
+        if let (first, Some(period)) = self.dur[p.state as usize] {
+            let d = now - p.entered + 1;
+            if d > first {
+                let dc = first + (d - first) % period;
+                p.entered = now + 1 - dc;
+            }
+        }
+        p.rf_total = if self.keep_rf_total {
+            p.rf_total & RF_COUNT
+        } else {
+            0
+        };
+        p
+    }
+}
+
+/// Records keyed by [`pack`], summing mass.
+type Map = HashMap<u128, f64, BuildHasherDefault<KeyHasher>>;
+
+/// A fixed (seedless) hash of packed records, so that the work done is the
+/// same run to run; results do not depend on it (records are sorted).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = crate::rng::mix(self.0 ^ u64::from(b));
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = crate::rng::mix(crate::rng::mix(v as u64) ^ (v >> 64) as u64);
+    }
+}
+
+/// A record as one integer whose order is the order of [`Person`]'s fields.
+fn pack(p: Person) -> u128 {
+    u128::from(p.state) << 72
+        | u128::from(p.class) << 64
+        | u128::from(p.hours) << 56
+        | u128::from(p.rf_total) << 48
+        | u128::from(p.birth) << 32
+        | u128::from(p.entered) << 16
+        | u128::from(p.refusion)
+}
+
+fn unpack(k: u128) -> Person {
+    Person {
+        state: (k >> 72) as u8,
+        class: (k >> 64) as u8,
+        hours: (k >> 56) as u8,
+        rf_total: (k >> 48) as u8,
+        birth: (k >> 32) as u16,
+        entered: (k >> 16) as u16,
+        refusion: k as u16,
+    }
+}
+
+/// The records of `map` in sorted order (emptying it).
+fn sorted(map: &mut Map) -> Vec<(u128, f64)> {
+    let mut v: Vec<(u128, f64)> = map.drain().collect();
+    v.sort_unstable_by_key(|x| x.0);
+    v
+}
+
+fn age_group(now: u16, birth: u16) -> usize {
+    usize::from(now.wrapping_sub(birth) >= AGE40_Q)
+}
+
+/// The records of one cohort created in `now`, with their mass; adds the
+/// mass by age group to `by_age[state]`.
+#[allow(clippy::too_many_arguments)]
+fn cohort_records(
+    sc: &Scenario,
+    tb: &Tables,
+    lump: &mut Lumper,
+    cohort: &crate::scenario::Cohort,
+    mass: f64,
+    now: Quarter,
+    out: &mut Map,
+    by_age: &mut [f64; 2],
+) {
+    if mass == 0.0 {
+        return;
+    }
+    let pmf = population::cohort_pmf(sc, cohort, now);
+    let st = cohort.state;
+    let benefit = st.is_benefit();
+    let is_rf = st == State::Ressourceforloeb;
+    let mut births: BTreeMap<u16, f64> = BTreeMap::new();
+    for &(age_q, p) in &pmf.age_q {
+        let b = now.0.saturating_sub(age_q);
+        *births.entry(lump.birth_rep[b as usize]).or_insert(0.0) += p;
+    }
+    // Duration sets the entry quarter, the refusion clock and the
+    // ressourceforløb total (as in `Population::add_group`).
+    let mut durs: BTreeMap<(u16, u16, u8), f64> = BTreeMap::new();
+    for &(dur, p) in &pmf.duration {
+        let rec = lump.canon(
+            Person {
+                state: st as u8,
+                class: 0,
+                hours: 0,
+                rf_total: if is_rf {
+                    dur.min(u16::from(RF_COUNT)) as u8
+                } else {
+                    0
+                },
+                birth: 0,
+                entered: now.0.saturating_sub(dur),
+                refusion: if benefit {
+                    dur.min(kernel::N_BANDS as u16)
+                } else {
+                    0
+                },
+            },
+            now.0,
+        );
+        *durs
+            .entry((rec.entered, rec.refusion, rec.rf_total))
+            .or_insert(0.0) += p;
+    }
+    let hours = lump.hours_keys(tb, &pmf.hours);
+    for (&birth, &pb) in &births {
+        by_age[age_group(now.0, birth)] += mass * pb;
+        for (&(entered, refusion, rf_total), &pd) in &durs {
+            for &(hours, ph) in &hours {
+                for &(class, pc) in &pmf.class {
+                    lump.push(
+                        out,
+                        Person {
+                            state: st as u8,
+                            class: class & lump.class_mask,
+                            hours,
+                            rf_total,
+                            birth,
+                            entered,
+                            refusion,
+                        },
+                        mass * pb * pd * ph * pc,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Computes the expected results of a prepared scenario at population `scale`.
+pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
+    if !(scale > 0.0 && scale <= 1.0) {
+        return Err(Error::Invalid(format!(
+            "--scale must be in (0, 1], got {scale}"
+        )));
+    }
+    let sc = p.scenario;
+    let tb = &p.tables;
+    let h = sc.horizon;
+    let mut lump = Lumper::new(sc, tb);
+    let mass = |count: f64| f64::from(scaled(count, scale)) / scale;
+
+    let mut ex = Expected {
+        stocks: Vec::with_capacity(h as usize + 1),
+        flows: Vec::with_capacity(h as usize),
+        costs: Vec::with_capacity(h as usize),
+        rf_phase: Vec::with_capacity(h as usize),
+        minifleks: Vec::with_capacity(h as usize),
+        person_quarters: 0.0,
+    };
+    let mut map = Map::default();
+    let mut initial = [[0.0; 2]; N_STATES];
+    for c in &sc.stock {
+        cohort_records(
+            sc,
+            tb,
+            &mut lump,
+            c,
+            mass(c.count),
+            sc.start,
+            &mut map,
+            &mut initial[c.state as usize],
+        );
+    }
+    ex.stocks.push(initial);
+    // Entrants of quarter `t` join before it is stepped.
+    let inflow = |lump: &mut Lumper, map: &mut Map, t: u16| {
+        let mut flows = [[[0.0; N_STATES]; N_STATES + 1]; 2];
+        for c in &sc.inflow {
+            let mut by_age = [0.0; 2];
+            let now = sc.start.plus(t);
+            cohort_records(sc, tb, lump, c, mass(c.count), now, map, &mut by_age);
+            for age in 0..2 {
+                flows[age][ENTRY][c.state as usize] += by_age[age];
+            }
+        }
+        flows
+    };
+    let mut entry_flows = if h > 0 {
+        inflow(&mut lump, &mut map, 0)
+    } else {
+        Default::default()
+    };
+    let mut cur = sorted(&mut map);
+    let mut peak = cur.len();
+    for t in 0..h {
+        let now = sc.start.plus(t);
+        let mut flows = entry_flows;
+        let mut occupancy = vec![0.0; N_CELLS];
+        let mut stock = [[0.0; 2]; N_STATES];
+        let (mut pq, mut before) = (0.0, 0.0);
+        for &(key, m) in &cur {
+            let person = unpack(key);
+            before += m;
+            let age = age_group(now.0, person.birth);
+            let s = person.state as usize;
+            let token = lump.token(person.hours);
+            // The rules see one member of a token; every member decides alike.
+            let seen = match token {
+                Some(tk) => Person {
+                    hours: tk.rep,
+                    ..person
+                },
+                None => person,
+            };
+            let counted = tb.outcomes(t, &seen, &mut |pr, mut n, to| {
+                let mm = m * pr;
+                if to == STAY {
+                    stock[s][age] += mm;
+                } else {
+                    flows[age][s][to as usize] += mm;
+                    stock[to as usize][age] += mm;
+                }
+                if token.is_some() {
+                    debug_assert_eq!(n.hours, seen.hours, "a token's hours never change");
+                    n.hours = person.hours;
+                }
+                lump.push(&mut map, lump.canon(n, now.0 + 1), mm);
+            });
+            debug_assert_eq!(counted.age, age);
+            match token {
+                // In a flex job the cost variant is the hours: spread the
+                // token's mass over its members' cells.
+                Some(tk) if person.state == FLEX => {
+                    let base = counted.cell - usize::from(tk.rep);
+                    for &(h, q) in &tk.members {
+                        occupancy[base + usize::from(h)] += m * q;
+                    }
+                }
+                _ => occupancy[counted.cell] += m,
+            }
+            if person.state != OUT {
+                pq += m;
+            }
+        }
+        let after: f64 = map.values().sum();
+        if (after - before).abs() > 1e-9 * before.max(1.0) {
+            return Err(Error::Internal(format!(
+                "exact mode lost mass in quarter {now}: {after} persons after the step, {before} before"
+            )));
+        }
+        if t + 1 < h {
+            entry_flows = inflow(&mut lump, &mut map, t + 1);
+        }
+        peak = peak.max(map.len());
+        cur = sorted(&mut map);
+
+        let mut cost = [[0.0; 2]; N_ITEMS];
+        p.costs.price_expected(&occupancy, &flows, &mut cost);
+        ex.rf_phase.push(rf_phase_quarters(&occupancy));
+        ex.minifleks
+            .push(minifleks(&occupancy, sc.flex.minifleks_max_hours));
+        ex.stocks.push(stock);
+        ex.flows.push(flows);
+        ex.costs.push(cost);
+        ex.person_quarters += pq;
+    }
+
+    let layout = Layout::new(sc.start, h, sc.costs.discount_rate);
+    let stats = values(&layout, &ex)
+        .into_iter()
+        .map(|v| CellStats {
+            mean: v,
+            se: if v.is_nan() { f64::NAN } else { 0.0 },
+            ci_low: v,
+            ci_high: v,
+        })
+        .collect();
+    Ok(ExactRun {
+        result: RunResult {
+            layout,
+            stats,
+            replications: 0,
+            person_quarters: ex.person_quarters.round() as u64,
+            checksum: 0,
+        },
+        expected: ex,
+        peak_records: peak,
+    })
+}
+
+/// Person-quarters in ressourceforløb by phase (as `runner`, in expectation).
+fn rf_phase_quarters(occupancy: &[f64]) -> [f64; N_PHASES] {
+    let mut out = [0.0; N_PHASES];
+    let rf = State::Ressourceforloeb as usize;
+    for age in 0..2 {
+        for band in 0..kernel::N_BANDS {
+            for var in 0..2 * N_PHASES {
+                out[var / 2] += occupancy[kernel::cell(rf, age, band, var)];
+            }
+        }
+    }
+    out
+}
+
+/// Persons in a flex job of at most `max_hours` a week (as `runner`).
+fn minifleks(occupancy: &[f64], max_hours: u8) -> f64 {
+    let fl = State::Fleksjob as usize;
+    let mut n = 0.0;
+    for age in 0..2 {
+        for band in 0..kernel::N_BANDS {
+            for h in 0..=usize::from(max_hours).min(kernel::N_VAR - 1) {
+                n += occupancy[kernel::cell(fl, age, band, h)];
+            }
+        }
+    }
+    n
+}
+
+/// The layout's cells from expected counters: `results::Layout::values`
+/// for the cells that are linear in the counters, NaN for ratios.
+pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
+    let years = &layout.years;
+    let year_idx = |year: i32| years.iter().position(|y| y.0 == year).expect("year");
+    let mut annual = vec![[0.0f64; 8]; years.len()];
+    let mut annual_cost = vec![[[0.0f64; 2]; N_ITEMS + 1]; years.len()];
+    let mut pv = [0.0f64; 2];
+    let fp = State::Foertidspension as usize;
+    let rf = State::Ressourceforloeb as usize;
+    let (fl, ly) = (State::Fleksjob as usize, State::Ledighedsydelse as usize);
+    for t in 0..layout.horizon {
+        let yi = year_idx(layout.start.plus(t).year());
+        let a = &mut annual[yi];
+        let f = &ex.flows[t as usize];
+        for age in 0..2 {
+            let awards: f64 = (0..=ENTRY)
+                .filter(|&s| s != fp)
+                .map(|s| f[age][s][fp])
+                .sum();
+            a[age] += awards;
+            a[2] += awards;
+            a[3] += (0..=ENTRY).map(|s| f[age][s][rf]).sum::<f64>();
+            a[4] += (0..=ENTRY)
+                .filter(|&s| s != fl && s != ly)
+                .map(|s| f[age][s][fl] + f[age][s][ly])
+                .sum::<f64>();
+        }
+        let discount = (1.0 + layout.discount_rate).powf(-f64::from(t + 1) / 4.0);
+        for (item, c) in ex.costs[t as usize].iter().enumerate() {
+            a[5] += c[0];
+            a[6] += c[1];
+            a[7] += c[0] + c[1];
+            for payer in 0..2 {
+                annual_cost[yi][item][payer] += c[payer];
+                annual_cost[yi][N_ITEMS][payer] += c[payer];
+                pv[payer] += c[payer] * discount;
+            }
+        }
+    }
+    let by_payer = |c: [f64; 2], payer: u8| {
+        if payer == 2 {
+            c[0] + c[1]
+        } else {
+            c[payer as usize]
+        }
+    };
+    let waiting = [
+        Phase::WaitingTeam,
+        Phase::WaitingIntervention,
+        Phase::Passive,
+    ];
+    layout
+        .cells
+        .iter()
+        .map(|c| match *c {
+            Cell::Stock { t, state, age } => {
+                let s = ex.stocks[t as usize][state as usize];
+                if age == 2 {
+                    s[0] + s[1]
+                } else {
+                    s[age as usize]
+                }
+            }
+            Cell::Flow { t, from, to } => {
+                let f = &ex.flows[t as usize];
+                f[0][from as usize][to as usize] + f[1][from as usize][to as usize]
+            }
+            Cell::Cost { t, item, payer } => {
+                let costs = &ex.costs[t as usize];
+                let ore = if item as usize == N_ITEMS {
+                    costs.iter().map(|&c| by_payer(c, payer)).sum()
+                } else {
+                    by_payer(costs[item as usize], payer)
+                };
+                ore / 100.0
+            }
+            Cell::Annual { year, metric } => {
+                let v = annual[year_idx(year)][metric as usize];
+                if metric.unit() == "DKK" { v / 100.0 } else { v }
+            }
+            Cell::AnnualCost { year, item, payer } => {
+                by_payer(annual_cost[year_idx(year)][item as usize], payer) / 100.0
+            }
+            Cell::PerYear { metric } => {
+                let total: f64 = annual.iter().map(|a| a[metric as usize]).sum();
+                let v = if metric.unit() == "DKK" {
+                    total / 100.0
+                } else {
+                    total
+                };
+                v / (f64::from(layout.horizon) / 4.0)
+            }
+            Cell::Pv { payer } => {
+                let ore = if payer == 2 {
+                    pv[0] + pv[1]
+                } else {
+                    pv[payer as usize]
+                };
+                ore / 100.0
+            }
+            Cell::Minifleks { t } => ex.minifleks[t as usize],
+            Cell::Citizen {
+                metric: Citizen::RfQuartersWithoutIntervention,
+            } => {
+                let without: f64 = ex
+                    .rf_phase
+                    .iter()
+                    .map(|p| waiting.iter().map(|&ph| p[ph as usize]).sum::<f64>())
+                    .sum();
+                without / (f64::from(layout.horizon) / 4.0)
+            }
+            Cell::Citizen { .. }
+            | Cell::RfExit { .. }
+            | Cell::Cohort { .. }
+            | Cell::RfPhaseShare { .. } => f64::NAN,
+        })
+        .collect()
+}
+
+/// Whether a cell is computed by exact mode (linear in the counters).
+pub fn is_linear(c: &Cell) -> bool {
+    !matches!(
+        c,
+        Cell::RfExit { .. }
+            | Cell::Cohort { .. }
+            | Cell::RfPhaseShare { .. }
+            | Cell::Citizen {
+                metric: Citizen::MeanToClarification
+                    | Citizen::MedianToClarification
+                    | Citizen::ShareClarified
+                    | Citizen::RfShareWithoutIntervention
+            }
+    )
+}
+
+/// Total expected public expenditure over the horizon, DKK.
+pub fn total_cost(ex: &Expected) -> f64 {
+    ex.costs
+        .iter()
+        .flat_map(|q| q.iter())
+        .map(|c| c[0] + c[1])
+        .sum::<f64>()
+        / 100.0
+}
