@@ -210,10 +210,18 @@ fn explain_l12_snapshot() {
 
   EFFECT SIZE: none to choose: offset 0 is the proposal itself.
 
+  UNCERTAINTY: none in this file. The size of the effect is the insurance
+  payment no longer offset: the baseline's `monthly_payment` (8,000 a month,
+  assumption) times the `insured` shares (0.08-0.10, assumption). Those are
+  baseline values, and sensitivity, uncertainty and solve vary a range in the
+  proposal only; with offset 0 neither changes this run, so their swing would
+  show as 0. Vary them in both runs with `fleksim compare ... --set
+  costs.insurance.monthly_payment=6000` (and 10000).
+
   changes 1 setting(s):
   - costs.insurance.offset: 1.0 -> 0.0
       domain.md §4 L12: stop the 100 % offset
-      (scenarios/proposals/l12-no-offsetting.toml:24)
+      (scenarios/proposals/l12-no-offsetting.toml:32)
 "#;
     assert_eq!(String::from_utf8(out).unwrap(), expected);
 }
