@@ -10,7 +10,9 @@ use super::args::ValidateArgs;
 pub fn validate(a: ValidateArgs) -> Result<ExitCode, Error> {
     let mut failed = 0;
     for f in &a.files {
-        match scenario::load_file(f) {
+        let loaded = scenario::load_file(f)
+            .and_then(|l| scenario::check_range_ends(f, &l.scenario).map(|()| l));
+        match loaded {
             Ok(l) => println!(
                 "ok  {}  (scenario `{}`, {} quarters from {}, hash {})",
                 f.display(),

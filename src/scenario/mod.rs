@@ -63,6 +63,40 @@ pub fn load_with(path: Option<&Path>, overrides: &[Override]) -> Result<Loaded, 
     })
 }
 
+/// Checks that the scenario at `path` stays valid with each uncertain
+/// parameter at its low and at its high value (the others as written): the
+/// points `sensitivity` runs. One diagnostic per end that breaks a rule.
+pub fn check_range_ends(path: &Path, sc: &Scenario) -> Result<(), ScenarioError> {
+    let mut diagnostics = Vec::new();
+    for u in &sc.uncertain {
+        for (end, v) in [("low", u.low), ("high", u.high)] {
+            if let Err(e) = load_with(Some(path), &[(u.path.clone(), toml::Value::Float(v))]) {
+                let first = e
+                    .diagnostics
+                    .first()
+                    .map_or(String::new(), |d| d.message.clone());
+                diagnostics.push(Diagnostic {
+                    location: None,
+                    key: Some(format!("uncertainty.{}.{end}", u.id)),
+                    message: format!(
+                        "with `{}` at its {end} value {v} the scenario breaks a rule: {first}",
+                        u.path
+                    ),
+                    hint: Some("narrow the range so that both ends are valid scenarios".into()),
+                });
+            }
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(())
+    } else {
+        Err(ScenarioError {
+            sources: Sources::default(),
+            diagnostics,
+        })
+    }
+}
+
 /// Loads and validates scenario text; `dir` resolves a relative `extends`.
 pub fn load_text(name: &str, text: &str, dir: Option<&Path>) -> Result<Loaded, ScenarioError> {
     finish(load::load_text(name, text, dir)?)

@@ -406,3 +406,23 @@ fn bad_sweep_requests_are_user_errors() {
         .code(1);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("[uncertainty.<id>]"));
 }
+
+#[test]
+fn validate_rejects_a_range_whose_end_breaks_a_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("wide.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "extends = {:?}\nname = \"wide\"\n[uncertainty.exit_late]\nhigh = 0.999\n",
+            data("ok/small-uncertain.toml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let a = fleksim().arg("validate").arg(&f).assert().code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains("uncertainty.exit_late.high") && err.contains("at its high value 0.999"),
+        "{err}"
+    );
+}
