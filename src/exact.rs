@@ -482,9 +482,12 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
 
         let mut cost = [[0.0; 2]; N_ITEMS];
         p.costs.price_expected(&occupancy, &flows, &mut cost);
-        ex.rf_phase.push(rf_phase_quarters(&occupancy));
-        ex.minifleks
-            .push(minifleks(&occupancy, sc.flex.minifleks_max_hours));
+        ex.rf_phase
+            .push(crate::runner::rf_phase_quarters(&occupancy));
+        ex.minifleks.push(crate::runner::minifleks(
+            &occupancy,
+            sc.flex.minifleks_max_hours,
+        ));
         ex.stocks.push(stock);
         ex.flows.push(flows);
         ex.costs.push(cost);
@@ -512,34 +515,6 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
         expected: ex,
         peak_records: peak,
     })
-}
-
-/// Person-quarters in ressourceforløb by phase (as `runner`, in expectation).
-fn rf_phase_quarters(occupancy: &[f64]) -> [f64; N_PHASES] {
-    let mut out = [0.0; N_PHASES];
-    let rf = State::Ressourceforloeb as usize;
-    for age in 0..2 {
-        for band in 0..kernel::N_BANDS {
-            for var in 0..2 * N_PHASES {
-                out[var / 2] += occupancy[kernel::cell(rf, age, band, var)];
-            }
-        }
-    }
-    out
-}
-
-/// Persons in a flex job of at most `max_hours` a week (as `runner`).
-fn minifleks(occupancy: &[f64], max_hours: u8) -> f64 {
-    let fl = State::Fleksjob as usize;
-    let mut n = 0.0;
-    for age in 0..2 {
-        for band in 0..kernel::N_BANDS {
-            for h in 0..=usize::from(max_hours).min(kernel::N_VAR - 1) {
-                n += occupancy[kernel::cell(fl, age, band, h)];
-            }
-        }
-    }
-    n
 }
 
 /// The layout's cells from expected counters: `results::Layout::values`

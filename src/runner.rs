@@ -168,9 +168,12 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
     Ok(res)
 }
 
-/// Person-quarters in ressourceforløb by phase, from one quarter's occupancy.
-fn rf_phase_quarters(occupancy: &[u32]) -> [u32; N_PHASES] {
-    let mut out = [0u32; N_PHASES];
+/// Person-quarters in ressourceforløb by phase, from one quarter's occupancy
+/// (counts, or expected counts in `exact`).
+pub(crate) fn rf_phase_quarters<T: Copy + Default + std::ops::AddAssign>(
+    occupancy: &[T],
+) -> [T; N_PHASES] {
+    let mut out = [T::default(); N_PHASES];
     let rf = State::Ressourceforloeb as usize;
     for age in 0..2 {
         for band in 0..kernel::N_BANDS {
@@ -182,10 +185,14 @@ fn rf_phase_quarters(occupancy: &[u32]) -> [u32; N_PHASES] {
     out
 }
 
-/// Persons in a flex job of at most `max_hours` a week, from one quarter's occupancy.
-fn minifleks(occupancy: &[u32], max_hours: u8) -> u32 {
+/// Persons in a flex job of at most `max_hours` a week, from one quarter's
+/// occupancy (counts, or expected counts in `exact`).
+pub(crate) fn minifleks<T: Copy + Default + std::ops::AddAssign>(
+    occupancy: &[T],
+    max_hours: u8,
+) -> T {
     let fl = State::Fleksjob as usize;
-    let mut n = 0;
+    let mut n = T::default();
     for age in 0..2 {
         for band in 0..kernel::N_BANDS {
             for h in 0..=usize::from(max_hours).min(kernel::N_VAR - 1) {

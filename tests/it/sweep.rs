@@ -176,52 +176,35 @@ fn an_interrupted_sweep_resumes_to_the_same_bytes() {
 #[test]
 fn latin_hypercube_points_fill_equal_strata() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("l");
     let n = 12;
-    fleksim()
-        .arg("sweep")
-        .args(base_args(&out))
-        .args([
-            "--lhs",
-            &n.to_string(),
-            "--range",
-            &format!("{EXIT_LATE}=0.02:0.06"),
-            "--range",
-            &format!("{RATE}=11000:13000"),
-            "--metric",
-            "pv.total.all",
-            "-n",
-            "2",
-        ])
-        .assert()
-        .success();
-    let rows = read_csv(&out.join("sweep.csv"));
+    let lhs = |name: &str, threads: &str| {
+        let out = dir.path().join(name);
+        fleksim()
+            .arg("sweep")
+            .args(base_args(&out))
+            .args([
+                "--lhs",
+                &n.to_string(),
+                "--range",
+                &format!("{EXIT_LATE}=0.02:0.06"),
+                "--range",
+                &format!("{RATE}=11000:13000"),
+                "--metric",
+                "pv.total.all",
+                "-n",
+                "2",
+                "-j",
+                threads,
+            ])
+            .assert()
+            .success();
+        out.join("sweep.csv")
+    };
+    let (two, one) = (lhs("two", "2"), lhs("one", "1"));
+    let rows = read_csv(&two);
     assert_eq!(rows.len(), n, "one row per point with --metric");
     // The same bytes whatever the thread count.
-    let one = dir.path().join("one");
-    fleksim()
-        .arg("sweep")
-        .args(base_args(&one))
-        .args([
-            "--lhs",
-            &n.to_string(),
-            "--range",
-            &format!("{EXIT_LATE}=0.02:0.06"),
-            "--range",
-            &format!("{RATE}=11000:13000"),
-            "--metric",
-            "pv.total.all",
-            "-n",
-            "2",
-            "-j",
-            "1",
-        ])
-        .assert()
-        .success();
-    assert_eq!(
-        std::fs::read(one.join("sweep.csv")).unwrap(),
-        std::fs::read(out.join("sweep.csv")).unwrap()
-    );
+    assert_eq!(std::fs::read(one).unwrap(), std::fs::read(two).unwrap());
     for (col, lo, hi) in [(1, 0.02, 0.06), (2, 11000.0, 13000.0)] {
         let mut strata: Vec<usize> = rows
             .iter()
