@@ -359,6 +359,34 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The fields that describe the scenario, the command and the times
+    /// (ending now); the run's own fields are zero, for the caller to set.
+    pub fn describe(
+        sc: &Scenario,
+        sources: &crate::scenario::Sources,
+        started: std::time::SystemTime,
+    ) -> Manifest {
+        Manifest {
+            fleksim_version: env!("CARGO_PKG_VERSION").to_string(),
+            output_format_version: OUTPUT_FORMAT_VERSION,
+            scenario: sc.name.clone(),
+            scenario_hash: sc.hash.clone(),
+            scenario_sources: sources.files.iter().map(|f| f.name.clone()).collect(),
+            start_quarter: sc.start.to_string(),
+            horizon_quarters: sc.horizon,
+            seed: 0,
+            replications: 0,
+            scale: 1.0,
+            threads: 1,
+            command_line: std::env::args().collect(),
+            start_time: humantime::format_rfc3339_seconds(started).to_string(),
+            end_time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            person_quarters: 0,
+            elapsed_seconds: 0.0,
+            checksum: String::new(),
+        }
+    }
+
     pub fn to_json(&self) -> Result<Vec<u8>> {
         let mut v = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Internal(format!("manifest encoding: {e}")))?;

@@ -7,21 +7,14 @@ use std::time::{Instant, SystemTime};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::report::{self, Manifest};
 use fleksim::runner::Prepared;
-use fleksim::{Error, Result, exact};
+use fleksim::{Result, exact};
 
 use super::args::ExactArgs;
 
 pub fn exact(a: ExactArgs) -> Result<ExitCode> {
     let loaded = super::load(a.scenario.as_deref(), &a.set)?;
     let mut sc = loaded.scenario;
-    if let Some(q) = a.quarters {
-        if !(1..=400).contains(&q) {
-            return Err(Error::Invalid(format!(
-                "--quarters must be between 1 and 400, got {q}"
-            )));
-        }
-        sc.horizon = q;
-    }
+    super::set_quarters(a.quarters, std::slice::from_mut(&mut sc))?;
     let out = a
         .out
         .clone()
@@ -46,28 +39,11 @@ pub fn exact(a: ExactArgs) -> Result<ExitCode> {
         bytes.extend_from_slice(b);
     }
     let manifest = Manifest {
-        fleksim_version: env!("CARGO_PKG_VERSION").to_string(),
-        output_format_version: report::OUTPUT_FORMAT_VERSION,
-        scenario: sc.name.clone(),
-        scenario_hash: sc.hash.clone(),
-        scenario_sources: loaded
-            .sources
-            .files
-            .iter()
-            .map(|f| f.name.clone())
-            .collect(),
-        start_quarter: sc.start.to_string(),
-        horizon_quarters: sc.horizon,
-        seed: 0,
-        replications: 0,
         scale: a.scale,
-        threads: 1,
-        command_line: std::env::args().collect(),
-        start_time: humantime::format_rfc3339_seconds(start_time).to_string(),
-        end_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         person_quarters: res.person_quarters,
         elapsed_seconds: elapsed,
         checksum: format!("{:016x}", fleksim::scenario::fnv1a(&bytes)),
+        ..Manifest::describe(&sc, &loaded.sources, start_time)
     };
     let mut files = files.to_vec();
     files.push(("manifest.json", manifest.to_json()?));

@@ -85,16 +85,7 @@ pub fn setup(
     sim: &args::SimArgs,
     scenarios: &mut [fleksim::scenario::Scenario],
 ) -> Result<(RunConfig, rayon::ThreadPool), Error> {
-    if let Some(q) = sim.quarters {
-        if !(1..=400).contains(&q) {
-            return Err(Error::Invalid(format!(
-                "--quarters must be between 1 and 400, got {q}"
-            )));
-        }
-        for sc in scenarios.iter_mut() {
-            sc.horizon = q;
-        }
-    }
+    set_quarters(sim.quarters, scenarios)?;
     let cfg = RunConfig {
         replications: sim.replications,
         seed: sim.seed,
@@ -112,6 +103,24 @@ pub fn setup(
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the thread pool: {e}")))?;
     Ok((cfg, pool))
+}
+
+/// Applies `--quarters` to every scenario.
+pub fn set_quarters(
+    quarters: Option<u16>,
+    scenarios: &mut [fleksim::scenario::Scenario],
+) -> Result<(), Error> {
+    if let Some(q) = quarters {
+        if !(1..=400).contains(&q) {
+            return Err(Error::Invalid(format!(
+                "--quarters must be between 1 and 400, got {q}"
+            )));
+        }
+        for sc in scenarios.iter_mut() {
+            sc.horizon = q;
+        }
+    }
+    Ok(())
 }
 
 /// Loads a scenario file, or the embedded baseline when `path` is None.

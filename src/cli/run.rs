@@ -33,28 +33,14 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let elapsed = clock.elapsed().as_secs_f64();
 
     let manifest = Manifest {
-        fleksim_version: env!("CARGO_PKG_VERSION").to_string(),
-        output_format_version: report::OUTPUT_FORMAT_VERSION,
-        scenario: sc.name.clone(),
-        scenario_hash: sc.hash.clone(),
-        scenario_sources: loaded
-            .sources
-            .files
-            .iter()
-            .map(|f| f.name.clone())
-            .collect(),
-        start_quarter: sc.start.to_string(),
-        horizon_quarters: sc.horizon,
         seed: cfg.seed,
         replications: cfg.replications,
         scale: cfg.scale,
         threads,
-        command_line: std::env::args().collect(),
-        start_time: humantime::format_rfc3339_seconds(start_time).to_string(),
-        end_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         person_quarters: res.person_quarters,
         elapsed_seconds: elapsed,
         checksum: format!("{:016x}", res.checksum),
+        ..Manifest::describe(&sc, &loaded.sources, start_time)
     };
     let files = [
         ("stocks.csv", report::stocks_csv(&sc, &res)?),
