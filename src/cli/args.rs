@@ -45,10 +45,18 @@ pub enum Command {
     #[command(after_help = SWEEP_HELP)]
     Sweep(SweepArgs),
     /// One-way sensitivity: each uncertain parameter at its low and high value (tornado table)
-    #[command(after_help = SENSITIVITY_HELP)]
+    #[command(
+        after_help = SENSITIVITY_HELP,
+        mut_arg("replications", |a| a.default_value("8")),
+        mut_arg("scale", |a| a.default_value("0.25"))
+    )]
     Sensitivity(SensitivityArgs),
     /// Probabilistic sensitivity analysis: parameters drawn from their distributions
-    #[command(after_help = UNCERTAINTY_HELP)]
+    #[command(
+        after_help = UNCERTAINTY_HELP,
+        mut_arg("replications", |a| a.default_value("4")),
+        mut_arg("scale", |a| a.default_value("0.1"))
+    )]
     Uncertainty(UncertaintyArgs),
     /// Find the parameter value at which a metric of the proposal reaches a target (break-even)
     #[command(after_help = SOLVE_HELP)]
@@ -62,7 +70,11 @@ pub enum Command {
     )]
     Explain(ExplainArgs),
     /// Test that every transition happens as often as the scenario's rules say (binomial tests)
-    #[command(after_help = VERIFY_HELP)]
+    #[command(
+        after_help = VERIFY_HELP,
+        mut_arg("replications", |a| a.default_value("4")),
+        mut_arg("scale", |a| a.default_value("0.1"))
+    )]
     Verify(VerifyArgs),
 }
 
@@ -88,25 +100,8 @@ Examples:
 pub struct VerifyArgs {
     /// Scenario file (default: the embedded baseline)
     pub scenario: Option<PathBuf>,
-    /// Number of Monte Carlo replications
-    #[arg(short = 'n', long, default_value_t = 4)]
-    pub replications: u32,
-    /// Master seed; a replication's random numbers depend on (seed, replication) only
-    #[arg(short, long, default_value_t = 2019)]
-    pub seed: u64,
-    /// Worker threads (default: RAYON_NUM_THREADS or the number of cores)
-    #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
-    /// Fraction of the population to simulate
-    #[arg(long, default_value_t = 0.1)]
-    pub scale: f64,
-    /// Override the scenario's horizon (quarters)
-    #[arg(short, long)]
-    pub quarters: Option<u16>,
-    /// Set a parameter by its path, e.g. --set fleksjob.raise_probability=0.1
-    /// (repeatable; the value in TOML syntax)
-    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = scenario::parse_override)]
-    pub set: Vec<scenario::Override>,
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// Family-wise error rate: the most a correct engine may fail, by chance
     #[arg(long, default_value_t = fleksim::verify::DEFAULT_ALPHA)]
     pub alpha: f64,
@@ -116,20 +111,6 @@ pub struct VerifyArgs {
     /// Output folder for verify.csv (default: outputs/<scenario name>)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
-}
-
-impl VerifyArgs {
-    /// The shared simulation options, with verify's defaults.
-    pub fn sim(&self) -> SimArgs {
-        SimArgs {
-            replications: self.replications,
-            seed: self.seed,
-            threads: self.threads,
-            scale: self.scale,
-            quarters: self.quarters,
-            set: self.set.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -365,6 +346,8 @@ parameter at its low and at its high value with the others central, all
 paired with the baseline. Prints the tornado table sorted by the swing of the
 chosen metric and writes sensitivity.csv (the tornado data) and
 sensitivity-points.csv (every metric at every point) to the output folder.
+Defaults: 8 replications at scale 0.25 per point (a package has 2 points per
+uncertain parameter); raise them for a memo.
 
 Examples:
   fleksim sensitivity scenarios/proposals/ds.toml --scale 0.1 -n 8
@@ -388,7 +371,9 @@ the spread due to the parameters apart from the Monte Carlo noise, the
 probability that the difference is below zero, and each parameter's Spearman
 rank correlation with it. Writes uncertainty.csv (one row per draw and metric,
 with the drawn values), uncertainty-summary.csv and uncertainty-drivers.csv.
-Resumable like sweep.
+Resumable like sweep. Defaults: 4 replications at scale 0.1 per draw: the
+spread over draws is mostly parameter uncertainty, and the files report the
+Monte Carlo part apart (mc_se).
 
 Examples:
   fleksim uncertainty scenarios/proposals/ds.toml --draws 200 --scale 0.1 -n 4

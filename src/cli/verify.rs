@@ -13,7 +13,7 @@ use fleksim::verify::{self, Test, VerifyConfig};
 use super::args::VerifyArgs;
 
 pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
-    let sim = a.sim();
+    let sim = &a.sim;
     let loaded = super::load(a.scenario.as_deref(), &sim.set)?;
     let mut sc = loaded.scenario;
     let (run, pool) = super::setup(&sim, std::slice::from_mut(&mut sc))?;
