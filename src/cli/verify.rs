@@ -16,7 +16,7 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
     let sim = &a.sim;
     let loaded = super::load(a.scenario.as_deref(), &sim.set)?;
     let mut sc = loaded.scenario;
-    let (run, pool) = super::setup(&sim, std::slice::from_mut(&mut sc))?;
+    let (run, pool) = super::setup(sim, std::slice::from_mut(&mut sc))?;
     let cfg = VerifyConfig {
         run,
         alpha: a.alpha,
