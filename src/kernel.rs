@@ -18,7 +18,12 @@
 //! 3. reaching folkepension age by the next quarter moves the person to `out`;
 //! 4. a forced assessment that falls due may route the person;
 //! 5. otherwise the ordinary transition row decides (the rest stay);
-//! 6. stayers advance their duration, ressourceforløb phase and flex-job hours.
+//! 6. stayers advance their duration, ressourceforløb phase and flex-job hours;
+//!    movers start the new state with its entry marks in the class byte.
+//!
+//! Counts for `fleksim check` (T6, T9, T13) are taken on the way, in
+//! out-of-line helpers that only persons in their first ressourceforløb
+//! year, flex-job stayers and movers reach.
 
 use crate::population::Population;
 use crate::rng::{self, Kind, RepKey};
