@@ -48,6 +48,7 @@ pub struct Fit {
 pub fn objective(checked: &[Checked]) -> f64 {
     checked
         .iter()
+        .filter(|c| !c.target.reference)
         .filter_map(|c| {
             let s = c.simulated?;
             let d = c.target.distance(s.mean);

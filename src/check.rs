@@ -47,6 +47,10 @@ struct RawTarget {
     /// Why a tolerance differs from the default, or how the period maps.
     #[serde(default)]
     reason: String,
+    /// Shown for comparison only: measured and printed, but neither passed
+    /// nor failed, and left out of calibration (needs a `reason`).
+    #[serde(default)]
+    reference: bool,
     measure: BTreeMap<String, toml::Value>,
 }
 
@@ -86,9 +90,26 @@ enum Measure {
         phases: Vec<Phase>,
         quarter: Quarter,
     },
+    /// Share of programmes begun in the simulation with no intervention in
+    /// their first year (T9).
+    RfNoInterventionYearOne,
+    /// Mean spell in a ressourceforløb phase over the horizon, in days.
+    RfPhaseDays { phase: Phase },
+    /// Share of flex-job holders entered as a minifleksjob at least a year
+    /// before whose hours were raised, at the end of a quarter (T6).
+    MinifleksRaised { quarter: Quarter },
+    /// Leavers of revalidering in `num` a year after leaving, over those in
+    /// `den` (T13).
+    RevalideringAfter { num: Vec<State>, den: Vec<State> },
+    /// Moves from ressourceforløb to `to` during a year per person-year in
+    /// ressourceforløb (persons at the start of each quarter) (T12).
+    RfRate { to: Vec<State>, year: i32 },
     /// Not measurable by this version; the reason.
     NotMeasured(String),
 }
+
+/// Days in a quarter (365.25 / 4).
+pub const DAYS_PER_QUARTER: f64 = 91.3125;
 
 /// One target, ready to evaluate.
 #[derive(Debug, Clone)]
@@ -101,6 +122,8 @@ pub struct Target {
     pub share: bool,
     pub tolerance: f64,
     pub reason: String,
+    /// Shown for comparison, not passed or failed (see `reason`).
+    pub reference: bool,
     measure: Measure,
 }
 
@@ -141,6 +164,7 @@ pub struct Checked {
     pub target: Target,
     /// None when not measured.
     pub simulated: Option<CellStats>,
+    /// None when not measured or a reference figure.
     pub pass: Option<bool>,
 }
 
@@ -278,6 +302,28 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
                 quarter: quarter(path, &id, get("quarter"))?,
             }
         }
+        Some("ressourceforloeb_no_intervention_year_one") => Measure::RfNoInterventionYearOne,
+        Some("ressourceforloeb_phase_days") => {
+            let name = get("phase").and_then(|v| v.as_str()).unwrap_or("");
+            Measure::RfPhaseDays {
+                phase: Phase::from_id(name)
+                    .ok_or_else(|| invalid(path, format!("target {id}: unknown phase `{name}`")))?,
+            }
+        }
+        Some("minifleksjob_raised") => Measure::MinifleksRaised {
+            quarter: quarter(path, &id, get("quarter"))?,
+        },
+        Some("status_after_revalidering") => Measure::RevalideringAfter {
+            num: states(path, &id, get("states"))?,
+            den: states(path, &id, get("of"))?,
+        },
+        Some("rate_from_ressourceforloeb") => Measure::RfRate {
+            to: states(path, &id, get("states"))?,
+            year: get("year")
+                .and_then(|v| v.as_integer())
+                .ok_or_else(|| invalid(path, format!("target {id}: `year` is needed")))?
+                as i32,
+        },
         Some("not_measured") => Measure::NotMeasured(
             get("why")
                 .and_then(|v| v.as_str())
@@ -307,6 +353,12 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
         COUNT_TOLERANCE
     };
     let tolerance = t.tolerance.unwrap_or(default);
+    if t.reference && t.reason.trim().is_empty() {
+        return Err(invalid(
+            path,
+            format!("target {id}: a reference figure needs a `reason`"),
+        ));
+    }
     if tolerance > default && t.reason.trim().is_empty() {
         return Err(invalid(
             path,
@@ -326,6 +378,7 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
         share,
         tolerance,
         reason: t.reason,
+        reference: t.reference,
         measure,
     })
 }
@@ -336,8 +389,20 @@ fn sum_of(cells: Vec<usize>) -> Plan {
     Plan {
         split: cells.len(),
         cells,
-        divide: 1.0,
+        factor: 1.0,
         ratio: false,
+    }
+}
+
+/// A plan that divides the sum of `num` by the sum of `den`, times `factor`.
+fn ratio_of(mut num: Vec<usize>, den: Vec<usize>, factor: f64) -> Plan {
+    let split = num.len();
+    num.extend(den);
+    Plan {
+        cells: num,
+        split,
+        factor,
+        ratio: true,
     }
 }
 
@@ -345,7 +410,8 @@ struct Plan {
     cells: Vec<usize>,
     /// How many of `cells` form the numerator (the rest: the denominator).
     split: usize,
-    divide: f64,
+    /// Multiplies the result.
+    factor: f64,
     ratio: bool,
 }
 
@@ -386,7 +452,11 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
                     metric: *metric,
                 })?],
                 split: 1,
-                divide: if *per_quarter { f64::from(q) } else { 1.0 },
+                factor: if *per_quarter {
+                    1.0 / f64::from(q)
+                } else {
+                    1.0
+                },
                 ratio: false,
             }
         }
@@ -396,15 +466,7 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
         }
         Measure::StockShare { num, den, quarter } => {
             let t = stock_t(*quarter)?;
-            let mut cells = stocks(num, t)?;
-            let split = cells.len();
-            cells.extend(stocks(den, t)?);
-            Plan {
-                cells,
-                split,
-                divide: 1.0,
-                ratio: true,
-            }
+            ratio_of(stocks(num, t)?, stocks(den, t)?, 1.0)
         }
         Measure::RfExit { age, to } => {
             let cells: Vec<usize> = to
@@ -418,12 +480,9 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
                 .collect::<Option<_>>()?;
             sum_of(cells)
         }
-        Measure::Minifleks { quarter } => Plan {
-            cells: vec![idx(Cell::Minifleks { t: t_of(*quarter)? })?],
-            split: 1,
-            divide: 1.0,
-            ratio: false,
-        },
+        Measure::Minifleks { quarter } => {
+            sum_of(vec![idx(Cell::Minifleks { t: t_of(*quarter)? })?])
+        }
         Measure::RfPhase { phases, quarter } => {
             let t = t_of(*quarter)?;
             let cells: Vec<usize> = phases
@@ -431,6 +490,57 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
                 .map(|&p| idx(Cell::RfPhaseShare { t, phase: p as u8 }))
                 .collect::<Option<_>>()?;
             sum_of(cells)
+        }
+        Measure::RfNoInterventionYearOne => sum_of(vec![idx(Cell::RfNoInterventionYearOne)?]),
+        Measure::RfPhaseDays { phase } => Plan {
+            factor: DAYS_PER_QUARTER,
+            ..sum_of(vec![idx(Cell::RfPhaseSpell {
+                phase: *phase as u8,
+            })?])
+        },
+        Measure::MinifleksRaised { quarter } => {
+            sum_of(vec![idx(Cell::MinifleksRaised { t: t_of(*quarter)? })?])
+        }
+        Measure::RevalideringAfter { num, den } => {
+            let cells = |states: &[State]| -> Option<Vec<usize>> {
+                states
+                    .iter()
+                    .map(|&s| idx(Cell::RevalideringAfter { state: s as u8 }))
+                    .collect()
+            };
+            ratio_of(cells(num)?, cells(den)?, 1.0)
+        }
+        Measure::RfRate { to, year } => {
+            // Every quarter of the year must be simulated.
+            let ts: Vec<u16> = (0..layout.horizon)
+                .filter(|&t| layout.start.plus(t).year() == *year)
+                .collect();
+            if ts.len() != 4 {
+                return None;
+            }
+            let rf = State::Ressourceforloeb as u8;
+            let mut num = Vec::new();
+            for &t in &ts {
+                for &s in to {
+                    num.push(idx(Cell::Flow {
+                        t,
+                        from: rf,
+                        to: s as u8,
+                    })?);
+                }
+            }
+            let den = ts
+                .iter()
+                .map(|&t| {
+                    idx(Cell::Stock {
+                        t,
+                        state: rf,
+                        age: 2,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            // Person-years are person-quarters / 4.
+            ratio_of(num, den, 4.0)
         }
         Measure::NotMeasured(_) => return None,
     })
@@ -440,9 +550,9 @@ fn evaluate(p: &Plan, values: &[f64]) -> f64 {
     let sum = |c: &[usize]| c.iter().map(|&i| values[i]).sum::<f64>();
     let num = sum(&p.cells[..p.split]);
     if p.ratio {
-        num / sum(&p.cells[p.split..])
+        p.factor * num / sum(&p.cells[p.split..])
     } else {
-        num / p.divide
+        p.factor * num
     }
 }
 
@@ -487,11 +597,11 @@ impl Checker {
                         pass: None,
                     };
                 }
-                let pass = target.passes(s.mean);
+                let pass = (!target.reference).then(|| target.passes(s.mean));
                 Checked {
                     target,
                     simulated: Some(s),
-                    pass: Some(pass),
+                    pass,
                 }
             })
             .collect()

@@ -632,7 +632,11 @@ pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
             Cell::Citizen { .. }
             | Cell::RfExit { .. }
             | Cell::Cohort { .. }
-            | Cell::RfPhaseShare { .. } => f64::NAN,
+            | Cell::RfPhaseShare { .. }
+            | Cell::RfNoInterventionYearOne
+            | Cell::RfPhaseSpell { .. }
+            | Cell::MinifleksRaised { .. }
+            | Cell::RevalideringAfter { .. } => f64::NAN,
         })
         .collect()
 }
@@ -644,6 +648,10 @@ pub fn is_linear(c: &Cell) -> bool {
         Cell::RfExit { .. }
             | Cell::Cohort { .. }
             | Cell::RfPhaseShare { .. }
+            | Cell::RfNoInterventionYearOne
+            | Cell::RfPhaseSpell { .. }
+            | Cell::MinifleksRaised { .. }
+            | Cell::RevalideringAfter { .. }
             | Cell::Citizen {
                 metric: Citizen::MeanToClarification
                     | Citizen::MedianToClarification

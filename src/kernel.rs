@@ -18,11 +18,18 @@
 //! 3. reaching folkepension age by the next quarter moves the person to `out`;
 //! 4. a forced assessment that falls due may route the person;
 //! 5. otherwise the ordinary transition row decides (the rest stay);
-//! 6. stayers advance their duration, ressourceforløb phase and flex-job hours.
+//! 6. stayers advance their duration, ressourceforløb phase and flex-job hours;
+//!    movers start the new state with its entry marks in the class byte.
+//!
+//! Counts for `fleksim check` (T6, T9, T13) are taken on the way, in
+//! out-of-line helpers that only persons in their first ressourceforløb
+//! year, flex-job stayers and movers reach.
 
 use crate::population::Population;
 use crate::rng::{self, Kind, RepKey};
-use crate::scenario::{AGE40_Q, Clock, N_PHASES, N_STATES, Scenario, State, effective, flag};
+use crate::scenario::{
+    AGE40_Q, Clock, N_PHASES, N_STATES, Phase, Scenario, State, effective, flag,
+};
 
 /// Index of the `entry` pseudo-state in flow counters.
 pub const ENTRY: usize = N_STATES;
@@ -34,6 +41,8 @@ pub const N_BANDS: usize = 5;
 pub const N_CELLS: usize = N_STATES * 2 * N_BANDS * N_VAR;
 
 const RF: u8 = State::Ressourceforloeb as u8;
+const FLEX: u8 = State::Fleksjob as u8;
+const REV: u8 = State::Revalidering as u8;
 const OUT: u8 = State::Out as u8;
 const NONE: u8 = u8::MAX;
 
@@ -112,6 +121,9 @@ struct StateTab {
     ndur: u16,
     /// Classes per duration: 16 flag classes (times 5 phases in ressourceforløb).
     nclass: usize,
+    /// Bits of the class byte that pick the row (flags, and the phase in
+    /// ressourceforløb); the other bits are per-state marks ([`flag::SCRATCH`]).
+    row_mask: u8,
     /// Occupancy cell of (this state, age group, band 0, variant 0).
     cell: [usize; 2],
     assessed: bool,
@@ -170,6 +182,8 @@ pub struct Tables {
     raise_after: u16,
     raise_step: u8,
     max_hours: u8,
+    /// Hours a week at or below which a flex job is a minifleksjob.
+    mini_max: u8,
     start: u16,
 }
 
@@ -216,6 +230,11 @@ impl Tables {
                 base,
                 ndur,
                 nclass,
+                row_mask: if st == State::Ressourceforloeb {
+                    flag::ROW_MASK
+                } else {
+                    flag::CLASS_MASK
+                },
                 cell: [cell(st as usize, 0, 0, 0), cell(st as usize, 1, 0, 0)],
                 assessed: s.assessments.iter().any(|a| a.state == st),
                 special: match st {
@@ -340,6 +359,7 @@ impl Tables {
             raise_after: s.flex.raise_after_quarters,
             raise_step: s.flex.raise_step_hours,
             max_hours: s.flex.max_hours,
+            mini_max: s.flex.minifleks_max_hours,
             start: s.start.0,
         }
     }
@@ -395,6 +415,21 @@ pub struct Counters {
     /// Entrants to cash or sickness benefit by quarters until they first
     /// reach a clarified status (cumulative over the run, not reset).
     pub clarification: Vec<u32>,
+    /// Ressourceforløb programmes begun within the simulation that complete
+    /// their fourth quarter, and of those the ones without an intervention
+    /// in any of the four (T9).
+    pub rf_year_one: [u32; 2],
+    /// Spells begun in each ressourceforløb phase: entries to the programme
+    /// (in the entry phase) and phase changes (T9 waits).
+    pub phase_entries: [u32; N_PHASES],
+    /// Persons in a flex job at the end of the quarter who entered it within
+    /// the simulation with minifleksjob hours at least a year before, and of
+    /// those the ones whose hours were raised since (T6).
+    pub mini_raise: [u32; 2],
+    /// Persons (population index) who left revalidering this quarter (T13).
+    /// The caller reserves room for every person in revalidering, so `step`
+    /// never grows it.
+    pub rev_leavers: Vec<u32>,
 }
 
 impl Default for Counters {
@@ -405,6 +440,10 @@ impl Default for Counters {
             flows: [[[0; N_STATES]; N_STATES + 1]; 2],
             person_quarters: 0,
             clarification: vec![0; 402],
+            rf_year_one: [0; 2],
+            phase_entries: [0; N_PHASES],
+            mini_raise: [0; 2],
+            rev_leavers: Vec::new(),
         }
     }
 }
@@ -416,6 +455,10 @@ impl Counters {
         self.stock = [[0; 2]; N_STATES];
         self.flows = [[[0; N_STATES]; N_STATES + 1]; 2];
         self.person_quarters = 0;
+        self.rf_year_one = [0; 2];
+        self.phase_entries = [0; N_PHASES];
+        self.mini_raise = [0; 2];
+        self.rev_leavers.clear();
     }
 }
 
@@ -464,7 +507,7 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
             let b = birth[j];
             let age = usize::from(t_abs.wrapping_sub(b) >= AGE40_Q);
             let d = t_abs.wrapping_sub(entered[j]).saturating_add(1);
-            let cls = class[j];
+            let mut cls = class[j];
 
             // 1-2: occupancy and clocks, without branches on the state:
             // persons of many states are interleaved, so such branches mispredict.
@@ -487,6 +530,10 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
                 let v = rf_total[lo + j];
                 rf_v = (v & RF_COUNT).min(RF_COUNT - 1) + 1;
                 rf_total[lo + j] = (v & CLARIFIED) | rf_v;
+                if d <= YEAR {
+                    cls = rf_first_year(cls, d, entered[j] >= tb.start, &mut c.rf_year_one);
+                    class[j] = cls;
+                }
             }
             if st.var_flex != 0 || st.assessed {
                 h = hours[lo + j];
@@ -500,7 +547,7 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
             let pk = rk ^ weyl;
 
             // 3-5: pension age, assessments, ordinary transitions.
-            let row_class = (cls & flag::ROW_MASK) as usize;
+            let row_class = (cls & st.row_mask) as usize;
             let di = (d.min(st.ndur) - 1) as usize;
             let ri = st.base + (age * st.ndur as usize + di) * st.nclass + row_class;
             let mut to = NONE;
@@ -523,8 +570,14 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
             if to == NONE {
                 if st.stay_hook {
                     match st.special {
-                        Special::Rf => class[j] = next_phase(tb, cls, pk, &ctr),
-                        Special::Flex => hours[lo + j] = raise_hours(tb, h, d, pk, &ctr),
+                        Special::Rf => {
+                            class[j] = next_phase(tb, cls, pk, &ctr, &mut c.phase_entries)
+                        }
+                        Special::Flex => {
+                            let (nh, ncls) = flex_stay(tb, h, cls, d, pk, &ctr, &mut c.mini_raise);
+                            hours[lo + j] = nh;
+                            class[j] = ncls;
+                        }
                         _ => {}
                     }
                 }
@@ -541,14 +594,20 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
                         t_abs + 1 - (tb.start + g.cohort - 1),
                     );
                 }
+                if s == REV {
+                    c.rev_leavers.push((lo + j) as u32);
+                }
                 state[j] = to;
                 entered[j] = t_abs + 1;
-                let entry = if to == RF {
-                    tb.entry_phase << flag::PHASE_SHIFT
-                } else {
-                    0
+                let entry = match to {
+                    RF => {
+                        c.phase_entries[usize::from(tb.entry_phase)] += 1;
+                        tb.entry_phase << flag::PHASE_SHIFT
+                    }
+                    FLEX if hours[lo + j] <= tb.mini_max => flag::MINI_ENTRY,
+                    _ => 0,
                 };
-                class[j] = (cls & !flag::PHASE_MASK) | entry;
+                class[j] = (cls & flag::CLASS_MASK) | entry;
                 c.stock[to as usize][age] += 1;
             }
         }
@@ -609,9 +668,37 @@ fn assess(
     NONE
 }
 
-/// The class byte of a ressourceforløb stayer next quarter (phase moved).
+/// Quarters in a year: T6 and T9 speak of "at least a year" and "year one".
+const YEAR: u16 = 4;
+
+/// The class byte of a person in quarter `d <= YEAR` of a ressourceforløb,
+/// marked if this quarter's phase is an intervention; at `d == YEAR` the
+/// programme is counted for T9 if it began within the simulation (`observed`).
 #[inline(never)]
-fn next_phase(tb: &Tables, cls: u8, pk: u64, ctr: &[u64; rng::N_KINDS]) -> u8 {
+fn rf_first_year(cls: u8, d: u16, observed: bool, counts: &mut [u32; 2]) -> u8 {
+    let ph = (cls & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
+    let cls = if ph >= Phase::Active as u8 {
+        cls | flag::INTERVENED
+    } else {
+        cls
+    };
+    if d == YEAR && observed {
+        counts[0] += 1;
+        counts[1] += u32::from(cls & flag::INTERVENED == 0);
+    }
+    cls
+}
+
+/// The class byte of a ressourceforløb stayer next quarter (phase moved);
+/// a phase change begins a spell, counted in `entries`.
+#[inline(never)]
+fn next_phase(
+    tb: &Tables,
+    cls: u8,
+    pk: u64,
+    ctr: &[u64; rng::N_KINDS],
+    entries: &mut [u32; N_PHASES],
+) -> u8 {
     let ph = (cls & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
     let row = &tb.phase_rows[ph as usize];
     if row.n == 0 {
@@ -619,12 +706,37 @@ fn next_phase(tb: &Tables, cls: u8, pk: u64, ctr: &[u64; rng::N_KINDS]) -> u8 {
     }
     match row.pick(rng::draw31(pk, ctr[Kind::Phase as usize])) {
         NONE => cls,
-        np => (cls & !flag::PHASE_MASK) | np << flag::PHASE_SHIFT,
+        np => {
+            entries[usize::from(np)] += u32::from(np != ph);
+            (cls & !flag::PHASE_MASK) | np << flag::PHASE_SHIFT
+        }
     }
 }
 
-/// Flex-job hours of a stayer next quarter (T6 progression).
+/// Hours and class byte of a flex-job stayer next quarter, and the T6
+/// count: stayers at least a year in a flex job they entered (within the
+/// simulation) as a minifleksjob, and of those the ones with raised hours.
 #[inline(never)]
+fn flex_stay(
+    tb: &Tables,
+    h: u8,
+    cls: u8,
+    d: u16,
+    pk: u64,
+    ctr: &[u64; rng::N_KINDS],
+    counts: &mut [u32; 2],
+) -> (u8, u8) {
+    let nh = raise_hours(tb, h, d, pk, ctr);
+    let cls = if nh > h { cls | flag::RAISED } else { cls };
+    if cls & flag::MINI_ENTRY != 0 && d >= YEAR {
+        counts[0] += 1;
+        counts[1] += u32::from(cls & flag::RAISED != 0);
+    }
+    (nh, cls)
+}
+
+/// Flex-job hours of a stayer next quarter (T6 progression).
+#[inline(always)]
 fn raise_hours(tb: &Tables, h: u8, d: u16, pk: u64, ctr: &[u64; rng::N_KINDS]) -> u8 {
     if h <= tb.raise_max_eligible && h < tb.max_hours && d >= tb.raise_after && tb.raise_thr > 0 {
         let u = rng::draw31(pk, ctr[Kind::Hours as usize]);

@@ -36,6 +36,21 @@ pub struct RepResult {
     /// Persons in a minifleksjob (hours at or below the scenario's limit)
     /// during each simulated quarter.
     pub minifleks: Vec<u32>,
+    /// Ressourceforløb programmes begun within the simulation that reached
+    /// their fourth quarter, and of those the ones without an intervention
+    /// in any of the four (T9).
+    pub rf_year_one: [u32; 2],
+    /// Spells in each ressourceforløb phase that overlap the horizon: those
+    /// in progress at the start or created by inflow, entries to the
+    /// programme (in the entry phase) and phase changes (T9 waits).
+    pub rf_phase_entries: [u64; N_PHASES],
+    /// Per simulated quarter: persons in a flex job at its end who entered
+    /// it within the simulation with minifleksjob hours at least a year
+    /// before, and of those the ones whose hours were raised since (T6).
+    pub mini_raise: Vec<[u32; 2]>,
+    /// Leavers of revalidering by their state a year (four quarters) after
+    /// they left, for leavers whose year ends within the horizon (T13).
+    pub reval_after: [u32; N_STATES],
 }
 
 /// Years after entry at which the first entry cohort's states are reported.
@@ -191,6 +206,28 @@ pub enum Cell {
         t: u16,
         phase: u8,
     },
+    /// Share of ressourceforløb programmes begun within the simulation with
+    /// no intervention (active or company-oriented phase) in their first
+    /// four quarters, among those that reached the fourth (T9).
+    RfNoInterventionYearOne,
+    /// Mean spell in a ressourceforløb phase over the horizon, in quarters:
+    /// person-quarters in the phase divided by the spells in it that overlap
+    /// the horizon (T9 waits; spells cut by the start or end count their
+    /// quarters within the horizon).
+    RfPhaseSpell {
+        phase: u8,
+    },
+    /// Among persons in a flex job at the end of quarter `t` who entered it
+    /// within the simulation as a minifleksjob at least a year before, the
+    /// share whose hours were raised since (T6).
+    MinifleksRaised {
+        t: u16,
+    },
+    /// Leavers of revalidering in `state` four quarters after they left
+    /// (persons, scaled; T13).
+    RevalideringAfter {
+        state: u8,
+    },
     /// A yearly indicator averaged over the horizon: its total over all
     /// simulated quarters divided by the horizon in years.
     PerYear {
@@ -273,6 +310,16 @@ impl Layout {
             for phase in 0..N_PHASES as u8 {
                 cells.push(Cell::RfPhaseShare { t, phase });
             }
+        }
+        cells.push(Cell::RfNoInterventionYearOne);
+        for phase in 0..N_PHASES as u8 {
+            cells.push(Cell::RfPhaseSpell { phase });
+        }
+        for t in 0..horizon {
+            cells.push(Cell::MinifleksRaised { t });
+        }
+        for state in 0..N_STATES as u8 {
+            cells.push(Cell::RevalideringAfter { state });
         }
         for years in COHORT_YEARS {
             if years * 4 <= horizon {
@@ -427,6 +474,22 @@ impl Layout {
                         f64::from(p.iter().sum::<u32>()),
                     )
                 }
+                Cell::RfNoInterventionYearOne => {
+                    share(f64::from(r.rf_year_one[1]), f64::from(r.rf_year_one[0]))
+                }
+                Cell::RfPhaseSpell { phase } => {
+                    let quarters: u64 = r
+                        .rf_phase
+                        .iter()
+                        .map(|p| u64::from(p[phase as usize]))
+                        .sum();
+                    share(quarters as f64, r.rf_phase_entries[phase as usize] as f64)
+                }
+                Cell::MinifleksRaised { t } => {
+                    let [n, raised] = r.mini_raise[t as usize];
+                    share(f64::from(raised), f64::from(n))
+                }
+                Cell::RevalideringAfter { state } => f64::from(r.reval_after[state as usize]) * k,
                 Cell::PerYear { metric } => {
                     let total: f64 = annual.iter().map(|a| a[metric as usize]).sum();
                     let years = f64::from(self.horizon) / 4.0;

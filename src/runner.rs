@@ -15,7 +15,7 @@ use crate::kernel::{self, Counters, ENTRY, Tables};
 use crate::population::Population;
 use crate::results::{COHORT_YEARS, Layout, RepResult};
 use crate::rng::RepKey;
-use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Scenario, State, fnv1a};
+use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Scenario, State, flag, fnv1a};
 use crate::stats::{CellStats, Welford};
 
 /// How to run a scenario.
@@ -116,8 +116,17 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         rf_phase: Vec::with_capacity(h),
         cohort: [None; 3],
         minifleks: Vec::with_capacity(h),
+        rf_year_one: [0; 2],
+        rf_phase_entries: [0; N_PHASES],
+        mini_raise: Vec::with_capacity(h),
+        reval_after: [0; N_STATES],
     };
+    // Leavers of revalidering in each of the last four quarters, oldest
+    // first: their state is read a year after they left (T13).
+    let mut rev_queue: std::collections::VecDeque<Vec<u32>> =
+        std::collections::VecDeque::with_capacity(REVAL_FOLLOW_UP + 1);
     res.stocks.push(initial);
+    count_phase_spells(&pop, 0..pop.len(), &mut res.rf_phase_entries);
     let mut c = Counters::default();
     for t in 0..sc.horizon {
         c.reset_quarter();
@@ -130,11 +139,23 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
                 let age = usize::from(now.0.wrapping_sub(pop.birth[i]) >= AGE40_Q);
                 c.flows[age][ENTRY][cohort.state as usize] += 1;
             }
+            if cohort.state == State::Ressourceforloeb {
+                count_phase_spells(&pop, first..pop.len(), &mut res.rf_phase_entries);
+            }
             if matches!(cohort.state, State::Kontanthjaelp | State::Sygedagpenge) {
                 res.entrants += (pop.len() - first) as u64;
             }
         }
         let entrants = pop.len() - before;
+        // Room for every person who could leave revalidering this quarter,
+        // so that `step` never allocates.
+        let rev = State::Revalidering as usize;
+        let in_rev = res.stocks[t as usize][rev].iter().sum::<u32>() as usize
+            + c.flows
+                .iter()
+                .map(|f| f[ENTRY][rev] as usize)
+                .sum::<usize>();
+        c.rev_leavers.reserve(in_rev);
         kernel::step(&p.tables, &mut pop, t, key, &mut c);
         let mut cost = [[0i64; 2]; N_ITEMS];
         p.costs.price(&c.occupancy, &c.flows, &mut cost);
@@ -153,6 +174,24 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
             )));
         }
         res.rf_phase.push(rf_phase_quarters(&c.occupancy));
+        for (a, b) in res.rf_year_one.iter_mut().zip(c.rf_year_one) {
+            *a += b;
+        }
+        // Spells begun at the end of the last quarter lie beyond the horizon.
+        if t + 1 < sc.horizon {
+            for (a, b) in res.rf_phase_entries.iter_mut().zip(c.phase_entries) {
+                *a += u64::from(b);
+            }
+        }
+        res.mini_raise.push(c.mini_raise);
+        rev_queue.push_back(std::mem::take(&mut c.rev_leavers));
+        if rev_queue.len() > REVAL_FOLLOW_UP {
+            let left = rev_queue.pop_front().expect("queue is not empty");
+            for &i in &left {
+                res.reval_after[pop.state[i as usize] as usize] += 1;
+            }
+            c.rev_leavers = left;
+        }
         res.minifleks
             .push(minifleks(&c.occupancy, sc.flex.minifleks_max_hours));
         if let Some(i) = COHORT_YEARS.iter().position(|&y| y * 4 == t + 1) {
@@ -166,6 +205,26 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
     res.checksum = fnv1a(&pop.state);
     res.clarification = c.clarification.clone();
     Ok(res)
+}
+
+/// Quarters after leaving revalidering at which the leaver's state is read
+/// (T13: 12 months after).
+pub const REVAL_FOLLOW_UP: usize = 4;
+
+/// Counts the phase spells of persons created in ressourceforløb (the
+/// initial stock, inflow): every spell that overlaps the horizon counts
+/// once, so spells in progress at the start do not inflate the mean spell.
+fn count_phase_spells(
+    pop: &Population,
+    range: std::ops::Range<usize>,
+    entries: &mut [u64; N_PHASES],
+) {
+    for i in range {
+        if pop.state[i] == State::Ressourceforloeb as u8 {
+            let ph = (pop.class[i] & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
+            entries[usize::from(ph)] += 1;
+        }
+    }
 }
 
 /// Person-quarters in ressourceforløb by phase, from one quarter's occupancy

@@ -611,10 +611,17 @@ impl<'a> Plan<'a> {
                 } else {
                     tally.phase[usize::from(phase)][usize::from(new_phase).min(N_PHASES - 1)] += 1;
                 }
-            } else {
-                tally.phase_outside[usize::from(new_phase != 0)] += 1;
+            } else if !matches!(
+                State::from_index(usize::from(new_s)),
+                State::Fleksjob | State::Foertidspension
+            ) {
+                // Bits 4-7 hold per-state marks only in ressourceforløb
+                // (phase, intervention), fleksjob (T6) and førtidspension
+                // (pre-2014); elsewhere they are clear.
+                tally.phase_outside[usize::from(new_cls & flag::SCRATCH != 0)] += 1;
             }
-            tally.flags_fixed[usize::from((new_cls ^ cls) & !flag::PHASE_MASK != 0)] += 1;
+            // The four attribute flags never change.
+            tally.flags_fixed[usize::from((new_cls ^ cls) & flag::CLASS_MASK != 0)] += 1;
             let new_h = after.hours[i];
             let eligible = !moved
                 && usize::from(s) == State::Fleksjob as usize
@@ -832,7 +839,10 @@ impl<'a> Plan<'a> {
         for (what, counts) in [
             ("hours", &tally.hours_fixed),
             ("flags", &tally.flags_fixed),
-            ("phase_outside_ressourceforloeb", &tally.phase_outside),
+            (
+                "marks_outside_ressourceforloeb_fleksjob_foertidspension",
+                &tally.phase_outside,
+            ),
         ] {
             b.cell(
                 &other(Decision::Fixed, "-", "-".into(), "-"),
@@ -1037,7 +1047,13 @@ mod tests {
     /// `out`; the end-of-programme assessment routes first.
     #[test]
     fn expected_rows_by_hand() {
-        let sc = crate::scenario::baseline().scenario;
+        let loaded = crate::scenario::baseline();
+        let doc: toml::Value = toml::from_str(&loaded.canonical).unwrap();
+        let rate = |p: &str| crate::scenario::lookup_number(&doc, p).unwrap();
+        // Fitted values (the calibration may change them), read from the file.
+        let out40 = rate("transitions.ressourceforloeb.out.over40");
+        let fp40 = rate("transitions.ressourceforloeb.foertidspension.over40");
+        let sc = loaded.scenario;
         let plan = Plan::new(&sc);
         let gate = plan
             .gates
@@ -1055,9 +1071,9 @@ mod tests {
             assess: 0,
         };
         let p = plan.expected(&key);
-        assert_eq!(p[State::Out as usize], 0.0046);
+        assert_eq!(p[State::Out as usize], out40);
         assert_eq!(p[State::Foertidspension as usize], 0.0);
-        assert!((p[STAY] - (1.0 - 0.0046)).abs() < 1e-12);
+        assert!((p[STAY] - (1.0 - out40)).abs() < 1e-12);
         let a = plan
             .assessments
             .iter()
@@ -1071,7 +1087,7 @@ mod tests {
         };
         let p = plan.expected(&key);
         let rest = 1.0 - (0.45 + 0.12 + 0.12 + 0.06 + 0.25);
-        let fp = 0.45 + rest * 0.0724;
+        let fp = 0.45 + rest * fp40;
         assert!((p[State::Foertidspension as usize] - fp).abs() < 1e-12);
         assert!((p[RF] - 0.25).abs() < 1e-12);
         let total: f64 = p.iter().sum();

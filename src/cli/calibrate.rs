@@ -67,7 +67,11 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
                 format!("{x:.0}")
             }
         };
-        let mark = |p: Option<bool>| if p == Some(true) { "pass" } else { "FAIL" };
+        let mark = |p: Option<bool>| match p {
+            Some(true) => "pass",
+            _ if t.reference => "ref.",
+            _ => "FAIL",
+        };
         let (lo, hi) = t.published;
         let published = if lo == hi {
             show(lo)
@@ -92,7 +96,11 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         fit.after.objective,
         passes(&fit.before),
         passes(&fit.after),
-        fit.after.checked.len(),
+        fit.after
+            .checked
+            .iter()
+            .filter(|c| !c.target.reference)
+            .count(),
         fit.evaluations
     );
 

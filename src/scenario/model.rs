@@ -138,8 +138,10 @@ impl Phase {
 
 /// Bits of the population's `class` byte: four attribute flags that
 /// transitions may depend on (bits 0-3), the ressourceforløb phase (bits
-/// 4-6) and the pre-2014 førtidspension mark (bit 7). `class & ROW_MASK` is
-/// the row class of the compiled transition tables.
+/// 4-6) and the pre-2014 førtidspension mark (bit 7), with bits 4-7 reused
+/// by other states (see [`flag::SCRATCH`]). In ressourceforløb `class &
+/// ROW_MASK` is the row class of the compiled transition tables; in other
+/// states `class & CLASS_MASK`.
 pub mod flag {
     pub const PSYCHIATRIC: u8 = 1;
     pub const INSURED: u8 = 2;
@@ -150,10 +152,22 @@ pub mod flag {
     /// Shift and mask of the ressourceforløb phase.
     pub const PHASE_SHIFT: u8 = 4;
     pub const PHASE_MASK: u8 = 0x70;
-    /// Flags and phase: the row class.
+    /// Flags and phase: the row class in ressourceforløb.
     pub const ROW_MASK: u8 = 0x7f;
     /// Førtidspension awarded before 1 July 2014 (costing only).
     pub const PRE2014: u8 = 0x80;
+    /// Bits 4-7 mean different things by state (the phase and [`PRE2014`]
+    /// above, and the marks below); a move clears them all and sets the
+    /// new state's entry bits, and rows are indexed with a per-state mask.
+    pub const SCRATCH: u8 = 0xf0;
+    /// In ressourceforløb: an intervention (active or company-oriented
+    /// phase) so far in the first year of this programme (T9).
+    pub const INTERVENED: u8 = 0x80;
+    /// In fleksjob: entered this flex job, within the simulation, with
+    /// minifleksjob hours (T6).
+    pub const MINI_ENTRY: u8 = 0x10;
+    /// In fleksjob: hours raised since entering this flex job (T6).
+    pub const RAISED: u8 = 0x20;
     /// Names in the order of the bits above.
     pub const NAMES: [&str; 4] = ["psychiatric", "insured", "evident", "retention"];
 }
