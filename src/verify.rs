@@ -120,8 +120,9 @@ pub enum Decision {
     Phase,
     /// Flex-job hours of a stayer.
     Hours,
-    /// Things that never change: attribute flags; the phase outside
-    /// ressourceforløb; hours outside a raise.
+    /// Things that never change: the four attribute flags; the per-state
+    /// marks (bits 4-7) stay clear outside ressourceforløb, fleksjob and
+    /// førtidspension; hours outside a raise.
     Fixed,
 }
 
@@ -378,8 +379,9 @@ struct Tally {
     hours_fixed: [u64; 2],
     /// Every person-quarter: flags unchanged, changed.
     flags_fixed: [u64; 2],
-    /// Persons outside ressourceforløb after the quarter: no phase, a phase.
-    phase_outside: [u64; 2],
+    /// Persons outside ressourceforløb, fleksjob and førtidspension after
+    /// the quarter: marks clear, a mark set.
+    marks_outside: [u64; 2],
 }
 
 impl Tally {
@@ -397,7 +399,7 @@ impl Tally {
         add(&mut self.raise, &o.raise);
         add(&mut self.hours_fixed, &o.hours_fixed);
         add(&mut self.flags_fixed, &o.flags_fixed);
-        add(&mut self.phase_outside, &o.phase_outside);
+        add(&mut self.marks_outside, &o.marks_outside);
     }
 }
 
@@ -618,7 +620,7 @@ impl<'a> Plan<'a> {
                 // Bits 4-7 hold per-state marks only in ressourceforløb
                 // (phase, intervention), fleksjob (T6) and førtidspension
                 // (pre-2014); elsewhere they are clear.
-                tally.phase_outside[usize::from(new_cls & flag::SCRATCH != 0)] += 1;
+                tally.marks_outside[usize::from(new_cls & flag::SCRATCH != 0)] += 1;
             }
             // The four attribute flags never change.
             tally.flags_fixed[usize::from((new_cls ^ cls) & flag::CLASS_MASK != 0)] += 1;
@@ -841,7 +843,7 @@ impl<'a> Plan<'a> {
             ("flags", &tally.flags_fixed),
             (
                 "marks_outside_ressourceforloeb_fleksjob_foertidspension",
-                &tally.phase_outside,
+                &tally.marks_outside,
             ),
         ] {
             b.cell(
