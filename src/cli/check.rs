@@ -64,26 +64,25 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         } else {
             format!("±{:.0} %", tg.tolerance * 100.0)
         };
+        // The simulated value with its CI, and its distance from the figure.
+        let shown = |s: &fleksim::stats::CellStats| {
+            let d = tg.distance(s.mean);
+            let diff = if tg.share {
+                format!("{:+.1} pp", d * 100.0)
+            } else {
+                format!("{:+.1} %", d / lo.max(1e-9) * 100.0)
+            };
+            let sim = format!("{} ({}–{})", pct(s.mean), pct(s.ci_low), pct(s.ci_high));
+            (sim, diff)
+        };
         let (sim, diff, result) = match (&c.simulated, c.pass) {
             (Some(s), Some(pass)) => {
                 all_pass &= pass;
-                let d = tg.distance(s.mean);
-                let diff = if tg.share {
-                    format!("{:+.1} pp", d * 100.0)
-                } else {
-                    format!("{:+.1} %", d / lo.max(1e-9) * 100.0)
-                };
-                let sim = format!("{} ({}–{})", pct(s.mean), pct(s.ci_low), pct(s.ci_high));
+                let (sim, diff) = shown(s);
                 (sim, diff, if pass { "pass" } else { "FAIL" }.to_string())
             }
             (Some(s), None) if tg.reference => {
-                let d = tg.distance(s.mean);
-                let diff = if tg.share {
-                    format!("{:+.1} pp", d * 100.0)
-                } else {
-                    format!("{:+.1} %", d / lo.max(1e-9) * 100.0)
-                };
-                let sim = format!("{} ({}–{})", pct(s.mean), pct(s.ci_low), pct(s.ci_high));
+                let (sim, diff) = shown(s);
                 (sim, diff, format!("reference: {}", tg.reason))
             }
             _ => {
