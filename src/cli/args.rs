@@ -193,7 +193,7 @@ pub struct CompareArgs {
     pub quiet: bool,
 }
 
-/// Simulation options shared by `run` and `compare`.
+/// Simulation options shared by every command that simulates.
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Number of Monte Carlo replications
