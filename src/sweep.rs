@@ -347,9 +347,11 @@ pub fn run(plan: &Plan, parts: &Path, on_point: &(dyn Fn() + Sync)) -> Result<Ou
         }
     }
     let resumed = done.len();
-    for &i in &pending {
-        plan.scenario_at(i)?;
-    }
+    // Every pending point is loaded (and so validated) before anything runs.
+    let pending: Vec<(usize, scenario::Scenario)> = pending
+        .into_iter()
+        .map(|i| Ok((i, plan.scenario_at(i)?)))
+        .collect::<Result<_>>()?;
     let mut person_quarters = 0;
     let done = Mutex::new(done);
     if !pending.is_empty() {
@@ -357,9 +359,9 @@ pub fn run(plan: &Plan, parts: &Path, on_point: &(dyn Fn() + Sync)) -> Result<Ou
         let base = run_baseline(&base_prep, &plan.cfg)?;
         let pq: Result<Vec<u64>> = pending
             .par_iter()
-            .map(|&i| {
-                let sc = plan.scenario_at(i)?;
-                let prep = Prepared::new(&sc);
+            .map(|(i, sc)| {
+                let i = *i;
+                let prep = Prepared::new(sc);
                 let (stats, pq) = run_point(&prep, &base, &plan.cfg)?;
                 let rows = point_rows(plan, i, &sc.name, &base, &stats)?;
                 report::write_all(&dir, &[(&file(i), rows.clone())])?;
