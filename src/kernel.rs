@@ -25,7 +25,8 @@
 //! out-of-line helpers that only persons in their first ressourceforløb
 //! year, flex-job stayers and movers reach.
 
-use crate::population::Population;
+pub use crate::population::Person;
+use crate::population::{Bin, Population};
 use crate::rng::{self, Kind, RepKey};
 use crate::scenario::{
     AGE40_Q, Clock, N_PHASES, N_STATES, Phase, Scenario, State, effective, flag,
@@ -121,17 +122,12 @@ struct StateTab {
     ndur: u16,
     /// Classes per duration: 16 flag classes (times 5 phases in ressourceforløb).
     nclass: usize,
-    /// Bits of the class byte that pick the row (flags, and the phase in
-    /// ressourceforløb); the other bits are per-state marks ([`flag::SCRATCH`]).
-    row_mask: u8,
     /// Occupancy cell of (this state, age group, band 0, variant 0).
     cell: [usize; 2],
     assessed: bool,
     special: Special,
     /// All-ones in benefit states (the refusion clock runs), else 0.
     benefit_mask: u16,
-    /// 0 in `out`, else 1: person-quarters are counted for persons not yet out.
-    pq_inc: u64,
     /// Stayers need a phase or hours update (ressourceforløb, fleksjob).
     stay_hook: bool,
     /// 1 in ressourceforløb (its quarters count toward `rf_total`), else 0.
@@ -230,11 +226,6 @@ impl Tables {
                 base,
                 ndur,
                 nclass,
-                row_mask: if st == State::Ressourceforloeb {
-                    flag::ROW_MASK
-                } else {
-                    flag::CLASS_MASK
-                },
                 cell: [cell(st as usize, 0, 0, 0), cell(st as usize, 1, 0, 0)],
                 assessed: s.assessments.iter().any(|a| a.state == st),
                 special: match st {
@@ -244,7 +235,6 @@ impl Tables {
                     _ => Special::None,
                 },
                 benefit_mask: if st.is_benefit() { u16::MAX } else { 0 },
-                pq_inc: u64::from(st != State::Out),
                 stay_hook: matches!(st, State::Ressourceforloeb | State::Fleksjob),
                 rf_inc: u8::from(st == State::Ressourceforloeb),
                 var_flex: if st == State::Fleksjob { usize::MAX } else { 0 },
@@ -426,10 +416,16 @@ pub struct Counters {
     /// the simulation with minifleksjob hours at least a year before, and of
     /// those the ones whose hours were raised since (T6).
     pub mini_raise: [u32; 2],
-    /// Persons (population index) who left revalidering this quarter (T13).
-    /// The caller reserves room for every person in revalidering, so `step`
-    /// never grows it.
-    pub rev_leavers: Vec<u32>,
+    /// Leavers of revalidering whose follow-up fell due this quarter, by
+    /// their state at its end, [`REVAL_FOLLOW_UP`] quarters after leaving (T13).
+    pub reval_after: [u32; N_STATES],
+    /// Leavers of revalidering this quarter, `(packed id, quarter)`.
+    fresh: Vec<(u32, u16)>,
+    /// Positions of this bin's movers (see `run_bin`).
+    holes: Vec<u32>,
+    /// An empty bin whose capacity is reused for persons who restart their
+    /// own state (a bin cannot take them while it is being processed).
+    spare: Bin,
 }
 
 impl Default for Counters {
@@ -443,7 +439,10 @@ impl Default for Counters {
             rf_year_one: [0; 2],
             phase_entries: [0; N_PHASES],
             mini_raise: [0; 2],
-            rev_leavers: Vec::new(),
+            reval_after: [0; N_STATES],
+            fresh: Vec::new(),
+            holes: Vec::new(),
+            spare: Bin::default(),
         }
     }
 }
@@ -458,161 +457,372 @@ impl Counters {
         self.rf_year_one = [0; 2];
         self.phase_entries = [0; N_PHASES];
         self.mini_raise = [0; 2];
-        self.rev_leavers.clear();
+        self.reval_after = [0; N_STATES];
     }
 }
 
+/// Quarters after leaving revalidering at which the leaver's state is read
+/// (T13: 12 months after).
+pub const REVAL_FOLLOW_UP: u16 = 4;
+
+/// Top bit of the refusion column: the person left revalidering within the
+/// last [`REVAL_FOLLOW_UP`] quarters and has a follow-up pending in
+/// [`Population::follow_up`]. (The off-benefit count below it stays under 64.)
+pub const TRACK: u16 = 0x8000;
+
+/// What one quarter's loop reads besides the person.
+struct Quarter<'a> {
+    t: u16,
+    t_abs: u16,
+    horizon: u16,
+    ctr: [u64; rng::N_KINDS],
+    rows: &'a [Row],
+    totals: &'a [u32],
+    active: u64,
+    reset_after: u16,
+    rk: u64,
+}
+
+/// How a state's loop is specialised: its cost variant and stayer update.
+const PLAIN: u8 = 0;
+const K_RF: u8 = 1;
+const K_FLEX: u8 = 2;
+const K_FP: u8 = 3;
+
 /// Advances every person by simulated quarter `t`.
+///
+/// Each state's bin is processed by a loop specialised for that state
+/// ([`run_bin`]); movers are appended to the bin of their new state beyond
+/// its part for this quarter, so nobody is processed twice, and stayers are
+/// compacted in place.
 pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Counters) {
     let t_abs = tb.start + t;
-    let ctr = rng::counters(t_abs);
-    let ctr_tr = ctr[Kind::Transition as usize];
     let ti = t as usize;
     let base = tb.period_of[ti] as usize * tb.rows_per_period;
-    let rows = &tb.rows[base..base + tb.rows_per_period];
-    let totals = &tb.totals[base..base + tb.rows_per_period];
-    let active = tb.assess_active[ti];
-    let occ = &mut c.occupancy[..];
-    let pension_exit = &tb.pension_exit[..];
-    let reset_after = u16::from(tb.reset_after);
-    let mut pq = 0u64;
-    let Population {
-        state,
-        class,
-        hours,
-        birth,
-        entered,
-        refusion,
-        rf_total,
-        groups,
-    } = pop;
-    for g in groups.iter() {
-        let lo = g.start as usize;
-        let n = g.len as usize;
-        // Equal-length slices let the compiler drop bounds checks in the loop.
-        let state = &mut state[lo..lo + n];
-        let class = &mut class[lo..lo + n];
-        let birth = &birth[lo..lo + n];
-        let entered = &mut entered[lo..lo + n];
-        let refusion = &mut refusion[lo..lo + n];
-        let (rk, mut weyl) = rep.weyl(rng::person_id(g.cohort, g.state, 0));
-        weyl = weyl.wrapping_sub(rng::WEYL_STEP);
-        for j in 0..n {
-            weyl = weyl.wrapping_add(rng::WEYL_STEP);
-            // Persons in `out` run through the same branch-free path: their
-            // rows are empty, so they stay, and counting them as stayers
-            // gives the cumulative `out` stock. They add no person-quarter.
-            let s = state[j];
-            let st = &tb.states[s as usize];
-            let b = birth[j];
-            let age = usize::from(t_abs.wrapping_sub(b) >= AGE40_Q);
-            let d = t_abs.wrapping_sub(entered[j]).saturating_add(1);
-            let mut cls = class[j];
+    let q = Quarter {
+        t,
+        t_abs,
+        horizon: tb.period_of.len() as u16,
+        ctr: rng::counters(t_abs),
+        rows: &tb.rows[base..base + tb.rows_per_period],
+        totals: &tb.totals[base..base + tb.rows_per_period],
+        active: tb.assess_active[ti],
+        reset_after: u16::from(tb.reset_after),
+        rk: rep.weyl(0).0,
+    };
+    // Persons out at the start of the quarter are counted in `out`'s cell.
+    let out_age = pop.out_by_age(t_abs);
+    for (age, &n) in out_age.iter().enumerate() {
+        c.occupancy[tb.states[OUT as usize].cell[age]] += n;
+    }
+    let n0: [usize; N_STATES] = std::array::from_fn(|s| pop.bins[s].len());
+    for s in 0..N_STATES as u8 {
+        if s == OUT || n0[s as usize] == 0 {
+            continue;
+        }
+        let st = &tb.states[s as usize];
+        let n = n0[s as usize];
+        match (st.special, st.benefit_mask != 0, st.assessed) {
+            (Special::Rf, _, false) => run_bin::<K_RF, true, false>(tb, &q, pop, s, n, c),
+            (Special::Rf, _, true) => run_bin::<K_RF, true, true>(tb, &q, pop, s, n, c),
+            (Special::Flex, _, false) => run_bin::<K_FLEX, true, false>(tb, &q, pop, s, n, c),
+            (Special::Flex, _, true) => run_bin::<K_FLEX, true, true>(tb, &q, pop, s, n, c),
+            (Special::Fp, _, false) => run_bin::<K_FP, true, false>(tb, &q, pop, s, n, c),
+            (Special::Fp, _, true) => run_bin::<K_FP, true, true>(tb, &q, pop, s, n, c),
+            (Special::None, true, false) => run_bin::<PLAIN, true, false>(tb, &q, pop, s, n, c),
+            (Special::None, true, true) => run_bin::<PLAIN, true, true>(tb, &q, pop, s, n, c),
+            (Special::None, false, false) => run_bin::<PLAIN, false, false>(tb, &q, pop, s, n, c),
+            (Special::None, false, true) => run_bin::<PLAIN, false, true>(tb, &q, pop, s, n, c),
+        }
+    }
+    c.stock[OUT as usize] = pop.out_by_age(t_abs);
+    // Follow-ups: drop the resolved, add this quarter's leavers.
+    if !c.fresh.is_empty() || !pop.follow_up.is_empty() {
+        pop.follow_up.retain(|e| e.1 != RESOLVED);
+        pop.follow_up.append(&mut c.fresh);
+        pop.follow_up.sort_unstable();
+    }
+}
 
-            // 1-2: occupancy and clocks, without branches on the state:
-            // persons of many states are interleaved, so such branches mispredict.
-            // Both counters saturate (the clock at its last band, the
-            // off-benefit count at the reset length), so long stayers need
-            // no write.
+/// The id of an empty slot in a bin, left by a mover (see [`Bin::fill_holes`]).
+pub const HOLE: u32 = u32::MAX;
+
+/// Marks a resolved follow-up in [`Population::follow_up`].
+const RESOLVED: u16 = u16::MAX;
+
+/// Advances the `n` persons at the front of state `s`'s bin (the rest are
+/// this quarter's movers into `s`, already done).
+///
+/// `KIND` selects the state's bookkeeping ([`PLAIN`], [`K_RF`], [`K_FLEX`],
+/// [`K_FP`]), `BENEFIT` whether the refusion clock runs, `ASSESSED` whether
+/// forced assessments may fall due: constants, so each state's loop carries
+/// only its own rules and its branches are predictable.
+#[inline(always)]
+fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
+    tb: &Tables,
+    q: &Quarter,
+    pop: &mut Population,
+    s: u8,
+    n: usize,
+    c: &mut Counters,
+) {
+    let st = &tb.states[s as usize];
+    let t_abs = q.t_abs;
+    let ctr_tr = q.ctr[Kind::Transition as usize];
+    let idx_bits = pop.idx_bits();
+    let idx_mask = (1u32 << idx_bits) - 1;
+    // Born in or before this quarter: 40 or over in quarter `t_abs`.
+    let over40_born = i32::from(t_abs) - i32::from(AGE40_Q);
+    let ndur = st.ndur;
+    // Rows of (age, duration) hold 16 flag classes, times the phases in ressourceforløb.
+    let nclass = if KIND == K_RF { 16 * N_PHASES } else { 16 };
+    debug_assert_eq!(nclass, st.nclass);
+    let row_mask = if KIND == K_RF {
+        flag::ROW_MASK
+    } else {
+        flag::CLASS_MASK
+    };
+    let age_base = [st.base, st.base + usize::from(ndur) * nclass];
+    let pension_exit = &tb.pension_exit[..];
+    let weyl = std::mem::take(&mut pop.weyl);
+    let mut bin = std::mem::replace(&mut pop.bins[s as usize], std::mem::take(&mut c.spare));
+    let mut holes = std::mem::take(&mut c.holes);
+    holes.clear();
+    let mut over = 0u32;
+    let mut stay = [0u32; 2];
+    {
+        let Bin {
+            id,
+            class,
+            hours,
+            birth,
+            entered,
+            refusion,
+            rf_total,
+        } = &mut bin;
+        // Equal-length slices let the compiler drop bounds checks in the loop.
+        let id = &mut id[..n];
+        let class = &mut class[..n];
+        let hours = &mut hours[..n];
+        let birth = &birth[..n];
+        let entered = &entered[..n];
+        let refusion = &mut refusion[..n];
+        let rf_total = &mut rf_total[..n];
+        for j in 0..n {
+            let pid = id[j];
+            let b = birth[j];
+            let e = entered[j];
+            let mut cls = class[j];
             let r = refusion[j];
-            let clk_on = (r & 0xff).min(N_BANDS as u16 - 1) + 1;
-            let off = (r >> 8).min(reset_after - 1) + 1;
-            let clk_off = if off >= reset_after { 0 } else { r & 0xff };
-            let m = st.benefit_mask;
-            let new_r = (clk_on & m) | ((off << 8 | clk_off) & !m);
-            if new_r != r {
-                refusion[j] = new_r;
-            }
-            let band = usize::from((clk_on - 1) & m);
+            let age = usize::from(i32::from(b) <= over40_born);
+            over += age as u32;
+            // Quarters in the state, this one included (entered <= t_abs).
+            let d = t_abs - e + 1;
+
+            // 1-2: occupancy and clocks. The on-benefit clock saturates at
+            // its last band, the off-benefit count at the reset length.
+            let rc = r & !TRACK;
+            let (new_r, band) = if BENEFIT {
+                let clk = (rc & 0xff).min(N_BANDS as u16 - 1) + 1;
+                (clk, usize::from(clk - 1))
+            } else {
+                let off = (rc >> 8).min(q.reset_after - 1) + 1;
+                let clk_off = if off >= q.reset_after { 0 } else { rc & 0xff };
+                (off << 8 | clk_off, 0)
+            };
+            let new_r = new_r | (r & TRACK);
             let mut rf_v = 0;
-            let mut h = 0;
-            if st.rf_inc != 0 {
-                let v = rf_total[lo + j];
-                rf_v = (v & RF_COUNT).min(RF_COUNT - 1) + 1;
-                rf_total[lo + j] = (v & CLARIFIED) | rf_v;
+            let mut rft = 0;
+            if KIND == K_RF {
+                rft = rf_total[j];
+                rf_v = (rft & RF_COUNT).min(RF_COUNT - 1) + 1;
+                rft = (rft & CLARIFIED) | rf_v;
                 if d <= YEAR {
-                    cls = rf_first_year(cls, d, entered[j] >= tb.start, &mut c.rf_year_one);
-                    class[j] = cls;
+                    cls = rf_first_year(cls, d, e >= tb.start, &mut c.rf_year_one);
                 }
             }
-            if st.var_flex != 0 || st.assessed {
-                h = hours[lo + j];
+            let h = if KIND == K_FLEX || ASSESSED {
+                hours[j]
+            } else {
+                0
+            };
+            let var = match KIND {
+                K_FLEX => usize::from(h),
+                K_RF => {
+                    usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
+                        + usize::from(cls & flag::INSURED != 0)
+                }
+                K_FP => usize::from(cls >> 7),
+                _ => 0,
+            };
+            if BENEFIT || KIND != PLAIN {
+                c.occupancy[st.cell[age] + band * N_VAR + var] += 1;
             }
-            let rf_var = usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
-                + usize::from(cls & flag::INSURED != 0);
-            let fp_var = usize::from(cls >> 7);
-            let var = (usize::from(h) & st.var_flex) | (rf_var & st.var_rf) | (fp_var & st.var_fp);
-            occ[st.cell[age] + band * N_VAR + var] += 1;
-            pq += st.pq_inc;
-            let pk = rk ^ weyl;
+            let (g, idx) = ((pid >> idx_bits) as usize, pid & idx_mask);
+            let pk = q.rk ^ weyl[g].wrapping_add(u64::from(idx).wrapping_mul(rng::WEYL_STEP));
 
             // 3-5: pension age, assessments, ordinary transitions.
-            let row_class = (cls & st.row_mask) as usize;
-            let di = (d.min(st.ndur) - 1) as usize;
-            let ri = st.base + (age * st.ndur as usize + di) * st.nclass + row_class;
             let mut to = NONE;
-            if t_abs + 1 >= pension_exit[b as usize] && s != OUT {
+            if t_abs + 1 >= pension_exit[b as usize] {
                 to = OUT;
             } else {
-                if st.assessed && active != 0 {
+                if ASSESSED && q.active != 0 {
                     let fl = (cls & flag::CLASS_MASK) as usize;
-                    to = assess(tb, s, d, u16::from(rf_v), h, age, fl, active, pk, &ctr);
+                    to = assess(tb, s, d, u16::from(rf_v), h, age, fl, q.active, pk, &q.ctr);
                 }
                 if to == NONE {
+                    let di = usize::from(d.min(ndur) - 1);
+                    let ri = age_base[age] + di * nclass + usize::from(cls & row_mask);
                     let u = rng::draw31(pk, ctr_tr);
-                    if u < totals[ri] {
-                        to = rows[ri].pick(u);
+                    if u < q.totals[ri] {
+                        to = q.rows[ri].pick(u);
                     }
                 }
             }
 
-            // 6: apply.
+            // 6: apply. Stayers rewrite only the columns that change.
             if to == NONE {
-                if st.stay_hook {
-                    match st.special {
-                        Special::Rf => {
-                            class[j] = next_phase(tb, cls, pk, &ctr, &mut c.phase_entries)
-                        }
-                        Special::Flex => {
-                            let (nh, ncls) = flex_stay(tb, h, cls, d, pk, &ctr, &mut c.mini_raise);
-                            hours[lo + j] = nh;
-                            class[j] = ncls;
-                        }
-                        _ => {}
+                match KIND {
+                    K_RF => {
+                        class[j] = next_phase(tb, cls, pk, &q.ctr, &mut c.phase_entries);
+                        rf_total[j] = rft;
                     }
-                }
-                c.stock[s as usize][age] += 1;
-            } else {
-                c.flows[age][s as usize][to as usize] += 1;
-                if tb.clarifying & (1 << to) != 0
-                    && g.cohort > 0
-                    && tb.entry_state & (1 << g.state) != 0
-                {
-                    clarify(
-                        &mut rf_total[lo + j],
-                        &mut c.clarification,
-                        t_abs + 1 - (tb.start + g.cohort - 1),
-                    );
-                }
-                if s == REV {
-                    c.rev_leavers.push((lo + j) as u32);
-                }
-                state[j] = to;
-                entered[j] = t_abs + 1;
-                let entry = match to {
-                    RF => {
-                        c.phase_entries[usize::from(tb.entry_phase)] += 1;
-                        tb.entry_phase << flag::PHASE_SHIFT
+                    K_FLEX => {
+                        let (nh, ncls) = flex_stay(tb, h, cls, d, pk, &q.ctr, &mut c.mini_raise);
+                        hours[j] = nh;
+                        class[j] = ncls;
                     }
-                    FLEX if hours[lo + j] <= tb.mini_max => flag::MINI_ENTRY,
-                    _ => 0,
+                    _ => {}
+                }
+                refusion[j] = if new_r & TRACK != 0 {
+                    follow_up(pop, c, q, pid, s, new_r, false)
+                } else {
+                    new_r
                 };
-                class[j] = (cls & flag::CLASS_MASK) | entry;
-                c.stock[to as usize][age] += 1;
+                stay[age] += 1;
+            } else {
+                let p = Person {
+                    state: s,
+                    class: cls,
+                    hours: hours[j],
+                    rf_total: if KIND == K_RF { rft } else { rf_total[j] },
+                    birth: b,
+                    entered: e,
+                    refusion: new_r,
+                };
+                id[j] = HOLE;
+                holes.push(j as u32);
+                move_person(tb, q, pop, c, pid, p, to, age);
             }
         }
     }
-    c.person_quarters += pq;
+    if !(BENEFIT || KIND != PLAIN) {
+        // Plain states off benefit have one cost cell per age group.
+        c.occupancy[st.cell[0]] += n as u32 - over;
+        c.occupancy[st.cell[1]] += over;
+    }
+    c.person_quarters += n as u64;
+    c.stock[s as usize][0] += stay[0];
+    c.stock[s as usize][1] += stay[1];
+    // Fill the movers' holes with the persons at the end of the bin (this
+    // quarter's entrants from other states among them), then add the
+    // restarters of this state.
+    bin.fill_holes(&holes);
+    let mut restarted = std::mem::replace(&mut pop.bins[s as usize], bin);
+    pop.bins[s as usize].append(&mut restarted);
+    c.spare = restarted;
+    c.holes = holes;
+    pop.weyl = weyl;
+}
+
+/// A person leaves state `p.state` for `to` at the end of quarter `q`:
+/// counts the flow, the clarification and the revalidering follow-up, and
+/// appends the new record to the bin of `to` (or counts them out).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn move_person(
+    tb: &Tables,
+    q: &Quarter,
+    pop: &mut Population,
+    c: &mut Counters,
+    pid: u32,
+    mut p: Person,
+    to: u8,
+    age: usize,
+) {
+    let s = p.state;
+    c.flows[age][s as usize][to as usize] += 1;
+    let g = pop.groups[(pid >> pop.idx_bits()) as usize];
+    if tb.clarifying & (1 << to) != 0 && g.cohort > 0 && tb.entry_state & (1 << g.state) != 0 {
+        clarify(
+            &mut p.rf_total,
+            &mut c.clarification,
+            q.t_abs + 1 - (tb.start + g.cohort - 1),
+        );
+    }
+    if p.refusion & TRACK != 0 {
+        p.refusion = follow_up(pop, c, q, pid, to, p.refusion, to == OUT);
+    }
+    if s == REV {
+        if to == OUT {
+            if q.t + REVAL_FOLLOW_UP < q.horizon {
+                c.reval_after[OUT as usize] += 1;
+            }
+        } else {
+            c.fresh.push((pid, q.t));
+            p.refusion |= TRACK;
+        }
+    }
+    if to == OUT {
+        pop.add_out(p.birth);
+        return;
+    }
+    p.entered = q.t_abs + 1;
+    let entry = match to {
+        RF => {
+            c.phase_entries[usize::from(tb.entry_phase)] += 1;
+            tb.entry_phase << flag::PHASE_SHIFT
+        }
+        FLEX if p.hours <= tb.mini_max => flag::MINI_ENTRY,
+        _ => 0,
+    };
+    p.class = (p.class & flag::CLASS_MASK) | entry;
+    c.stock[to as usize][age] += 1;
+    // A restart of state `s` waits in the spare bin (see `run_bin`).
+    pop.bins[to as usize].push(pid, &p);
+}
+
+/// Resolves the pending revalidering follow-ups of person `pid`, whose
+/// state at the end of quarter `q` is `state` (`gone`: `out`, so every later
+/// follow-up within the horizon finds them there too). Returns the
+/// refusion word with [`TRACK`] cleared when nothing is left pending.
+#[inline(never)]
+fn follow_up(
+    pop: &mut Population,
+    c: &mut Counters,
+    q: &Quarter,
+    pid: u32,
+    state: u8,
+    refusion: u16,
+    gone: bool,
+) -> u16 {
+    let list = &mut pop.follow_up;
+    let lo = list.partition_point(|e| e.0 < pid);
+    let mut pending = false;
+    for e in list[lo..].iter_mut().take_while(|e| e.0 == pid) {
+        if e.1 == RESOLVED {
+            continue;
+        }
+        if e.1 + REVAL_FOLLOW_UP == q.t || (gone && e.1 + REVAL_FOLLOW_UP < q.horizon) {
+            c.reval_after[usize::from(state)] += 1;
+            e.1 = RESOLVED;
+        } else if gone {
+            e.1 = RESOLVED;
+        } else {
+            pending = true;
+        }
+    }
+    if pending { refusion } else { refusion & !TRACK }
 }
 
 /// Bits of the `rf_total` column: quarters ever in ressourceforløb (saturating)
@@ -750,18 +960,6 @@ fn raise_hours(tb: &Tables, h: u8, d: u16, pk: u64, ctr: &[u64; rng::N_KINDS]) -
 // ---------------------------------------------------------------------------
 // Exact mode (`crate::exact`): the same rules as `step`, as probabilities.
 // ---------------------------------------------------------------------------
-
-/// One person's record, as the columns of [`Population`] hold it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Person {
-    pub state: u8,
-    pub class: u8,
-    pub hours: u8,
-    pub rf_total: u8,
-    pub birth: u16,
-    pub entered: u16,
-    pub refusion: u16,
-}
 
 /// Where a person's quarter is counted (see [`Tables::outcomes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,18 +1,28 @@
-//! Synthetic persons in struct-of-arrays columns.
+//! Synthetic persons in struct-of-arrays columns, one bin per state.
 //!
-//! **Architecture invariant:** persons are only ever appended, in groups
-//! (one initial-stock group per state, one inflow group per entry state and
-//! quarter), and never removed or reordered; a person who leaves goes to
-//! `out` and stays in the arrays. A person's stable id is therefore
-//! `(group cohort, group state, index in group)`, independent of what any
-//! rule did to anyone else. This module knows nothing of transitions or money.
+//! **Architecture invariants:**
+//! - Every person not yet `out` lives in exactly one [`Bin`], the bin of
+//!   their current state; persons in `out` hold no columns at all and are
+//!   only counted, by birth quarter ([`Population::out_by_birth`]).
+//! - Persons are created in groups (one initial-stock group per state, one
+//!   inflow group per entry state and quarter). A person's stable id is
+//!   `(group cohort, group state, index in group)`, independent of what any
+//!   rule did to anyone else; the bins hold it packed in 32 bits
+//!   ([`Population::pack`]), and random numbers are keyed on it, never on a
+//!   position in a bin. The order of persons within a bin is therefore
+//!   free, and `kernel::step` compacts bins in place.
 //!
-//! Memory: 10 bytes per person (see [`Population::BYTES_PER_PERSON`]).
+//! This module knows nothing of transitions or money.
+//!
+//! Memory: 13 bytes per person not yet out ([`Population::BYTES_PER_PERSON`]),
+//! bins grow by an eighth at a time ([`Bin::reserve`]), and nothing per
+//! person in `out`.
 
 use crate::calendar::Quarter;
+use crate::error::{Error, Result};
 use crate::kernel::N_BANDS;
 use crate::rng::{self, Kind, RepKey};
-use crate::scenario::{Cohort, N_PHASES, Scenario, Share, State, flag};
+use crate::scenario::{Cohort, N_PHASES, N_STATES, Scenario, Share, State, flag};
 
 /// A contiguous run of persons created together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,59 +30,354 @@ pub struct Group {
     /// 0 for the initial stock, `t + 1` for entrants of simulated quarter `t`.
     pub cohort: u16,
     pub state: u8,
+    /// Persons created before this group (a serial number, for reports).
     pub start: u32,
     pub len: u32,
 }
 
-/// Every person of one replication, column by column.
-#[derive(Debug, Default, Clone)]
-pub struct Population {
-    pub state: Vec<u8>,
-    /// Attribute flags, ressourceforløb phase (0 outside it) and the pre-2014
-    /// mark, packed as described in [`flag`].
-    pub class: Vec<u8>,
+/// One person's record, as the columns of a [`Bin`] hold it (plus the state,
+/// which is the bin's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Person {
+    pub state: u8,
+    /// Attribute flags and per-state marks, packed as described in [`flag`].
+    pub class: u8,
     /// Remaining work capacity = flex-job hours, hours a week.
-    pub hours: Vec<u8>,
+    pub hours: u8,
+    /// Quarters ever spent in ressourceforløb (saturating) and the
+    /// clarified mark (see `kernel::RF_COUNT`).
+    pub rf_total: u8,
     /// Birth quarter (absolute, [`Quarter`] index).
-    pub birth: Vec<u16>,
+    pub birth: u16,
     /// Quarter (absolute) in which the person entered the current state;
     /// quarters completed in it before quarter `t` are `t - entered`.
-    pub entered: Vec<u16>,
+    pub entered: u16,
     /// Refusion clock: quarters on benefit (low byte, saturating) and
-    /// quarters in a row off benefit (high byte, saturating).
-    pub refusion: Vec<u16>,
-    /// Quarters ever spent in ressourceforløb (saturating).
-    pub rf_total: Vec<u8>,
-    pub groups: Vec<Group>,
+    /// quarters in a row off benefit (high byte, saturating below 64), plus
+    /// the follow-up mark `kernel::TRACK` in the top bit.
+    pub refusion: u16,
 }
 
-impl Population {
-    /// Bytes of column storage per person.
-    pub const BYTES_PER_PERSON: usize = 10;
+/// The persons currently in one state, column by column.
+#[derive(Debug, Default, Clone)]
+pub struct Bin {
+    /// Packed stable id ([`Population::pack`]).
+    pub id: Vec<u32>,
+    pub class: Vec<u8>,
+    pub hours: Vec<u8>,
+    pub birth: Vec<u16>,
+    pub entered: Vec<u16>,
+    pub refusion: Vec<u16>,
+    pub rf_total: Vec<u8>,
+}
 
-    pub fn with_capacity(n: usize) -> Population {
-        Population {
-            state: Vec::with_capacity(n),
-            class: Vec::with_capacity(n),
-            hours: Vec::with_capacity(n),
-            birth: Vec::with_capacity(n),
-            entered: Vec::with_capacity(n),
-            refusion: Vec::with_capacity(n),
-            rf_total: Vec::with_capacity(n),
-            groups: Vec::new(),
-        }
-    }
-
+impl Bin {
     pub fn len(&self) -> usize {
-        self.state.len()
+        self.id.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.state.is_empty()
+        self.id.is_empty()
+    }
+
+    /// Makes room for `extra` more persons, growing by at least an eighth
+    /// (not doubling), so that spare capacity stays below 12.5 %.
+    pub fn reserve(&mut self, extra: usize) {
+        fn grow<T>(v: &mut Vec<T>, extra: usize) {
+            let need = v.len() + extra;
+            if need > v.capacity() {
+                let target = need.max(v.len() + v.len() / 8).max(64);
+                v.reserve_exact(target - v.len());
+            }
+        }
+        grow(&mut self.id, extra);
+        grow(&mut self.class, extra);
+        grow(&mut self.hours, extra);
+        grow(&mut self.birth, extra);
+        grow(&mut self.entered, extra);
+        grow(&mut self.refusion, extra);
+        grow(&mut self.rf_total, extra);
+    }
+
+    /// Appends one person (the record's state is not stored).
+    #[inline]
+    pub fn push(&mut self, id: u32, p: &Person) {
+        if self.id.len() == self.id.capacity() {
+            self.reserve(1);
+        }
+        self.id.push(id);
+        self.class.push(p.class);
+        self.hours.push(p.hours);
+        self.birth.push(p.birth);
+        self.entered.push(p.entered);
+        self.refusion.push(p.refusion);
+        self.rf_total.push(p.rf_total);
+    }
+
+    /// Person `i`'s record, in state `state`.
+    pub fn get(&self, i: usize, state: u8) -> Person {
+        Person {
+            state,
+            class: self.class[i],
+            hours: self.hours[i],
+            rf_total: self.rf_total[i],
+            birth: self.birth[i],
+            entered: self.entered[i],
+            refusion: self.refusion[i],
+        }
+    }
+
+    /// Fills the slots at `holes` (ascending positions whose id is
+    /// `kernel::HOLE`) with persons from the end of the bin and drops the
+    /// emptied end, so that the bin is dense again.
+    pub fn fill_holes(&mut self, holes: &[u32]) {
+        let mut len = self.len();
+        for &h in holes {
+            let h = h as usize;
+            while len > 0 && self.id[len - 1] == crate::kernel::HOLE {
+                len -= 1;
+            }
+            if h >= len {
+                break;
+            }
+            len -= 1;
+            self.id[h] = self.id[len];
+            self.class[h] = self.class[len];
+            self.hours[h] = self.hours[len];
+            self.birth[h] = self.birth[len];
+            self.entered[h] = self.entered[len];
+            self.refusion[h] = self.refusion[len];
+            self.rf_total[h] = self.rf_total[len];
+        }
+        self.id.truncate(len);
+        self.class.truncate(len);
+        self.hours.truncate(len);
+        self.birth.truncate(len);
+        self.entered.truncate(len);
+        self.refusion.truncate(len);
+        self.rf_total.truncate(len);
+    }
+
+    /// Moves every person of `other` to the end of this bin.
+    pub fn append(&mut self, other: &mut Bin) {
+        self.reserve(other.len());
+        self.id.append(&mut other.id);
+        self.class.append(&mut other.class);
+        self.hours.append(&mut other.hours);
+        self.birth.append(&mut other.birth);
+        self.entered.append(&mut other.entered);
+        self.refusion.append(&mut other.refusion);
+        self.rf_total.append(&mut other.rf_total);
+    }
+}
+
+/// Persons created for a cohort at `scale` (deterministic rounding).
+pub fn scaled(count: f64, scale: f64) -> u32 {
+    (count * scale).round() as u32
+}
+
+/// Every person of one replication.
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// Persons by current state; `bins[out]` stays empty.
+    pub bins: [Bin; N_STATES],
+    /// Persons in `out`, by birth quarter (absolute).
+    pub out_by_birth: Vec<u32>,
+    pub groups: Vec<Group>,
+    /// Per group: the Weyl start `person_id(cohort, state, 0)·φ'` of its
+    /// persons' random streams ([`RepKey::weyl`]).
+    pub weyl: Vec<u64>,
+    /// Revalidering leavers awaiting their follow-up a year later (T13):
+    /// `(packed id, quarter left)`, sorted; see `kernel::step`.
+    pub follow_up: Vec<(u32, u16)>,
+    /// Bits of a packed id that hold the index in the group.
+    idx_bits: u32,
+    created: usize,
+    out: usize,
+}
+
+impl Population {
+    /// Bytes of column storage per person not yet out.
+    pub const BYTES_PER_PERSON: usize = 13;
+
+    /// An empty population whose packed ids hold group indices below
+    /// `2^(32 - idx_bits)` and indices in a group below `2^idx_bits`.
+    pub fn new(idx_bits: u32, max_birth: u16) -> Population {
+        assert!((1..=31).contains(&idx_bits));
+        Population {
+            bins: std::array::from_fn(|_| Bin::default()),
+            out_by_birth: vec![0; usize::from(max_birth) + 1],
+            groups: Vec::new(),
+            weyl: Vec::new(),
+            follow_up: Vec::new(),
+            idx_bits,
+            created: 0,
+            out: 0,
+        }
+    }
+
+    /// An empty population sized for `scenario` at `scale`: checks that
+    /// every person it will create gets a distinct 32-bit packed id.
+    pub fn for_scenario(scenario: &Scenario, scale: f64) -> Result<Population> {
+        let sizes = || {
+            scenario
+                .stock
+                .iter()
+                .chain(&scenario.inflow)
+                .map(|c| scaled(c.count, scale))
+        };
+        let largest = sizes().max().unwrap_or(0);
+        let groups = scenario.stock.len() as u64
+            + scenario.inflow.len() as u64 * u64::from(scenario.horizon);
+        let persons = scenario
+            .stock
+            .iter()
+            .map(|c| u64::from(scaled(c.count, scale)))
+            .sum::<u64>()
+            + scenario
+                .inflow
+                .iter()
+                .map(|c| u64::from(scaled(c.count, scale)))
+                .sum::<u64>()
+                * u64::from(scenario.horizon);
+        let idx_bits = (u32::BITS - largest.saturating_sub(1).leading_zeros()).max(1);
+        // The all-ones id is kept free (`kernel::HOLE`).
+        if persons > u64::from(u32::MAX) || idx_bits > 31 || groups >= 1 << (32 - idx_bits) {
+            return Err(Error::Invalid(format!(
+                "the scenario would create {persons} persons per replication in {groups} \
+                 cohorts of up to {largest}, more than 32-bit person ids can tell apart; \
+                 lower --scale or --quarters"
+            )));
+        }
+        let max_birth = scenario.start.0.saturating_add(scenario.horizon);
+        Ok(Population::new(idx_bits, max_birth))
+    }
+
+    /// The packed id of person `index` of group `group`.
+    #[inline(always)]
+    pub fn pack(&self, group: usize, index: u32) -> u32 {
+        ((group as u32) << self.idx_bits) | index
+    }
+
+    /// Group index and index in the group of a packed id.
+    #[inline(always)]
+    pub fn unpack(&self, id: u32) -> (usize, u32) {
+        (
+            (id >> self.idx_bits) as usize,
+            id & ((1 << self.idx_bits) - 1),
+        )
+    }
+
+    pub fn idx_bits(&self) -> u32 {
+        self.idx_bits
+    }
+
+    /// Persons ever created (in every state, `out` included).
+    pub fn len(&self) -> usize {
+        self.created
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.created == 0
+    }
+
+    /// Persons in `out`.
+    pub fn n_out(&self) -> usize {
+        self.out
+    }
+
+    /// Moves a person born in quarter `birth` to `out` (the caller has
+    /// removed them from their bin).
+    #[inline]
+    pub fn add_out(&mut self, birth: u16) {
+        self.out_by_birth[usize::from(birth)] += 1;
+        self.out += 1;
+    }
+
+    /// Persons in `out` by age group (under, over 40) in absolute quarter `now`.
+    pub fn out_by_age(&self, now: u16) -> [u32; 2] {
+        let split = usize::from(now.saturating_sub(crate::scenario::AGE40_Q) + 1)
+            .min(self.out_by_birth.len());
+        let over: u32 = if now < crate::scenario::AGE40_Q {
+            0
+        } else {
+            self.out_by_birth[..split].iter().sum()
+        };
+        [self.out as u32 - over, over]
+    }
+
+    /// Persons by state and age group in absolute quarter `now`.
+    pub fn stocks(&self, now: u16) -> [[u32; 2]; N_STATES] {
+        let mut out = [[0u32; 2]; N_STATES];
+        for (s, bin) in self.bins.iter().enumerate() {
+            for &b in &bin.birth {
+                out[s][usize::from(now.wrapping_sub(b) >= crate::scenario::AGE40_Q)] += 1;
+            }
+        }
+        out[State::Out as usize] = self.out_by_age(now);
+        out
+    }
+
+    /// States of the persons created in `cohort` (1: the first quarter's entrants).
+    pub fn cohort_states(&self, cohort: u16) -> [u32; N_STATES] {
+        let mut out = [0u32; N_STATES];
+        let mut created = 0u32;
+        for g in self.groups.iter().filter(|g| g.cohort == cohort) {
+            created += g.len;
+        }
+        for (s, bin) in self.bins.iter().enumerate() {
+            for &id in &bin.id {
+                out[s] += u32::from(self.groups[self.unpack(id).0].cohort == cohort);
+            }
+        }
+        let alive: u32 = out.iter().sum();
+        out[State::Out as usize] = created - alive;
+        out
+    }
+
+    /// A digest of every person's id and state, independent of bin order.
+    pub fn checksum(&self) -> u64 {
+        let mut h = 0u64;
+        for (s, bin) in self.bins.iter().enumerate() {
+            for &id in &bin.id {
+                h = h.wrapping_add(rng::mix(u64::from(id) | (s as u64) << 32));
+            }
+        }
+        h ^ rng::mix(self.out as u64)
+    }
+
+    /// Every person, in creation order, into `snap` (persons in `out` with
+    /// state `out` and their other columns zero).
+    pub fn snapshot(&self, snap: &mut Snapshot) {
+        let n = self.created;
+        snap.state.clear();
+        snap.state.resize(n, State::Out as u8);
+        for col in [&mut snap.class, &mut snap.hours, &mut snap.rf_total] {
+            col.clear();
+            col.resize(n, 0);
+        }
+        for col in [&mut snap.birth, &mut snap.entered, &mut snap.refusion] {
+            col.clear();
+            col.resize(n, 0);
+        }
+        for (s, bin) in self.bins.iter().enumerate() {
+            for (i, &id) in bin.id.iter().enumerate() {
+                let (g, idx) = self.unpack(id);
+                let k = (self.groups[g].start + idx) as usize;
+                snap.state[k] = s as u8;
+                snap.class[k] = bin.class[i];
+                snap.hours[k] = bin.hours[i];
+                snap.rf_total[k] = bin.rf_total[i];
+                snap.birth[k] = bin.birth[i];
+                snap.entered[k] = bin.entered[i];
+                snap.refusion[k] = bin.refusion[i];
+            }
+        }
     }
 
     /// Appends `n` persons of `cohort` created in absolute quarter `now`
     /// (cohort number `cohort_no`), drawing their attributes from `rep`.
+    /// Returns where they are in the bin of the cohort's state.
     pub fn add_group(
         &mut self,
         scenario: &Scenario,
@@ -81,13 +386,23 @@ impl Population {
         n: u32,
         now: Quarter,
         rep: RepKey,
-    ) {
-        let start = self.len() as u32;
+    ) -> std::ops::Range<usize> {
         let st = cohort.state as u8;
+        let gi = self.groups.len();
+        assert!(
+            n == 0 || (n - 1) >> self.idx_bits == 0 && (gi as u64) + 1 < 1 << (32 - self.idx_bits),
+            "packed ids cannot hold group {gi} of {n} persons (Population::for_scenario checks this)"
+        );
         let max_age = max_age_q(scenario, now);
         let ctr: [u64; 9] = std::array::from_fn(|k| rng::counter(now.0, Kind::Age as u8 + k as u8));
         let is_rf = cohort.state == State::Ressourceforloeb;
         let benefit = cohort.state.is_benefit();
+        let is_out = cohort.state == State::Out;
+        let mut bin = std::mem::take(&mut self.bins[usize::from(st)]);
+        let first = bin.len();
+        if !is_out {
+            bin.reserve(n as usize);
+        }
         for idx in 0..n {
             let pk = rep.person(rng::person_id(cohort_no, st, idx));
             // Draws are skipped where nothing is drawn (no table, a zero
@@ -114,27 +429,54 @@ impl Population {
                 class |= (pick_index(&cohort.phase, u(Kind::PhaseInit as u8)) as u8)
                     << flag::PHASE_SHIFT;
             }
-            self.state.push(st);
-            self.class.push(class);
-            self.hours.push(hours);
-            self.birth.push(now.0.saturating_sub(age_q));
-            self.entered.push(now.0.saturating_sub(dur));
-            // The refusion clock saturates at its last band (see kernel::step).
-            self.refusion
-                .push(if benefit { dur.min(N_BANDS as u16) } else { 0 });
-            self.rf_total.push(if is_rf {
-                dur.min(u16::from(crate::kernel::RF_COUNT)) as u8
-            } else {
-                0
-            });
+            let birth = now.0.saturating_sub(age_q);
+            if is_out {
+                self.add_out(birth);
+                continue;
+            }
+            bin.push(
+                ((gi as u32) << self.idx_bits) | idx,
+                &Person {
+                    state: st,
+                    class,
+                    hours,
+                    birth,
+                    entered: now.0.saturating_sub(dur),
+                    // The refusion clock saturates at its last band (see kernel::step).
+                    refusion: if benefit { dur.min(N_BANDS as u16) } else { 0 },
+                    rf_total: if is_rf {
+                        dur.min(u16::from(crate::kernel::RF_COUNT)) as u8
+                    } else {
+                        0
+                    },
+                },
+            );
         }
+        let range = first..bin.len();
+        self.bins[usize::from(st)] = bin;
         self.groups.push(Group {
             cohort: cohort_no,
             state: st,
-            start,
+            start: self.created as u32,
             len: n,
         });
+        self.weyl.push(rep.weyl(rng::person_id(cohort_no, st, 0)).1);
+        self.created += n as usize;
+        range
     }
+}
+
+/// Every person's columns in creation order (see [`Population::snapshot`]),
+/// for checks that follow persons across a quarter.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    pub state: Vec<u8>,
+    pub class: Vec<u8>,
+    pub hours: Vec<u8>,
+    pub rf_total: Vec<u8>,
+    pub birth: Vec<u16>,
+    pub entered: Vec<u16>,
+    pub refusion: Vec<u16>,
 }
 
 /// The oldest age (in quarters) a person alive in quarter `now` can have
@@ -340,17 +682,16 @@ mod tests {
         fn elem<T>(_: &[T]) -> usize {
             std::mem::size_of::<T>()
         }
-        let Population {
-            state,
+        let Bin {
+            id,
             class,
             hours,
             birth,
             entered,
             refusion,
             rf_total,
-            groups: _,
-        } = Population::default();
-        let bytes = elem(&state)
+        } = Bin::default();
+        let bytes = elem(&id)
             + elem(&class)
             + elem(&hours)
             + elem(&birth)
@@ -358,6 +699,60 @@ mod tests {
             + elem(&refusion)
             + elem(&rf_total);
         assert_eq!(Population::BYTES_PER_PERSON, bytes);
+    }
+
+    /// Filling holes keeps exactly the persons that were not holes, each
+    /// with its own columns, whatever the pattern of holes.
+    #[test]
+    fn filling_holes_keeps_every_other_person() {
+        use crate::kernel::HOLE;
+        for pattern in 0u32..1 << 10 {
+            let mut bin = Bin::default();
+            let mut holes = Vec::new();
+            for i in 0..10u32 {
+                let hole = pattern & 1 << i != 0;
+                let p = Person {
+                    state: 0,
+                    class: i as u8,
+                    hours: i as u8,
+                    rf_total: i as u8,
+                    birth: i as u16,
+                    entered: i as u16,
+                    refusion: i as u16,
+                };
+                bin.push(if hole { HOLE } else { i }, &p);
+                if hole {
+                    holes.push(i);
+                }
+            }
+            // Persons appended after the holes were made (entrants).
+            for i in 10..13u32 {
+                let p = Person {
+                    state: 0,
+                    class: i as u8,
+                    hours: i as u8,
+                    rf_total: i as u8,
+                    birth: i as u16,
+                    entered: i as u16,
+                    refusion: i as u16,
+                };
+                bin.push(i, &p);
+            }
+            bin.fill_holes(&holes);
+            let mut kept: Vec<u32> = bin.id.clone();
+            kept.sort_unstable();
+            let expected: Vec<u32> = (0..13)
+                .filter(|&i| i >= 10 || pattern & 1 << i == 0)
+                .collect();
+            assert_eq!(kept, expected, "pattern {pattern:b}");
+            for k in 0..bin.len() {
+                let i = bin.id[k];
+                assert_eq!(bin.get(k, 0).birth, i as u16);
+                assert_eq!(bin.class[k], i as u8);
+                assert_eq!(bin.rf_total[k], i as u8);
+                assert_eq!(bin.refusion[k], i as u16);
+            }
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::kernel::{self, Counters, ENTRY, Tables};
 use crate::population::Population;
 use crate::results::{COHORT_YEARS, Layout, RepResult};
 use crate::rng::RepKey;
-use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Scenario, State, flag, fnv1a};
+use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Scenario, State, flag};
 use crate::stats::{CellStats, Welford};
 
 /// How to run a scenario.
@@ -69,42 +69,21 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Persons created for a cohort at `scale` (deterministic rounding).
-pub fn scaled(count: f64, scale: f64) -> u32 {
-    (count * scale).round() as u32
-}
+pub use crate::population::scaled;
+pub use kernel::REVAL_FOLLOW_UP;
 
 /// Simulates replication `rep`.
 pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
     let sc = p.scenario;
     let key = RepKey::new(cfg.seed, u64::from(rep));
     let h = sc.horizon as usize;
-    let n_stock: u64 = sc
-        .stock
-        .iter()
-        .map(|c| u64::from(scaled(c.count, cfg.scale)))
-        .sum();
-    let n_inflow: u64 = sc
-        .inflow
-        .iter()
-        .map(|c| u64::from(scaled(c.count, cfg.scale)))
-        .sum();
-    let capacity = n_stock + n_inflow * h as u64;
-    if capacity > u64::from(u32::MAX) {
-        return Err(Error::Invalid(format!(
-            "the scenario would create {capacity} persons per replication; at most {} are supported (lower --scale)",
-            u32::MAX
-        )));
-    }
-    let mut pop = Population::with_capacity(capacity as usize);
+    let mut pop = Population::for_scenario(sc, cfg.scale)?;
+    let mut spells = [0u64; N_PHASES];
     for c in &sc.stock {
-        pop.add_group(sc, c, 0, scaled(c.count, cfg.scale), sc.start, key);
+        let range = pop.add_group(sc, c, 0, scaled(c.count, cfg.scale), sc.start, key);
+        count_phase_spells(&pop, c.state, range, &mut spells);
     }
-    let mut initial = [[0u32; 2]; N_STATES];
-    for i in 0..pop.len() {
-        let age = usize::from(sc.start.0.wrapping_sub(pop.birth[i]) >= AGE40_Q);
-        initial[pop.state[i] as usize][age] += 1;
-    }
+    let initial = pop.stocks(sc.start.0);
     let mut res = RepResult {
         stocks: Vec::with_capacity(h + 1),
         flows: Vec::with_capacity(h),
@@ -117,16 +96,11 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         cohort: [None; 3],
         minifleks: Vec::with_capacity(h),
         rf_year_one: [0; 2],
-        rf_phase_entries: [0; N_PHASES],
+        rf_phase_entries: spells,
         mini_raise: Vec::with_capacity(h),
         reval_after: [0; N_STATES],
     };
-    // Leavers of revalidering in each of the last four quarters, oldest
-    // first: their state is read a year after they left (T13).
-    let mut rev_queue: std::collections::VecDeque<Vec<u32>> =
-        std::collections::VecDeque::with_capacity(REVAL_FOLLOW_UP + 1);
     res.stocks.push(initial);
-    count_phase_spells(&pop, 0..pop.len(), &mut res.rf_phase_entries);
     let mut c = Counters::default();
     for t in 0..sc.horizon {
         c.reset_quarter();
@@ -134,28 +108,19 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         let before = pop.len();
         for cohort in &sc.inflow {
             let first = pop.len();
-            pop.add_group(sc, cohort, t + 1, scaled(cohort.count, cfg.scale), now, key);
-            for i in first..pop.len() {
-                let age = usize::from(now.0.wrapping_sub(pop.birth[i]) >= AGE40_Q);
+            let n = scaled(cohort.count, cfg.scale);
+            let range = pop.add_group(sc, cohort, t + 1, n, now, key);
+            let bin = &pop.bins[cohort.state as usize];
+            for &b in &bin.birth[range.clone()] {
+                let age = usize::from(now.0.wrapping_sub(b) >= AGE40_Q);
                 c.flows[age][ENTRY][cohort.state as usize] += 1;
             }
-            if cohort.state == State::Ressourceforloeb {
-                count_phase_spells(&pop, first..pop.len(), &mut res.rf_phase_entries);
-            }
+            count_phase_spells(&pop, cohort.state, range, &mut res.rf_phase_entries);
             if matches!(cohort.state, State::Kontanthjaelp | State::Sygedagpenge) {
                 res.entrants += (pop.len() - first) as u64;
             }
         }
         let entrants = pop.len() - before;
-        // Room for every person who could leave revalidering this quarter,
-        // so that `step` never allocates.
-        let rev = State::Revalidering as usize;
-        let in_rev = res.stocks[t as usize][rev].iter().sum::<u32>() as usize
-            + c.flows
-                .iter()
-                .map(|f| f[ENTRY][rev] as usize)
-                .sum::<usize>();
-        c.rev_leavers.reserve(in_rev);
         kernel::step(&p.tables, &mut pop, t, key, &mut c);
         let mut cost = [[0i64; 2]; N_ITEMS];
         p.costs.price(&c.occupancy, &c.flows, &mut cost);
@@ -184,44 +149,37 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
             }
         }
         res.mini_raise.push(c.mini_raise);
-        rev_queue.push_back(std::mem::take(&mut c.rev_leavers));
-        if rev_queue.len() > REVAL_FOLLOW_UP {
-            let left = rev_queue.pop_front().expect("queue is not empty");
-            for &i in &left {
-                res.reval_after[pop.state[i as usize] as usize] += 1;
-            }
-            c.rev_leavers = left;
+        for (a, b) in res.reval_after.iter_mut().zip(c.reval_after) {
+            *a += b;
         }
         res.minifleks
             .push(minifleks(&c.occupancy, sc.flex.minifleks_max_hours));
         if let Some(i) = COHORT_YEARS.iter().position(|&y| y * 4 == t + 1) {
-            res.cohort[i] = Some(cohort_states(&pop, 1));
+            res.cohort[i] = Some(pop.cohort_states(1));
         }
         res.stocks.push(c.stock);
         res.flows.push(c.flows);
         res.costs.push(cost);
         res.person_quarters += c.person_quarters;
     }
-    res.checksum = fnv1a(&pop.state);
+    res.checksum = pop.checksum();
     res.clarification = c.clarification.clone();
     Ok(res)
 }
 
-/// Quarters after leaving revalidering at which the leaver's state is read
-/// (T13: 12 months after).
-pub const REVAL_FOLLOW_UP: usize = 4;
-
 /// Counts the phase spells of persons created in ressourceforløb (the
-/// initial stock, inflow): every spell that overlaps the horizon counts
-/// once, so spells in progress at the start do not inflate the mean spell.
+/// initial stock, inflow) at `range` of its bin: every spell that overlaps
+/// the horizon counts once, so spells in progress at the start do not
+/// inflate the mean spell.
 fn count_phase_spells(
     pop: &Population,
+    state: State,
     range: std::ops::Range<usize>,
     entries: &mut [u64; N_PHASES],
 ) {
-    for i in range {
-        if pop.state[i] == State::Ressourceforloeb as u8 {
-            let ph = (pop.class[i] & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
+    if state == State::Ressourceforloeb {
+        for &cls in &pop.bins[state as usize].class[range] {
+            let ph = (cls & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
             entries[usize::from(ph)] += 1;
         }
     }
@@ -260,17 +218,6 @@ pub(crate) fn minifleks<T: Copy + Default + std::ops::AddAssign>(
         }
     }
     n
-}
-
-/// States of the persons who entered in `cohort` (1: the first quarter).
-fn cohort_states(pop: &Population, cohort: u16) -> [u32; N_STATES] {
-    let mut out = [0u32; N_STATES];
-    for g in pop.groups.iter().filter(|g| g.cohort == cohort) {
-        for &s in &pop.state[g.start as usize..(g.start + g.len) as usize] {
-            out[s as usize] += 1;
-        }
-    }
-    out
 }
 
 /// The statistics of a finished run.

@@ -62,7 +62,7 @@ use statrs::distribution::{Binomial, DiscreteCDF};
 use crate::calendar::Quarter;
 use crate::error::{Error, Result};
 use crate::kernel::{self, Counters, RF_COUNT};
-use crate::population::Population;
+use crate::population::{Population, Snapshot};
 use crate::rng::RepKey;
 use crate::runner::{Prepared, RunConfig, scaled};
 use crate::scenario::{
@@ -298,28 +298,13 @@ pub fn verify(
 fn replicate(p: &Prepared, plan: &Plan, cfg: &RunConfig, rep: u32) -> Result<Tally> {
     let sc = p.scenario;
     let key = RepKey::new(cfg.seed, u64::from(rep));
-    let per_quarter: u64 = sc
-        .inflow
-        .iter()
-        .map(|c| u64::from(scaled(c.count, cfg.scale)))
-        .sum();
-    let stock: u64 = sc
-        .stock
-        .iter()
-        .map(|c| u64::from(scaled(c.count, cfg.scale)))
-        .sum();
-    let capacity = stock + per_quarter * u64::from(sc.horizon);
-    if capacity > u64::from(u32::MAX) {
-        return Err(Error::Invalid(format!(
-            "the scenario would create {capacity} persons per replication; lower --scale"
-        )));
-    }
-    let mut pop = Population::with_capacity(capacity as usize);
+    let mut pop = Population::for_scenario(sc, cfg.scale)?;
     for c in &sc.stock {
         pop.add_group(sc, c, 0, scaled(c.count, cfg.scale), sc.start, key);
     }
     let mut tally = Tally::default();
-    let mut snap = Population::default();
+    let mut before = Snapshot::default();
+    let mut after = Snapshot::default();
     let mut c = Counters::default();
     for t in 0..sc.horizon {
         c.reset_quarter();
@@ -327,26 +312,12 @@ fn replicate(p: &Prepared, plan: &Plan, cfg: &RunConfig, rep: u32) -> Result<Tal
         for cohort in &sc.inflow {
             pop.add_group(sc, cohort, t + 1, scaled(cohort.count, cfg.scale), now, key);
         }
-        snapshot(&mut snap, &pop);
+        pop.snapshot(&mut before);
         kernel::step(&p.tables, &mut pop, t, key, &mut c);
-        plan.observe(&mut tally, &snap, &pop, t);
+        pop.snapshot(&mut after);
+        plan.observe(&mut tally, &before, &after, t);
     }
     Ok(tally)
-}
-
-/// Copies the columns a decision depends on (birth never changes).
-fn snapshot(snap: &mut Population, pop: &Population) {
-    for (dst, src) in [
-        (&mut snap.state, &pop.state),
-        (&mut snap.class, &pop.class),
-        (&mut snap.hours, &pop.hours),
-        (&mut snap.rf_total, &pop.rf_total),
-    ] {
-        dst.clear();
-        dst.extend_from_slice(src);
-    }
-    snap.entered.clear();
-    snap.entered.extend_from_slice(&pop.entered);
 }
 
 /// What makes a move cell: everything the rules of `expect` look at.
@@ -519,7 +490,7 @@ impl<'a> Plan<'a> {
 
     /// Adds quarter `t`'s decisions: `before` is the population as the
     /// step found it, `after` as it left it.
-    fn observe(&self, tally: &mut Tally, before: &Population, after: &Population, t: u16) {
+    fn observe(&self, tally: &mut Tally, before: &Snapshot, after: &Snapshot, t: u16) {
         let sc = self.sc;
         let t_abs = sc.start.0 + t;
         let ti = usize::from(t);
@@ -532,7 +503,7 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let sp = &self.states[usize::from(s)];
-            let b = after.birth[i];
+            let b = before.birth[i];
             let cls = before.class[i];
             let flags = cls & flag::CLASS_MASK;
             let phase = (cls & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
@@ -604,7 +575,10 @@ impl<'a> Plan<'a> {
             };
             tally.moves.entry(key).or_insert([0; N_STATES + 1])[outcome] += 1;
 
-            // Phases, hours, flags.
+            // Phases, hours, flags: a person in `out` holds no record.
+            if new_s == OUT {
+                continue;
+            }
             let new_cls = after.class[i];
             let new_phase = (new_cls & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
             if usize::from(new_s) == RF {

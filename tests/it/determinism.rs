@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use fleksim::kernel::{self, Counters, Tables};
-use fleksim::population::Population;
+use fleksim::population::{Population, Snapshot};
 use fleksim::rng::RepKey;
 use fleksim::scenario;
 
@@ -87,21 +87,25 @@ fn random_numbers_are_common_across_scenarios() {
     let mut pops = Vec::new();
     for sc in [&base, &other] {
         let tables = Tables::compile(sc);
-        let mut pop = Population::with_capacity(0);
+        let mut pop = Population::for_scenario(sc, 0.01).unwrap();
         for c in &sc.stock {
             pop.add_group(sc, c, 0, (c.count * 0.01).round() as u32, sc.start, key);
         }
-        let before = pop.state.clone();
+        let mut before = Snapshot::default();
+        pop.snapshot(&mut before);
         let mut counters = Counters::default();
         kernel::step(&tables, &mut pop, 0, key, &mut counters);
-        pops.push((before, pop));
+        let mut after = Snapshot::default();
+        pop.snapshot(&mut after);
+        pops.push((before, after));
     }
     let (before, a) = &pops[0];
-    let (_, b) = &pops[1];
+    let (before_b, b) = &pops[1];
     assert_eq!(
-        a.birth, b.birth,
+        before.birth, before_b.birth,
         "attributes are drawn from the same streams"
     );
+    let before = &before.state;
     assert_eq!(a.class.len(), b.class.len());
     let fp = scenario::State::Foertidspension as u8;
     let (mut same, mut differ_fp) = (0, 0);
