@@ -100,7 +100,7 @@ impl Bin {
     }
 
     /// Appends one person (the record's state is not stored).
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, id: u32, p: &Person) {
         if self.id.len() == self.id.capacity() {
             self.reserve(1);
@@ -419,11 +419,11 @@ impl Population {
             } else {
                 pick_quarters(&cohort.hours, u(Kind::Capacity as u8), 1).min(37) as u8
             };
+            // A flag is drawn only where its share is positive (`u >= 0`).
             let mut class = 0u8;
             for (bit, &share) in cohort.flag_shares.iter().enumerate() {
-                if share > 0.0 && u(Kind::Flag0 as u8 + bit as u8) < share {
-                    class |= if bit == 4 { flag::PRE2014 } else { 1 << bit };
-                }
+                let set = share > 0.0 && u(Kind::Flag0 as u8 + bit as u8) < share;
+                class |= u8::from(set) * if bit == 4 { flag::PRE2014 } else { 1 << bit };
             }
             if is_rf {
                 class |= (pick_index(&cohort.phase, u(Kind::PhaseInit as u8)) as u8)
@@ -503,27 +503,31 @@ fn pick_quarters(bands: &[Share], u: f64, per_unit: u16) -> u16 {
 /// that straddles `cap` is drawn uniformly up to `cap` (ages at or above
 /// the folkepension age would leave at once and pile up at one age if clamped).
 fn pick_capped(bands: &[Share], u: f64, per_unit: u16, cap: u16) -> u16 {
-    if bands.is_empty() {
+    let Some((last, init)) = bands.split_last() else {
         return 0;
+    };
+    // The band is the first whose cumulative share exceeds `u` (else the
+    // last). Draws are random, so a search would mispredict; the cumulative
+    // shares rise, so counting those at or below `u` finds it without
+    // branches (`acc` is then the share below the band).
+    let (mut i, mut cum, mut acc) = (0, 0.0, 0.0);
+    for b in init {
+        cum += b.share;
+        let below = cum <= u;
+        i += usize::from(below);
+        acc = if below { cum } else { acc };
     }
-    let mut acc = 0.0;
-    for (i, b) in bands.iter().enumerate() {
-        let last = i + 1 == bands.len();
-        if u < acc + b.share || last {
-            let within = if b.share > 0.0 {
-                ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
-            } else {
-                0.0
-            };
-            let lo = b.lo * per_unit;
-            let end = ((b.hi + 1) * per_unit)
-                .min(cap.saturating_add(1))
-                .max(lo + 1);
-            return (lo + (within * f64::from(end - lo)) as u16).min(cap);
-        }
-        acc += b.share;
-    }
-    unreachable!()
+    let b = if i < init.len() { &init[i] } else { last };
+    let within = if b.share > 0.0 {
+        ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
+    } else {
+        0.0
+    };
+    let lo = b.lo * per_unit;
+    let end = ((b.hi + 1) * per_unit)
+        .min(cap.saturating_add(1))
+        .max(lo + 1);
+    (lo + (within * f64::from(end - lo)) as u16).min(cap)
 }
 
 /// The distribution [`Population::add_group`] draws one person of a cohort
@@ -674,6 +678,74 @@ fn pick_index(shares: &[f64; N_PHASES], u: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `pick_capped` by a plain search: the first band whose cumulative
+    /// share exceeds `u`, else the last.
+    fn pick_by_search(bands: &[Share], u: f64, per_unit: u16, cap: u16) -> u16 {
+        let mut acc = 0.0;
+        for (i, b) in bands.iter().enumerate() {
+            if u < acc + b.share || i + 1 == bands.len() {
+                let within = if b.share > 0.0 {
+                    ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
+                } else {
+                    0.0
+                };
+                let lo = b.lo * per_unit;
+                let end = ((b.hi + 1) * per_unit)
+                    .min(cap.saturating_add(1))
+                    .max(lo + 1);
+                return (lo + (within * f64::from(end - lo)) as u16).min(cap);
+            }
+            acc += b.share;
+        }
+        0
+    }
+
+    #[test]
+    fn branch_free_pick_equals_the_search() {
+        let share = |lo, hi, share| Share { lo, hi, share };
+        let tables = [
+            vec![
+                share(18, 29, 0.1),
+                share(30, 39, 0.0),
+                share(40, 49, 0.3),
+                share(50, 66, 0.6),
+            ],
+            vec![share(0, 0, 0.25), share(1, 3, 0.25), share(4, 11, 0.5)],
+            vec![share(0, 37, 1.0)],
+            vec![
+                share(1, 1, 0.1),
+                share(2, 2, 0.2),
+                share(3, 3, 0.3),
+                share(4, 9, 0.4),
+            ],
+        ];
+        for bands in &tables {
+            for k in 0..=20_000u32 {
+                let u = f64::from(k) / 20_000.0 * (1.0 - 1e-15);
+                for cap in [u16::MAX, 200, 150] {
+                    assert_eq!(
+                        pick_capped(bands, u, 4, cap),
+                        pick_by_search(bands, u, 4, cap),
+                        "u = {u}, cap = {cap}"
+                    );
+                }
+            }
+            // The cumulative shares themselves, where the search switches band.
+            let mut cum = 0.0;
+            for b in bands {
+                cum += b.share;
+                for u in [cum, f64::from_bits(cum.to_bits().saturating_sub(1))] {
+                    if u < 1.0 {
+                        assert_eq!(
+                            pick_capped(bands, u, 1, u16::MAX),
+                            pick_by_search(bands, u, 1, u16::MAX)
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     /// The documented memory per person is what the columns take. The
     /// destructuring is exhaustive, so a new column fails to compile here.
