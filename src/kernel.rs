@@ -589,7 +589,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     let mut holes = std::mem::take(&mut c.holes);
     holes.clear();
     let mut over = 0u32;
-    let mut stay = [0u32; 2];
+    let mut moved = [0u32; 2];
     {
         let Bin {
             id,
@@ -699,7 +699,6 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
                 } else {
                     new_r
                 };
-                stay[age] += 1;
             } else {
                 let p = Person {
                     state: s,
@@ -712,6 +711,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
                 };
                 id[j] = HOLE;
                 holes.push(j as u32);
+                moved[age] += 1;
                 move_person(tb, q, pop, c, pid, p, to, age);
             }
         }
@@ -722,8 +722,8 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
         c.occupancy[st.cell[1]] += over;
     }
     c.person_quarters += n as u64;
-    c.stock[s as usize][0] += stay[0];
-    c.stock[s as usize][1] += stay[1];
+    c.stock[s as usize][0] += n as u32 - over - moved[0];
+    c.stock[s as usize][1] += over - moved[1];
     // Fill the movers' holes with the persons at the end of the bin (this
     // quarter's entrants from other states among them), then add the
     // restarters of this state.
