@@ -4,13 +4,15 @@
 //! any run: transition rows with gates and redirects already applied, one
 //! block of rows per policy period; assessment routing rows; phase rows;
 //! pension exit quarters by birth quarter. [`step`] then advances every
-//! person by one quarter.
+//! person by one quarter, state by state: each state's bin runs through a
+//! loop specialised (by const generics) for that state's rules.
 //!
-//! **Architecture invariant:** `step` does no I/O, no allocation and no
-//! dynamic dispatch, and reads no clock or thread id: its result is a
-//! function of the tables, the population, the quarter and the replication
-//! key only. Probabilities are compared as 31-bit integers
-//! ([`rng::threshold`]).
+//! **Architecture invariant:** `step` does no I/O and no dynamic dispatch,
+//! allocates only when a bin outgrows its capacity, and reads no clock or
+//! thread id: its result is a function of the tables, the population, the
+//! quarter and the replication key only (the order of persons within a bin
+//! does not matter, as every draw is keyed on the person's stable id).
+//! Probabilities are compared as 31-bit integers ([`rng::threshold`]).
 //!
 //! Order of events for a person in state `s` during quarter `t`:
 //! 1. the quarter is counted in `s` (occupancy, priced by `costing`);
@@ -23,7 +25,7 @@
 //!
 //! Counts for `fleksim check` (T6, T9, T13) are taken on the way, in
 //! out-of-line helpers that only persons in their first ressourceforløb
-//! year, flex-job stayers and movers reach.
+//! year, flex-job stayers, movers and marked revalidering leavers reach.
 
 pub use crate::population::Person;
 use crate::population::{Bin, Population};
@@ -492,7 +494,7 @@ const K_FP: u8 = 3;
 /// Advances every person by simulated quarter `t`.
 ///
 /// Each state's bin is processed by a loop specialised for that state
-/// ([`run_bin`]); movers are appended to the bin of their new state beyond
+/// (`run_bin`); movers are appended to the bin of their new state beyond
 /// its part for this quarter, so nobody is processed twice, and stayers are
 /// compacted in place.
 pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Counters) {

@@ -281,6 +281,22 @@ impl Population {
         self.created == 0
     }
 
+    /// Bytes allocated for the bins' columns (capacity, not length).
+    pub fn column_bytes(&self) -> usize {
+        self.bins
+            .iter()
+            .map(|b| {
+                b.id.capacity() * 4
+                    + b.class.capacity()
+                    + b.hours.capacity()
+                    + b.birth.capacity() * 2
+                    + b.entered.capacity() * 2
+                    + b.refusion.capacity() * 2
+                    + b.rf_total.capacity()
+            })
+            .sum()
+    }
+
     /// Persons in `out`.
     pub fn n_out(&self) -> usize {
         self.out

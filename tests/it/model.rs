@@ -361,3 +361,40 @@ kontanthjaelp = {{ all = {{ "1-{before}" = 0.0, "{quarters_off}" = 1.0, "{after}
     assert_eq!(share_back(4), 0.5);
     assert_eq!(share_back(3), 0.25);
 }
+
+/// Memory: the bins' columns take at most 16 bytes per person not yet out
+/// (13 bytes of columns, growth by an eighth), plus the smallest allocation
+/// of each bin, through a whole baseline run, and nothing per person out.
+#[test]
+fn columns_stay_within_16_bytes_per_person() {
+    use fleksim::kernel::{self, Counters, Tables};
+    use fleksim::population::{Population, scaled};
+    use fleksim::rng::RepKey;
+    let sc = scenario::baseline().scenario;
+    let scale = 0.05;
+    let tables = Tables::compile(&sc);
+    let key = RepKey::new(2019, 0);
+    let mut pop = Population::for_scenario(&sc, scale).unwrap();
+    for c in &sc.stock {
+        pop.add_group(&sc, c, 0, scaled(c.count, scale), sc.start, key);
+    }
+    let mut counters = Counters::default();
+    let slack = N_STATES * 64 * Population::BYTES_PER_PERSON;
+    let mut most = 0.0f64;
+    for t in 0..sc.horizon {
+        counters.reset_quarter();
+        for c in &sc.inflow {
+            pop.add_group(&sc, c, t + 1, scaled(c.count, scale), sc.start.plus(t), key);
+        }
+        kernel::step(&tables, &mut pop, t, key, &mut counters);
+        let alive = pop.len() - pop.n_out();
+        let bytes = pop.column_bytes();
+        assert!(
+            bytes <= 16 * alive + slack,
+            "quarter {t}: {bytes} bytes for {alive} persons not out"
+        );
+        most = most.max(bytes as f64 / alive as f64);
+    }
+    assert!(pop.n_out() > 0, "some persons left, and hold no columns");
+    eprintln!("most bytes per person not out: {most:.2}");
+}
