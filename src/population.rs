@@ -410,6 +410,9 @@ impl Population {
             "packed ids cannot hold group {gi} of {n} persons (Population::for_scenario checks this)"
         );
         let max_age = max_age_q(scenario, now);
+        let ages = Bands::new(&cohort.age_years);
+        let durations = Bands::new(&cohort.duration);
+        let capacities = Bands::new(&cohort.hours);
         let ctr: [u64; 9] = std::array::from_fn(|k| rng::counter(now.0, Kind::Age as u8 + k as u8));
         let is_rf = cohort.state == State::Ressourceforloeb;
         let benefit = cohort.state.is_benefit();
@@ -424,16 +427,16 @@ impl Population {
             // Draws are skipped where nothing is drawn (no table, a zero
             // share); counter-based streams make that shift no other draw.
             let u = |k: u8| rng::draw_f64(pk, ctr[(k - Kind::Age as u8) as usize]);
-            let age_q = pick_capped(&cohort.age_years, u(Kind::Age as u8), 4, max_age);
+            let age_q = ages.pick(u(Kind::Age as u8), 4, max_age);
             let dur = if cohort.duration.is_empty() {
                 0
             } else {
-                pick_quarters(&cohort.duration, u(Kind::Duration as u8), 1)
+                durations.pick(u(Kind::Duration as u8), 1, u16::MAX)
             };
             let hours = if cohort.hours.is_empty() {
                 0
             } else {
-                pick_quarters(&cohort.hours, u(Kind::Capacity as u8), 1).min(37) as u8
+                capacities.pick(u(Kind::Capacity as u8), 1, u16::MAX).min(37) as u8
             };
             // A flag is drawn only where its share is positive (`u >= 0`).
             let mut class = 0u8;
@@ -509,41 +512,65 @@ pub fn max_age_q(scenario: &Scenario, now: Quarter) -> u16 {
     0
 }
 
-/// Picks a band by `u` and a value uniformly inside it; band bounds are in
-/// units, and `per_unit` values per unit (4 quarters per year of age).
+/// A band table with its cumulative shares, `cum[k]` = the shares of bands
+/// `0..k` summed in order (`cum[0] = 0`), for picking without branches.
+struct Bands<'a> {
+    bands: &'a [Share],
+    cum: Vec<f64>,
+}
+
+impl<'a> Bands<'a> {
+    fn new(bands: &'a [Share]) -> Bands<'a> {
+        let mut acc = 0.0;
+        let mut cum = vec![0.0];
+        for b in bands {
+            acc += b.share;
+            cum.push(acc);
+        }
+        Bands { bands, cum }
+    }
+
+    /// Picks a band by `u` and a value uniformly inside it; band bounds are
+    /// in units, and `per_unit` values per unit (4 quarters per year of
+    /// age). Values above `cap` are not drawn: the band that straddles
+    /// `cap` is drawn uniformly up to `cap` (ages at or above the
+    /// folkepension age would leave at once and pile up at one age if clamped).
+    ///
+    /// The band is the first whose cumulative share exceeds `u` (else the
+    /// last). Draws are random, so a search would mispredict; the
+    /// cumulative shares rise, so counting those at or below `u` finds it
+    /// without branches.
+    #[inline]
+    fn pick(&self, u: f64, per_unit: u16, cap: u16) -> u16 {
+        let n = self.bands.len();
+        if n == 0 {
+            return 0;
+        }
+        let i: usize = self.cum[1..n].iter().map(|&c| usize::from(c <= u)).sum();
+        let (b, acc) = (&self.bands[i], self.cum[i]);
+        let within = if b.share > 0.0 {
+            ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
+        } else {
+            0.0
+        };
+        let lo = b.lo * per_unit;
+        let end = ((b.hi + 1) * per_unit)
+            .min(cap.saturating_add(1))
+            .max(lo + 1);
+        (lo + (within * f64::from(end - lo)) as u16).min(cap)
+    }
+}
+
+/// [`Bands::pick`] with no cap.
+#[cfg(test)]
 fn pick_quarters(bands: &[Share], u: f64, per_unit: u16) -> u16 {
     pick_capped(bands, u, per_unit, u16::MAX)
 }
 
-/// Like [`pick_quarters`], but values above `cap` are not drawn: the band
-/// that straddles `cap` is drawn uniformly up to `cap` (ages at or above
-/// the folkepension age would leave at once and pile up at one age if clamped).
+/// [`Bands::pick`] for a table used once.
+#[cfg(test)]
 fn pick_capped(bands: &[Share], u: f64, per_unit: u16, cap: u16) -> u16 {
-    let Some((last, init)) = bands.split_last() else {
-        return 0;
-    };
-    // The band is the first whose cumulative share exceeds `u` (else the
-    // last). Draws are random, so a search would mispredict; the cumulative
-    // shares rise, so counting those at or below `u` finds it without
-    // branches (`acc` is then the share below the band).
-    let (mut i, mut cum, mut acc) = (0, 0.0, 0.0);
-    for b in init {
-        cum += b.share;
-        let below = cum <= u;
-        i += usize::from(below);
-        acc = if below { cum } else { acc };
-    }
-    let b = if i < init.len() { &init[i] } else { last };
-    let within = if b.share > 0.0 {
-        ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
-    } else {
-        0.0
-    };
-    let lo = b.lo * per_unit;
-    let end = ((b.hi + 1) * per_unit)
-        .min(cap.saturating_add(1))
-        .max(lo + 1);
-    (lo + (within * f64::from(end - lo)) as u16).min(cap)
+    Bands::new(bands).pick(u, per_unit, cap)
 }
 
 /// The distribution [`Population::add_group`] draws one person of a cohort
