@@ -423,8 +423,6 @@ pub struct Counters {
     pub reval_after: [u32; N_STATES],
     /// Leavers of revalidering this quarter, `(packed id, quarter)`.
     fresh: Vec<(u32, u16)>,
-    /// Positions of this bin's movers (see `run_bin`).
-    holes: Vec<u32>,
     /// An empty bin whose capacity is reused for persons who restart their
     /// own state (a bin cannot take them while it is being processed).
     spare: Bin,
@@ -443,7 +441,6 @@ impl Default for Counters {
             mini_raise: [0; 2],
             reval_after: [0; N_STATES],
             fresh: Vec::new(),
-            holes: Vec::new(),
             spare: Bin::default(),
         }
     }
@@ -546,9 +543,6 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
     }
 }
 
-/// The id of an empty slot in a bin, left by a mover (see [`Bin::fill_holes`]).
-pub const HOLE: u32 = u32::MAX;
-
 /// Marks a resolved follow-up in [`Population::follow_up`].
 const RESOLVED: u16 = u16::MAX;
 
@@ -588,8 +582,11 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     let pension_exit = &tb.pension_exit[..];
     let weyl = std::mem::take(&mut pop.weyl);
     let mut bin = std::mem::replace(&mut pop.bins[s as usize], std::mem::take(&mut c.spare));
-    let mut holes = std::mem::take(&mut c.holes);
-    holes.clear();
+    // Persons `[0, end)` are kept or still to be decided; a mover's slot is
+    // filled at once by the last undecided person (order within a bin is
+    // free), so the bin stays dense and the refill reads memory that is
+    // streaming in anyway.
+    let mut end = n;
     let mut over = 0u32;
     let mut moved = [0u32; 2];
     {
@@ -606,11 +603,12 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
         let id = &mut id[..n];
         let class = &mut class[..n];
         let hours = &mut hours[..n];
-        let birth = &birth[..n];
-        let entered = &entered[..n];
+        let birth = &mut birth[..n];
+        let entered = &mut entered[..n];
         let refusion = &mut refusion[..n];
         let rf_total = &mut rf_total[..n];
-        for j in 0..n {
+        let mut j = 0;
+        while j < end {
             let pid = id[j];
             let b = birth[j];
             let e = entered[j];
@@ -701,6 +699,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
                 } else {
                     new_r
                 };
+                j += 1;
             } else {
                 let p = Person {
                     state: s,
@@ -711,10 +710,18 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
                     entered: e,
                     refusion: new_r,
                 };
-                id[j] = HOLE;
-                holes.push(j as u32);
                 moved[age] += 1;
                 move_person(tb, q, pop, c, pid, p, to, age);
+                end -= 1;
+                if j < end {
+                    id[j] = id[end];
+                    class[j] = class[end];
+                    hours[j] = hours[end];
+                    birth[j] = birth[end];
+                    entered[j] = entered[end];
+                    refusion[j] = refusion[end];
+                    rf_total[j] = rf_total[end];
+                }
             }
         }
     }
@@ -726,14 +733,12 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     c.person_quarters += n as u64;
     c.stock[s as usize][0] += n as u32 - over - moved[0];
     c.stock[s as usize][1] += over - moved[1];
-    // Fill the movers' holes with the persons at the end of the bin (this
-    // quarter's entrants from other states among them), then add the
-    // restarters of this state.
-    bin.fill_holes(&holes);
+    // Close the gap the movers left before this quarter's entrants from
+    // other states (beyond `n`), then add the restarters of this state.
+    bin.remove(end..n);
     let mut restarted = std::mem::replace(&mut pop.bins[s as usize], bin);
     pop.bins[s as usize].append(&mut restarted);
     c.spare = restarted;
-    c.holes = holes;
     pop.weyl = weyl;
 }
 

@@ -127,35 +127,18 @@ impl Bin {
         }
     }
 
-    /// Fills the slots at `holes` (ascending positions whose id is
-    /// `kernel::HOLE`) with persons from the end of the bin and drops the
-    /// emptied end, so that the bin is dense again.
-    pub fn fill_holes(&mut self, holes: &[u32]) {
-        let mut len = self.len();
-        for &h in holes {
-            let h = h as usize;
-            while len > 0 && self.id[len - 1] == crate::kernel::HOLE {
-                len -= 1;
-            }
-            if h >= len {
-                break;
-            }
-            len -= 1;
-            self.id[h] = self.id[len];
-            self.class[h] = self.class[len];
-            self.hours[h] = self.hours[len];
-            self.birth[h] = self.birth[len];
-            self.entered[h] = self.entered[len];
-            self.refusion[h] = self.refusion[len];
-            self.rf_total[h] = self.rf_total[len];
+    /// Removes the persons at `range` (the rest keep their order).
+    pub fn remove(&mut self, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
         }
-        self.id.truncate(len);
-        self.class.truncate(len);
-        self.hours.truncate(len);
-        self.birth.truncate(len);
-        self.entered.truncate(len);
-        self.refusion.truncate(len);
-        self.rf_total.truncate(len);
+        self.id.drain(range.clone());
+        self.class.drain(range.clone());
+        self.hours.drain(range.clone());
+        self.birth.drain(range.clone());
+        self.entered.drain(range.clone());
+        self.refusion.drain(range.clone());
+        self.rf_total.drain(range);
     }
 
     /// Moves every person of `other` to the end of this bin.
@@ -241,7 +224,6 @@ impl Population {
                 .sum::<u64>()
                 * u64::from(scenario.horizon);
         let idx_bits = (u32::BITS - largest.saturating_sub(1).leading_zeros()).max(1);
-        // The all-ones id is kept free (`kernel::HOLE`).
         if persons > u64::from(u32::MAX) || idx_bits > 31 || groups >= 1 << (32 - idx_bits) {
             return Err(Error::Invalid(format!(
                 "the scenario would create {persons} persons per replication in {groups} \
@@ -436,7 +418,9 @@ impl Population {
             let hours = if cohort.hours.is_empty() {
                 0
             } else {
-                capacities.pick(u(Kind::Capacity as u8), 1, u16::MAX).min(37) as u8
+                capacities
+                    .pick(u(Kind::Capacity as u8), 1, u16::MAX)
+                    .min(37) as u8
             };
             // A flag is drawn only where its share is positive (`u >= 0`).
             let mut class = 0u8;
@@ -816,57 +800,27 @@ mod tests {
         assert_eq!(Population::BYTES_PER_PERSON, bytes);
     }
 
-    /// Filling holes keeps exactly the persons that were not holes, each
-    /// with its own columns, whatever the pattern of holes.
     #[test]
-    fn filling_holes_keeps_every_other_person() {
-        use crate::kernel::HOLE;
-        for pattern in 0u32..1 << 10 {
-            let mut bin = Bin::default();
-            let mut holes = Vec::new();
-            for i in 0..10u32 {
-                let hole = pattern & 1 << i != 0;
-                let p = Person {
-                    state: 0,
-                    class: i as u8,
-                    hours: i as u8,
-                    rf_total: i as u8,
-                    birth: i as u16,
-                    entered: i as u16,
-                    refusion: i as u16,
-                };
-                bin.push(if hole { HOLE } else { i }, &p);
-                if hole {
-                    holes.push(i);
-                }
-            }
-            // Persons appended after the holes were made (entrants).
-            for i in 10..13u32 {
-                let p = Person {
-                    state: 0,
-                    class: i as u8,
-                    hours: i as u8,
-                    rf_total: i as u8,
-                    birth: i as u16,
-                    entered: i as u16,
-                    refusion: i as u16,
-                };
-                bin.push(i, &p);
-            }
-            bin.fill_holes(&holes);
-            let mut kept: Vec<u32> = bin.id.clone();
-            kept.sort_unstable();
-            let expected: Vec<u32> = (0..13)
-                .filter(|&i| i >= 10 || pattern & 1 << i == 0)
-                .collect();
-            assert_eq!(kept, expected, "pattern {pattern:b}");
-            for k in 0..bin.len() {
-                let i = bin.id[k];
-                assert_eq!(bin.get(k, 0).birth, i as u16);
-                assert_eq!(bin.class[k], i as u8);
-                assert_eq!(bin.rf_total[k], i as u8);
-                assert_eq!(bin.refusion[k], i as u16);
-            }
+    fn removing_a_range_keeps_the_rest_in_order() {
+        let mut bin = Bin::default();
+        for i in 0..10u32 {
+            let p = Person {
+                state: 0,
+                class: i as u8,
+                hours: i as u8,
+                rf_total: i as u8,
+                birth: i as u16,
+                entered: i as u16,
+                refusion: i as u16,
+            };
+            bin.push(i, &p);
+        }
+        bin.remove(3..6);
+        bin.remove(7..7);
+        assert_eq!(bin.id, [0, 1, 2, 6, 7, 8, 9]);
+        for k in 0..bin.len() {
+            assert_eq!(bin.get(k, 0).entered, bin.id[k] as u16);
+            assert_eq!(bin.hours[k], bin.id[k] as u8);
         }
     }
 
