@@ -542,3 +542,33 @@ fn set_overrides_a_parameter_by_path() {
     );
     assert!(!tmp.path().join("c").exists() && !tmp.path().join("d").exists());
 }
+
+/// A cohort so large that packed 32-bit person ids could not tell every
+/// person apart is refused before anything is simulated or written.
+#[test]
+fn too_many_persons_for_person_ids_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let out = tmp.path().join("out");
+    let o = util::fleksim()
+        .current_dir(util::root())
+        .args([
+            "run",
+            "tests/data/ok/small.toml",
+            "--set",
+            "population.stock.kontanthjaelp.count=1500000000",
+            "-n",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run fleksim");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr_of(&o));
+    let err = stderr_of(&o);
+    assert!(
+        err.contains("32-bit person ids") && err.contains("lower --scale"),
+        "{err}"
+    );
+    assert!(!out.exists() || names_in(&out).is_empty(), "no outputs");
+}
