@@ -607,6 +607,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
         let entered = &mut entered[..n];
         let refusion = &mut refusion[..n];
         let rf_total = &mut rf_total[..n];
+        advance_clocks::<BENEFIT>(refusion, q.reset_after);
         let mut j = 0;
         while j < end {
             let pid = id[j];
@@ -619,18 +620,13 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
             // Quarters in the state, this one included (entered <= t_abs).
             let d = t_abs - e + 1;
 
-            // 1-2: occupancy and clocks. The on-benefit clock saturates at
-            // its last band, the off-benefit count at the reset length.
-            let rc = r & !TRACK;
-            let (new_r, band) = if BENEFIT {
-                let clk = (rc & 0xff).min(N_BANDS as u16 - 1) + 1;
-                (clk, usize::from(clk - 1))
+            // 1-2: occupancy and clocks (the refusion clock has advanced).
+            let new_r = r;
+            let band = if BENEFIT {
+                usize::from(r & 0xff) - 1
             } else {
-                let off = (rc >> 8).min(q.reset_after - 1) + 1;
-                let clk_off = if off >= q.reset_after { 0 } else { rc & 0xff };
-                (off << 8 | clk_off, 0)
+                0
             };
-            let new_r = new_r | (r & TRACK);
             let mut rf_v = 0;
             let mut rft = 0;
             if KIND == K_RF {
@@ -694,11 +690,9 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
                     }
                     _ => {}
                 }
-                refusion[j] = if new_r & TRACK != 0 {
-                    follow_up(pop, c, q, pid, s, new_r, false)
-                } else {
-                    new_r
-                };
+                if new_r & TRACK != 0 {
+                    refusion[j] = follow_up(pop, c, q, pid, s, new_r, false);
+                }
                 j += 1;
             } else {
                 let p = Person {
@@ -740,6 +734,26 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     pop.bins[s as usize].append(&mut restarted);
     c.spare = restarted;
     pop.weyl = weyl;
+}
+
+/// Advances the refusion clocks of a bin's persons by one quarter (step 2):
+/// on benefit, quarters on benefit count up to the last band and the
+/// off-benefit count restarts; off benefit, quarters off count up to the
+/// reset length, which clears the on-benefit count. The [`TRACK`] mark is
+/// kept. A pass of its own, which the compiler vectorises.
+#[inline(always)]
+fn advance_clocks<const BENEFIT: bool>(refusion: &mut [u16], reset_after: u16) {
+    for r in refusion {
+        let rc = *r & !TRACK;
+        let next = if BENEFIT {
+            (rc & 0xff).min(N_BANDS as u16 - 1) + 1
+        } else {
+            let off = (rc >> 8).min(reset_after - 1) + 1;
+            let clk_off = if off >= reset_after { 0 } else { rc & 0xff };
+            off << 8 | clk_off
+        };
+        *r = next | (*r & TRACK);
+    }
 }
 
 /// A person leaves state `p.state` for `to` at the end of quarter `q`:
