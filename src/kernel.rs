@@ -587,7 +587,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     // free), so the bin stays dense and the refill reads memory that is
     // streaming in anyway.
     let mut end = n;
-    let mut over = 0u32;
+    let over;
     let mut moved = [0u32; 2];
     {
         let Bin {
@@ -608,6 +608,15 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
         let refusion = &mut refusion[..n];
         let rf_total = &mut rf_total[..n];
         advance_clocks::<BENEFIT>(refusion, q.reset_after);
+        over = count_occupancy::<KIND, BENEFIT>(
+            st,
+            birth,
+            refusion,
+            class,
+            hours,
+            over40_born,
+            &mut c.occupancy,
+        );
         let mut j = 0;
         while j < end {
             let pid = id[j];
@@ -616,17 +625,12 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
             let mut cls = class[j];
             let r = refusion[j];
             let age = usize::from(i32::from(b) <= over40_born);
-            over += age as u32;
             // Quarters in the state, this one included (entered <= t_abs).
             let d = t_abs - e + 1;
 
-            // 1-2: occupancy and clocks (the refusion clock has advanced).
+            // 1-2: occupancy and the refusion clock are done; the
+            // ressourceforløb total advances.
             let new_r = r;
-            let band = if BENEFIT {
-                usize::from(r & 0xff) - 1
-            } else {
-                0
-            };
             let mut rf_v = 0;
             let mut rft = 0;
             if KIND == K_RF {
@@ -642,18 +646,6 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
             } else {
                 0
             };
-            let var = match KIND {
-                K_FLEX => usize::from(h),
-                K_RF => {
-                    usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
-                        + usize::from(cls & flag::INSURED != 0)
-                }
-                K_FP => usize::from(cls >> 7),
-                _ => 0,
-            };
-            if BENEFIT || KIND != PLAIN {
-                c.occupancy[st.cell[age] + band * N_VAR + var] += 1;
-            }
             let (g, idx) = ((pid >> idx_bits) as usize, pid & idx_mask);
             let pk = q.rk ^ weyl[g].wrapping_add(u64::from(idx).wrapping_mul(rng::WEYL_STEP));
 
@@ -719,11 +711,6 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
             }
         }
     }
-    if !(BENEFIT || KIND != PLAIN) {
-        // Plain states off benefit have one cost cell per age group.
-        c.occupancy[st.cell[0]] += n as u32 - over;
-        c.occupancy[st.cell[1]] += over;
-    }
     c.person_quarters += n as u64;
     c.stock[s as usize][0] += n as u32 - over - moved[0];
     c.stock[s as usize][1] += over - moved[1];
@@ -754,6 +741,56 @@ fn advance_clocks<const BENEFIT: bool>(refusion: &mut [u16], reset_after: u16) {
         };
         *r = next | (*r & TRACK);
     }
+}
+
+/// Counts a bin's person-quarters in their occupancy cells (step 1, after
+/// the clocks advanced) and returns how many persons are 40 or over
+/// (born in or before `over40_born`). Plain states off benefit have one
+/// cell per age group, so there the pass only counts ages.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
+    st: &StateTab,
+    birth: &[u16],
+    refusion: &[u16],
+    class: &[u8],
+    hours: &[u8],
+    over40_born: i32,
+    occupancy: &mut [u32],
+) -> u32 {
+    let n = birth.len();
+    let (refusion, class, hours) = (&refusion[..n], &class[..n], &hours[..n]);
+    if !BENEFIT && KIND == PLAIN {
+        let over = birth
+            .iter()
+            .map(|&b| u32::from(i32::from(b) <= over40_born))
+            .sum::<u32>();
+        occupancy[st.cell[0]] += n as u32 - over;
+        occupancy[st.cell[1]] += over;
+        return over;
+    }
+    let mut over = 0;
+    for j in 0..n {
+        let age = usize::from(i32::from(birth[j]) <= over40_born);
+        over += age as u32;
+        let band = if BENEFIT {
+            usize::from(refusion[j] & 0xff) - 1
+        } else {
+            0
+        };
+        let cls = class[j];
+        let var = match KIND {
+            K_FLEX => usize::from(hours[j]),
+            K_RF => {
+                usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
+                    + usize::from(cls & flag::INSURED != 0)
+            }
+            K_FP => usize::from(cls >> 7),
+            _ => 0,
+        };
+        occupancy[st.cell[age] + band * N_VAR + var] += 1;
+    }
+    over
 }
 
 /// A person leaves state `p.state` for `to` at the end of quarter `q`:
