@@ -57,12 +57,13 @@ pub fn cell(state: usize, age: usize, band: usize, var: usize) -> usize {
 
 /// A cumulative distribution over target states: `draw < thr[k]` picks
 /// `to[k]` for the first such `k`; `draw >= thr[n-1]` stays.
+/// Unused entries hold `thr = u32::MAX` and `to = NONE` (see [`Row::pick`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row {
     /// Cumulative threshold of the last target: `draw >= total` stays.
     pub total: u32,
     pub n: u8,
-    pub to: [u8; N_STATES],
+    pub to: [u8; N_STATES + 1],
     pub thr: [u32; N_STATES],
 }
 
@@ -70,8 +71,8 @@ impl Row {
     const EMPTY: Row = Row {
         total: 0,
         n: 0,
-        to: [0; N_STATES],
-        thr: [0; N_STATES],
+        to: [NONE; N_STATES + 1],
+        thr: [u32::MAX; N_STATES],
     };
 
     fn from_probs(probs: &[f64; N_STATES]) -> Row {
@@ -93,15 +94,14 @@ impl Row {
         row
     }
 
-    /// The target picked by `u`, or `NONE` to stay.
+    /// The target picked by `u`, or `NONE` to stay. Thresholds rise, so
+    /// the first `k` with `u < thr[k]` is the number of thresholds at or
+    /// below `u`: counted without branches (a search mispredicts on random
+    /// draws), over the padded entries too, which no 31-bit draw reaches.
     #[inline(always)]
     fn pick(&self, u: u32) -> u8 {
-        for k in 0..self.n as usize {
-            if u < self.thr[k] {
-                return self.to[k];
-            }
-        }
-        NONE
+        let k: u32 = self.thr.iter().map(|&t| u32::from(t <= u)).sum();
+        self.to[k as usize]
     }
 }
 
@@ -1277,4 +1277,38 @@ fn lcm(a: u32, b: u32) -> u32 {
         if b == 0 { a } else { gcd(b, a % b) }
     }
     a / gcd(a, b) * b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The branch-free pick is the first target whose threshold exceeds the
+    /// draw, as a search finds it, for rows with tiny, zero-width and full
+    /// entries, at every threshold and either side of it.
+    #[test]
+    fn pick_is_the_first_threshold_above_the_draw() {
+        let rows = [
+            [0.1, 0.0, 0.2, 1e-12, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4],
+            [0.0; N_STATES],
+            [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [0.05; N_STATES],
+            [0.5, 0.5, 1e-9, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        ];
+        for probs in &rows {
+            let row = Row::from_probs(probs);
+            let search = |u: u32| {
+                (0..row.n as usize)
+                    .find(|&k| u < row.thr[k])
+                    .map_or(NONE, |k| row.to[k])
+            };
+            let mut draws: Vec<u32> = (0..=1000).map(|i| i * ((1 << 31) / 1000)).collect();
+            for &t in &row.thr[..row.n as usize] {
+                draws.extend([t.saturating_sub(1), t, t.saturating_add(1)]);
+            }
+            for u in draws.into_iter().filter(|&u| u < 1 << 31) {
+                assert_eq!(row.pick(u), search(u), "u = {u}, row {probs:?}");
+            }
+        }
+    }
 }
