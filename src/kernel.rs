@@ -57,7 +57,7 @@ pub fn cell(state: usize, age: usize, band: usize, var: usize) -> usize {
 
 /// A cumulative distribution over target states: `draw < thr[k]` picks
 /// `to[k]` for the first such `k`; `draw >= thr[n-1]` stays.
-/// Unused entries hold `thr = u32::MAX` and `to = NONE` (see [`Row::pick`]).
+/// Unused entries hold `thr = u32::MAX` and `to = NONE` (see `Row::pick`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row {
     /// Cumulative threshold of the last target: `draw >= total` stays.
