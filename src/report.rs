@@ -354,7 +354,8 @@ pub struct Manifest {
     pub end_time: String,
     pub person_quarters: u64,
     pub elapsed_seconds: f64,
-    /// Combined FNV-1a checksum of every replication's final states.
+    /// Combined checksum of every replication's final states (FNV-1a over
+    /// each replication's `Population::checksum`).
     pub checksum: String,
 }
 

@@ -21,7 +21,8 @@ pub struct RepResult {
     /// Øre by quarter, item and payer (state, municipality).
     pub costs: Vec<[[i64; 2]; N_ITEMS]>,
     pub person_quarters: u64,
-    /// FNV-1a of the final state column (openM++-style case checksum).
+    /// Digest of every person's final (id, state) pair (`Population::checksum`,
+    /// openM++-style case checksum).
     pub checksum: u64,
     /// Entrants to cash or sickness benefit by quarters until they first
     /// reached a clarified status (index: quarters; never-clarified are absent).

@@ -227,7 +227,7 @@ pub struct RunResult {
     pub stats: Vec<CellStats>,
     pub replications: u32,
     pub person_quarters: u64,
-    /// Combined checksum of every replication's final state column.
+    /// Combined checksum of every replication's final states.
     pub checksum: u64,
 }
 
