@@ -168,6 +168,10 @@ pub struct Tables {
     phase_rows: [Row; N_PHASES],
     /// Exit quarter (absolute) by birth quarter.
     pension_exit: Vec<u16>,
+    /// Exit quarters never fall as birth quarters rise (true unless a
+    /// scenario lowers the pension age by more than a quarter per quarter
+    /// of birth), so one birth threshold per quarter tells who leaves.
+    exit_rises: bool,
     /// Bit per state: a clarified status (førtidspension, the flex-job
     /// scheme, ordinary work, education).
     clarifying: u16,
@@ -319,7 +323,7 @@ impl Tables {
             Row::from_probs(&probs)
         });
 
-        let pension_exit = (0..=u16::MAX / 2)
+        let pension_exit: Vec<u16> = (0..=u16::MAX / 2)
             .map(|b| b.saturating_add(s.pension_age_q(crate::calendar::Quarter(b))))
             .collect();
 
@@ -333,6 +337,7 @@ impl Tables {
             assessments,
             assess_active,
             phase_rows,
+            exit_rises: pension_exit.windows(2).all(|w| w[0] <= w[1]),
             pension_exit,
             entry_phase: s.entry_phase as u8,
             clarifying: [
@@ -580,6 +585,8 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     };
     let age_base = [st.base, st.base + usize::from(ndur) * nclass];
     let pension_exit = &tb.pension_exit[..];
+    // Born in or before `exit_born`: folkepension age by the next quarter.
+    let exit_born = tb.exit_born(t_abs + 1);
     let weyl = std::mem::take(&mut pop.weyl);
     let mut bin = std::mem::replace(&mut pop.bins[s as usize], std::mem::take(&mut c.spare));
     // Persons `[0, end)` are kept or still to be decided; a mover's slot is
@@ -651,7 +658,11 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
 
             // 3-5: pension age, assessments, ordinary transitions.
             let mut to = NONE;
-            if t_abs + 1 >= pension_exit[b as usize] {
+            let leaves = match exit_born {
+                Some(x) => i32::from(b) <= x,
+                None => t_abs + 1 >= pension_exit[b as usize],
+            };
+            if leaves {
                 to = OUT;
             } else {
                 if ASSESSED && q.active != 0 {
@@ -1267,6 +1278,13 @@ impl Tables {
 
     /// The absolute quarter in which a person born in `birth` leaves for `out`
     /// (the first `q` with `q + 1 >= exit`).
+    /// The last birth quarter whose exit quarter is at or before `quarter`
+    /// (-1 if none), when exit quarters rise with birth; else `None`.
+    fn exit_born(&self, quarter: u16) -> Option<i32> {
+        self.exit_rises
+            .then(|| self.pension_exit.partition_point(|&x| x <= quarter) as i32 - 1)
+    }
+
     pub fn pension_exit(&self, birth: u16) -> u16 {
         self.pension_exit[birth as usize]
     }
@@ -1282,6 +1300,37 @@ fn lcm(a: u32, b: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The per-quarter birth threshold tells exactly who reaches
+    /// folkepension age, as the exit table does, for every quarter of the
+    /// baseline and every birth quarter a person alive then can have.
+    #[test]
+    fn birth_threshold_equals_the_exit_table() {
+        let sc = crate::scenario::baseline().scenario;
+        let tb = Tables::compile(&sc);
+        assert!(
+            tb.exit_rises,
+            "the baseline's exit quarters rise with birth"
+        );
+        for t in 0..sc.horizon {
+            let next = tb.start + t + 1;
+            let x = tb.exit_born(next).expect("a threshold");
+            for b in next.saturating_sub(90 * 4)..next {
+                assert_eq!(
+                    i32::from(b) <= x,
+                    next >= tb.pension_exit(b),
+                    "quarter {next}, born {b}"
+                );
+            }
+        }
+        let mut falling = tb.clone();
+        falling.exit_rises = false;
+        assert_eq!(
+            falling.exit_born(tb.start),
+            None,
+            "no threshold without rising exits"
+        );
+    }
 
     /// The branch-free pick is the first target whose threshold exceeds the
     /// draw, as a search finds it, for rows with tiny, zero-width and full
