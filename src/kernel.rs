@@ -134,10 +134,6 @@ struct StateTab {
     stay_hook: bool,
     /// 1 in ressourceforløb (its quarters count toward `rf_total`), else 0.
     rf_inc: u8,
-    /// All-ones where the cost variant comes from hours / phase / pre-2014 mark.
-    var_flex: usize,
-    var_rf: usize,
-    var_fp: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -243,17 +239,6 @@ impl Tables {
                 benefit_mask: if st.is_benefit() { u16::MAX } else { 0 },
                 stay_hook: matches!(st, State::Ressourceforloeb | State::Fleksjob),
                 rf_inc: u8::from(st == State::Ressourceforloeb),
-                var_flex: if st == State::Fleksjob { usize::MAX } else { 0 },
-                var_rf: if st == State::Ressourceforloeb {
-                    usize::MAX
-                } else {
-                    0
-                },
-                var_fp: if st == State::Foertidspension {
-                    usize::MAX
-                } else {
-                    0
-                },
             };
             base += 2 * usize::from(ndur) * nclass;
         }
@@ -742,15 +727,37 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
 #[inline(always)]
 fn advance_clocks<const BENEFIT: bool>(refusion: &mut [u16], reset_after: u16) {
     for r in refusion {
-        let rc = *r & !TRACK;
-        let next = if BENEFIT {
-            (rc & 0xff).min(N_BANDS as u16 - 1) + 1
-        } else {
-            let off = (rc >> 8).min(reset_after - 1) + 1;
-            let clk_off = if off >= reset_after { 0 } else { rc & 0xff };
-            off << 8 | clk_off
-        };
-        *r = next | (*r & TRACK);
+        *r = next_clock(*r, BENEFIT, reset_after);
+    }
+}
+
+/// One person's refusion word next quarter (see [`advance_clocks`]); the
+/// refusion band of the quarter is then `low byte - 1` on benefit, else 0.
+#[inline(always)]
+fn next_clock(r: u16, benefit: bool, reset_after: u16) -> u16 {
+    let rc = r & !TRACK;
+    let next = if benefit {
+        (rc & 0xff).min(N_BANDS as u16 - 1) + 1
+    } else {
+        let off = (rc >> 8).min(reset_after - 1) + 1;
+        let clk_off = if off >= reset_after { 0 } else { rc & 0xff };
+        off << 8 | clk_off
+    };
+    next | (r & TRACK)
+}
+
+/// The cost variant of a person-quarter ([`cell`]): flex-job hours,
+/// ressourceforløb phase·2 + insured, the pre-2014 mark in førtidspension.
+#[inline(always)]
+fn cost_variant(special: Special, cls: u8, hours: u8) -> usize {
+    match special {
+        Special::Flex => usize::from(hours),
+        Special::Rf => {
+            usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
+                + usize::from(cls & flag::INSURED != 0)
+        }
+        Special::Fp => usize::from(cls >> 7),
+        Special::None => 0,
     }
 }
 
@@ -789,16 +796,13 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
         } else {
             0
         };
-        let cls = class[j];
-        let var = match KIND {
-            K_FLEX => usize::from(hours[j]),
-            K_RF => {
-                usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
-                    + usize::from(cls & flag::INSURED != 0)
-            }
-            K_FP => usize::from(cls >> 7),
-            _ => 0,
+        let special = match KIND {
+            K_FLEX => Special::Flex,
+            K_RF => Special::Rf,
+            K_FP => Special::Fp,
+            _ => Special::None,
         };
+        let var = cost_variant(special, class[j], hours[j]);
         occupancy[st.cell[age] + band * N_VAR + var] += 1;
     }
     over
@@ -1065,14 +1069,14 @@ impl Tables {
         let reset_after = u16::from(self.reset_after);
 
         // 1-2: occupancy and clocks (as in `step`).
-        let r = p.refusion;
-        let clk_on = (r & 0xff).min(N_BANDS as u16 - 1) + 1;
-        let off = (r >> 8).min(reset_after - 1) + 1;
-        let clk_off = if off >= reset_after { 0 } else { r & 0xff };
-        let m = st.benefit_mask;
+        let benefit = st.benefit_mask != 0;
         let mut q = *p;
-        q.refusion = (clk_on & m) | ((off << 8 | clk_off) & !m);
-        let band = usize::from((clk_on - 1) & m);
+        q.refusion = next_clock(p.refusion, benefit, reset_after);
+        let band = if benefit {
+            usize::from(q.refusion & 0xff) - 1
+        } else {
+            0
+        };
         let mut rf_v = 0;
         let mut h = 0;
         if st.rf_inc != 0 {
@@ -1080,13 +1084,10 @@ impl Tables {
             rf_v = (v & RF_COUNT).min(RF_COUNT - 1) + 1;
             q.rf_total = (v & CLARIFIED) | rf_v;
         }
-        if st.var_flex != 0 || st.assessed {
+        if st.special == Special::Flex || st.assessed {
             h = p.hours;
         }
-        let rf_var = usize::from((cls & flag::PHASE_MASK) >> (flag::PHASE_SHIFT - 1))
-            + usize::from(cls & flag::INSURED != 0);
-        let fp_var = usize::from(cls >> 7);
-        let var = (usize::from(h) & st.var_flex) | (rf_var & st.var_rf) | (fp_var & st.var_fp);
+        let var = cost_variant(st.special, cls, h);
         let counted = Counted {
             cell: st.cell[age] + band * N_VAR + var,
             age,
