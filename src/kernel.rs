@@ -460,7 +460,7 @@ pub const REVAL_FOLLOW_UP: u16 = 4;
 pub const TRACK: u16 = 0x8000;
 
 /// What one quarter's loop reads besides the person.
-struct Quarter<'a> {
+struct ThisQuarter<'a> {
     t: u16,
     t_abs: u16,
     horizon: u16,
@@ -488,7 +488,7 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
     let t_abs = tb.start + t;
     let ti = t as usize;
     let base = tb.period_of[ti] as usize * tb.rows_per_period;
-    let q = Quarter {
+    let q = ThisQuarter {
         t,
         t_abs,
         horizon: tb.period_of.len() as u16,
@@ -546,7 +546,7 @@ const RESOLVED: u16 = u16::MAX;
 #[inline(always)]
 fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     tb: &Tables,
-    q: &Quarter,
+    q: &ThisQuarter,
     pop: &mut Population,
     s: u8,
     n: usize,
@@ -815,7 +815,7 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
 #[allow(clippy::too_many_arguments)]
 fn move_person(
     tb: &Tables,
-    q: &Quarter,
+    q: &ThisQuarter,
     pop: &mut Population,
     c: &mut Counters,
     pid: u32,
@@ -873,7 +873,7 @@ fn move_person(
 fn follow_up(
     pop: &mut Population,
     c: &mut Counters,
-    q: &Quarter,
+    q: &ThisQuarter,
     pid: u32,
     state: u8,
     refusion: u16,

@@ -438,7 +438,7 @@ impl Population {
                 continue;
             }
             bin.push(
-                ((gi as u32) << self.idx_bits) | idx,
+                self.pack(gi, idx),
                 &Person {
                     state: st,
                     class,

@@ -70,7 +70,6 @@ impl<'a> Prepared<'a> {
 }
 
 pub use crate::population::scaled;
-pub use kernel::REVAL_FOLLOW_UP;
 
 /// Simulates replication `rep`.
 pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
