@@ -531,18 +531,31 @@ impl<'a> Bands<'a> {
             return 0;
         }
         let i: usize = self.cum[1..n].iter().map(|&c| usize::from(c <= u)).sum();
-        let (b, acc) = (&self.bands[i], self.cum[i]);
-        let within = if b.share > 0.0 {
-            ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
-        } else {
-            0.0
-        };
-        let lo = b.lo * per_unit;
-        let end = ((b.hi + 1) * per_unit)
-            .min(cap.saturating_add(1))
-            .max(lo + 1);
-        (lo + (within * f64::from(end - lo)) as u16).min(cap)
+        value_in_band(&self.bands[i], u, self.cum[i], per_unit, cap)
     }
+}
+
+/// The values band `b` gives, `lo..end` (at least one; none above `cap`
+/// but `cap` itself), shared by the sampler and its pmf.
+fn band_range(b: &Share, per_unit: u16, cap: u16) -> (u16, u16) {
+    let lo = b.lo * per_unit;
+    let end = ((b.hi + 1) * per_unit)
+        .min(cap.saturating_add(1))
+        .max(lo + 1);
+    (lo, end)
+}
+
+/// The value `u` picks uniformly inside band `b`, whose cumulative share
+/// below it is `acc`.
+#[inline]
+fn value_in_band(b: &Share, u: f64, acc: f64, per_unit: u16, cap: u16) -> u16 {
+    let within = if b.share > 0.0 {
+        ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
+    } else {
+        0.0
+    };
+    let (lo, end) = band_range(b, per_unit, cap);
+    (lo + (within * f64::from(end - lo)) as u16).min(cap)
 }
 
 /// [`Bands::pick`] with no cap.
@@ -649,10 +662,7 @@ fn pick_capped_pmf(bands: &[Share], per_unit: u16, cap: u16) -> Vec<(u16, f64)> 
         let last = i + 1 == bands.len();
         let hi_u = if last { 1.0 } else { (acc + b.share).min(1.0) };
         let width = (hi_u - acc).max(0.0);
-        let lo = b.lo * per_unit;
-        let end = ((b.hi + 1) * per_unit)
-            .min(cap.saturating_add(1))
-            .max(lo + 1);
+        let (lo, end) = band_range(b, per_unit, cap);
         if b.share > 0.0 {
             let main = width.min(b.share);
             let n = end - lo;
@@ -706,22 +716,13 @@ fn pick_index(shares: &[f64; N_PHASES], u: f64) -> usize {
 mod tests {
     use super::*;
 
-    /// `pick_capped` by a plain search: the first band whose cumulative
-    /// share exceeds `u`, else the last.
+    /// `pick_capped` with the band found by a plain search: the first band
+    /// whose cumulative share exceeds `u`, else the last.
     fn pick_by_search(bands: &[Share], u: f64, per_unit: u16, cap: u16) -> u16 {
         let mut acc = 0.0;
         for (i, b) in bands.iter().enumerate() {
             if u < acc + b.share || i + 1 == bands.len() {
-                let within = if b.share > 0.0 {
-                    ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
-                } else {
-                    0.0
-                };
-                let lo = b.lo * per_unit;
-                let end = ((b.hi + 1) * per_unit)
-                    .min(cap.saturating_add(1))
-                    .max(lo + 1);
-                return (lo + (within * f64::from(end - lo)) as u16).min(cap);
+                return value_in_band(b, u, acc, per_unit, cap);
             }
             acc += b.share;
         }
