@@ -533,6 +533,83 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
     }
 }
 
+/// Persons per block of row codes in `run_bin` (16 KiB of codes).
+const BLOCK: usize = 4096;
+/// Row code bits: the row index within the period block, the person
+/// reaches folkepension age by the next quarter, a follow-up is pending.
+const ROW: u32 = (1 << 30) - 1;
+const LEAVES: u32 = 1 << 31;
+const TRACKED: u32 = 1 << 30;
+
+/// Computes persons' row codes in one state and quarter: the transition
+/// row of (age group, duration, class) with the [`LEAVES`] and
+/// [`TRACKED`] marks.
+struct RowCoder<'a> {
+    /// First row of each age group.
+    base: [u32; 2],
+    t_abs: u16,
+    /// Last duration index with its own rows.
+    dmax: u16,
+    nclass: u32,
+    mask: u8,
+    over40_born: i32,
+    exit_born: Option<i32>,
+    pension_exit: &'a [u16],
+}
+
+impl RowCoder<'_> {
+    #[inline(always)]
+    fn code_with(&self, b: u16, e: u16, cls: u8, r: u16, leaves: bool) -> u32 {
+        let base = if i32::from(b) <= self.over40_born {
+            self.base[1]
+        } else {
+            self.base[0]
+        };
+        let di = (self.t_abs - e).min(self.dmax);
+        let ri = base + u32::from(di) * self.nclass + u32::from(cls & self.mask);
+        ri | u32::from(leaves) << 31 | u32::from(r & TRACK != 0) << 30
+    }
+
+    /// The code of one person.
+    #[inline(always)]
+    fn code(&self, b: u16, e: u16, cls: u8, r: u16) -> u32 {
+        let leaves = match self.exit_born {
+            Some(x) => i32::from(b) <= x,
+            None => self.t_abs + 1 >= self.pension_exit[b as usize],
+        };
+        self.code_with(b, e, cls, r, leaves)
+    }
+
+    /// The codes of a run of persons.
+    #[inline(always)]
+    fn fill(
+        &self,
+        birth: &[u16],
+        entered: &[u16],
+        class: &[u8],
+        refusion: &[u16],
+        out: &mut [u32],
+    ) {
+        let n = out.len();
+        let (birth, entered, class, refusion) =
+            (&birth[..n], &entered[..n], &class[..n], &refusion[..n]);
+        match self.exit_born {
+            Some(x) => {
+                for i in 0..n {
+                    let b = birth[i];
+                    out[i] =
+                        self.code_with(b, entered[i], class[i], refusion[i], i32::from(b) <= x);
+                }
+            }
+            None => {
+                for i in 0..n {
+                    out[i] = self.code(birth[i], entered[i], class[i], refusion[i]);
+                }
+            }
+        }
+    }
+}
+
 /// Marks a resolved follow-up in [`Population::follow_up`].
 const RESOLVED: u16 = u16::MAX;
 
@@ -609,100 +686,126 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
             over40_born,
             &mut c.occupancy,
         );
+        let coder = RowCoder {
+            base: [age_base[0] as u32, age_base[1] as u32],
+            t_abs,
+            dmax: ndur - 1,
+            nclass: nclass as u32,
+            mask: row_mask,
+            over40_born,
+            exit_born,
+            pension_exit,
+        };
+        let mut codes = [0u32; BLOCK];
         let mut j = 0;
         while j < end {
-            let pid = id[j];
-            let b = birth[j];
-            let e = entered[j];
-            let mut cls = class[j];
-            let r = refusion[j];
-            let age = usize::from(i32::from(b) <= over40_born);
-            // Quarters in the state, this one included (entered <= t_abs).
-            let d = t_abs - e + 1;
+            // Row codes of a block in a pass of their own (vectorised), so
+            // the decision loop below reads one word and the id per stayer.
+            let k = j;
+            let stop = (k + BLOCK).min(end);
+            coder.fill(
+                &birth[k..stop],
+                &entered[k..stop],
+                &class[k..stop],
+                &refusion[k..stop],
+                &mut codes[..stop - k],
+            );
+            while j < stop.min(end) {
+                let code = codes[j - k];
+                let pid = id[j];
+                let mut cls = class[j];
+                // Quarters in the state, this one included (entered <= t_abs).
+                let d = t_abs - entered[j] + 1;
 
-            // 1-2: occupancy and the refusion clock are done; the
-            // ressourceforløb total advances.
-            let new_r = r;
-            let mut rf_v = 0;
-            let mut rft = 0;
-            if KIND == K_RF {
-                rft = rf_total[j];
-                rf_v = (rft & RF_COUNT).min(RF_COUNT - 1) + 1;
-                rft = (rft & CLARIFIED) | rf_v;
-                if d <= YEAR {
-                    cls = rf_first_year(cls, d, e >= tb.start, &mut c.rf_year_one);
+                // 1-2: occupancy and the refusion clock are done; the
+                // ressourceforløb total advances.
+                let mut rf_v = 0;
+                let mut rft = 0;
+                if KIND == K_RF {
+                    rft = rf_total[j];
+                    rf_v = (rft & RF_COUNT).min(RF_COUNT - 1) + 1;
+                    rft = (rft & CLARIFIED) | rf_v;
+                    if d <= YEAR {
+                        cls = rf_first_year(cls, d, entered[j] >= tb.start, &mut c.rf_year_one);
+                    }
                 }
-            }
-            let h = if KIND == K_FLEX || ASSESSED {
-                hours[j]
-            } else {
-                0
-            };
-            let (g, idx) = ((pid >> idx_bits) as usize, pid & idx_mask);
-            let pk = q.rk ^ weyl[g].wrapping_add(u64::from(idx).wrapping_mul(rng::WEYL_STEP));
+                let (g, idx) = ((pid >> idx_bits) as usize, pid & idx_mask);
+                let pk = q.rk ^ weyl[g].wrapping_add(u64::from(idx).wrapping_mul(rng::WEYL_STEP));
 
-            // 3-5: pension age, assessments, ordinary transitions.
-            let mut to = NONE;
-            let leaves = match exit_born {
-                Some(x) => i32::from(b) <= x,
-                None => t_abs + 1 >= pension_exit[b as usize],
-            };
-            if leaves {
-                to = OUT;
-            } else {
-                if ASSESSED && q.active != 0 {
-                    let fl = (cls & flag::CLASS_MASK) as usize;
-                    to = assess(tb, s, d, u16::from(rf_v), h, age, fl, q.active, pk, &q.ctr);
+                // 3-5: pension age, assessments, ordinary transitions.
+                let mut to = NONE;
+                if code & LEAVES != 0 {
+                    to = OUT;
+                } else {
+                    if ASSESSED && q.active != 0 {
+                        let age = usize::from(i32::from(birth[j]) <= over40_born);
+                        let fl = (cls & flag::CLASS_MASK) as usize;
+                        to = assess(
+                            tb,
+                            s,
+                            d,
+                            u16::from(rf_v),
+                            hours[j],
+                            age,
+                            fl,
+                            q.active,
+                            pk,
+                            &q.ctr,
+                        );
+                    }
+                    if to == NONE {
+                        let ri = (code & ROW) as usize;
+                        let u = rng::draw31(pk, ctr_tr);
+                        if u < q.totals[ri] {
+                            to = q.rows[ri].pick(u);
+                        }
+                    }
                 }
+
+                // 6: apply. Stayers rewrite only the columns that change.
                 if to == NONE {
-                    let di = usize::from(d.min(ndur) - 1);
-                    let ri = age_base[age] + di * nclass + usize::from(cls & row_mask);
-                    let u = rng::draw31(pk, ctr_tr);
-                    if u < q.totals[ri] {
-                        to = q.rows[ri].pick(u);
+                    match KIND {
+                        K_RF => {
+                            class[j] = next_phase(tb, cls, pk, &q.ctr, &mut c.phase_entries);
+                            rf_total[j] = rft;
+                        }
+                        K_FLEX => {
+                            let (nh, ncls) =
+                                flex_stay(tb, hours[j], cls, d, pk, &q.ctr, &mut c.mini_raise);
+                            hours[j] = nh;
+                            class[j] = ncls;
+                        }
+                        _ => {}
                     }
-                }
-            }
-
-            // 6: apply. Stayers rewrite only the columns that change.
-            if to == NONE {
-                match KIND {
-                    K_RF => {
-                        class[j] = next_phase(tb, cls, pk, &q.ctr, &mut c.phase_entries);
-                        rf_total[j] = rft;
+                    if code & TRACKED != 0 {
+                        refusion[j] = follow_up(pop, c, q, pid, s, refusion[j], false);
                     }
-                    K_FLEX => {
-                        let (nh, ncls) = flex_stay(tb, h, cls, d, pk, &q.ctr, &mut c.mini_raise);
-                        hours[j] = nh;
-                        class[j] = ncls;
+                    j += 1;
+                } else {
+                    let b = birth[j];
+                    let age = usize::from(i32::from(b) <= over40_born);
+                    let p = Person {
+                        state: s,
+                        class: cls,
+                        hours: hours[j],
+                        rf_total: if KIND == K_RF { rft } else { rf_total[j] },
+                        birth: b,
+                        entered: entered[j],
+                        refusion: refusion[j],
+                    };
+                    moved[age] += 1;
+                    move_person(tb, q, pop, c, pid, p, to, age);
+                    end -= 1;
+                    if j < end {
+                        id[j] = id[end];
+                        class[j] = class[end];
+                        hours[j] = hours[end];
+                        birth[j] = birth[end];
+                        entered[j] = entered[end];
+                        refusion[j] = refusion[end];
+                        rf_total[j] = rf_total[end];
+                        codes[j - k] = coder.code(birth[j], entered[j], class[j], refusion[j]);
                     }
-                    _ => {}
-                }
-                if new_r & TRACK != 0 {
-                    refusion[j] = follow_up(pop, c, q, pid, s, new_r, false);
-                }
-                j += 1;
-            } else {
-                let p = Person {
-                    state: s,
-                    class: cls,
-                    hours: hours[j],
-                    rf_total: if KIND == K_RF { rft } else { rf_total[j] },
-                    birth: b,
-                    entered: e,
-                    refusion: new_r,
-                };
-                moved[age] += 1;
-                move_person(tb, q, pop, c, pid, p, to, age);
-                end -= 1;
-                if j < end {
-                    id[j] = id[end];
-                    class[j] = class[end];
-                    hours[j] = hours[end];
-                    birth[j] = birth[end];
-                    entered[j] = entered[end];
-                    refusion[j] = refusion[end];
-                    rf_total[j] = rf_total[end];
                 }
             }
         }
