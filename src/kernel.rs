@@ -40,6 +40,8 @@ pub const ENTRY: usize = N_STATES;
 pub const N_VAR: usize = 38;
 /// Refusion clock bands: quarter 1, 2, 3, 4, 5 and later on benefit.
 pub const N_BANDS: usize = 5;
+/// Occupancy cells of one state: its two age groups, in [`cell`] order.
+const STATE_CELLS: usize = 2 * N_BANDS * N_VAR;
 /// Occupancy cells per quarter.
 pub const N_CELLS: usize = N_STATES * 2 * N_BANDS * N_VAR;
 
@@ -312,6 +314,11 @@ impl Tables {
             .map(|b| b.saturating_add(s.pension_age_q(crate::calendar::Quarter(b))))
             .collect();
 
+        // Row codes (`RowCoder`) hold a row index within a period in 30 bits.
+        assert!(
+            rows_per_period <= ROW as usize,
+            "{rows_per_period} transition rows per period do not fit a row code"
+        );
         let totals = rows.iter().map(|r| r.total).collect();
         Tables {
             rows,
@@ -890,23 +897,42 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
         occupancy[st.cell[1]] += over;
         return over;
     }
+    // Cell indices within the state's cells in a pass of their own (the
+    // compiler vectorises it), then counted into four histograms in turn:
+    // consecutive persons often share a cell, and one histogram would chain
+    // each increment on the store of the last.
+    const CHUNK: usize = 1024;
+    let mut idx = [0u16; CHUNK];
+    let mut hist = [[0u32; STATE_CELLS]; 4];
+    let special = match KIND {
+        K_FLEX => Special::Flex,
+        K_RF => Special::Rf,
+        K_FP => Special::Fp,
+        _ => Special::None,
+    };
+    for lo in (0..n).step_by(CHUNK) {
+        let m = CHUNK.min(n - lo);
+        let (birth, refusion) = (&birth[lo..lo + m], &refusion[lo..lo + m]);
+        let (class, hours) = (&class[lo..lo + m], &hours[lo..lo + m]);
+        for i in 0..m {
+            let age = u16::from(i32::from(birth[i]) <= over40_born);
+            let band = if BENEFIT { (refusion[i] & 0xff) - 1 } else { 0 };
+            let var = cost_variant(special, class[i], hours[i]) as u16;
+            idx[i] = (age * N_BANDS as u16 + band) * N_VAR as u16 + var;
+        }
+        for (i, &x) in idx[..m].iter().enumerate() {
+            hist[i & 3][usize::from(x)] += 1;
+        }
+    }
+    // The state's cells are contiguous, under-40 first (see `cell`).
     let mut over = 0;
-    for j in 0..n {
-        let age = usize::from(i32::from(birth[j]) <= over40_born);
-        over += age as u32;
-        let band = if BENEFIT {
-            usize::from(refusion[j] & 0xff) - 1
-        } else {
-            0
-        };
-        let special = match KIND {
-            K_FLEX => Special::Flex,
-            K_RF => Special::Rf,
-            K_FP => Special::Fp,
-            _ => Special::None,
-        };
-        let var = cost_variant(special, class[j], hours[j]);
-        occupancy[st.cell[age] + band * N_VAR + var] += 1;
+    let cells = &mut occupancy[st.cell[0]..st.cell[0] + STATE_CELLS];
+    for (k, cell) in cells.iter_mut().enumerate() {
+        let count = hist[0][k] + hist[1][k] + hist[2][k] + hist[3][k];
+        *cell += count;
+        if k >= N_BANDS * N_VAR {
+            over += count;
+        }
     }
     over
 }
@@ -1463,5 +1489,140 @@ mod tests {
                 assert_eq!(row.pick(u), search(u), "u = {u}, row {probs:?}");
             }
         }
+    }
+
+    /// Columns birth, entered, class, refusion and hours.
+    type Columns = (Vec<u16>, Vec<u16>, Vec<u8>, Vec<u16>, Vec<u8>);
+
+    /// Random column values for the pass tests: `n` persons, of whom
+    /// about a tenth are old enough to leave and some carry [`TRACK`].
+    /// Births fall 25 to 75 years before `t_abs`, entries in the 40 quarters before it.
+    fn random_columns(n: usize, seed: u64, t_abs: u16) -> Columns {
+        let key = rng::RepKey::new(seed, 0);
+        let u = |i: usize, k: u8| rng::mix(key.person(i as u64) ^ u64::from(k));
+        let birth = (0..n)
+            .map(|i| t_abs - 100 - (u(i, 0) % 200) as u16)
+            .collect();
+        let entered = (0..n).map(|i| t_abs - (u(i, 1) % 40) as u16).collect();
+        let class = (0..n).map(|i| u(i, 2) as u8).collect();
+        let refusion = (0..n)
+            .map(|i| (u(i, 3) as u16 & (TRACK | 0x0300)) | (1 + (u(i, 4) % N_BANDS as u64) as u16))
+            .collect();
+        let hours = (0..n).map(|i| (u(i, 5) % 38) as u8).collect();
+        (birth, entered, class, refusion, hours)
+    }
+
+    /// The vectorised row-code pass gives, for every person, the row of
+    /// (age group, duration, class) and the exit and follow-up marks as
+    /// they are defined, with the birth threshold and with the exit table.
+    #[test]
+    fn row_codes_are_the_row_and_the_marks() {
+        let sc = crate::scenario::baseline().scenario;
+        let tb = Tables::compile(&sc);
+        let t_abs = tb.start + 20;
+        let (birth, entered, class, refusion, _) = random_columns(3000, 7, t_abs);
+        for exit_born in [tb.exit_born(t_abs + 1), None] {
+            let coder = RowCoder {
+                base: [100, 900],
+                t_abs,
+                dmax: 12,
+                nclass: 16 * N_PHASES as u32,
+                mask: flag::ROW_MASK,
+                over40_born: i32::from(t_abs) - i32::from(AGE40_Q),
+                exit_born,
+                pension_exit: &tb.pension_exit,
+            };
+            let mut codes = vec![0; birth.len()];
+            coder.fill(&birth, &entered, &class, &refusion, &mut codes);
+            let mut leavers = 0;
+            for (i, &code) in codes.iter().enumerate() {
+                let over40 = t_abs >= birth[i] + AGE40_Q;
+                let d = t_abs - entered[i] + 1;
+                let row = if over40 { 900 } else { 100 }
+                    + u32::from(d.min(13) - 1) * 16 * N_PHASES as u32
+                    + u32::from(class[i] & flag::ROW_MASK);
+                let leaves = t_abs + 1 >= tb.pension_exit(birth[i]);
+                leavers += usize::from(leaves);
+                assert_eq!(code & ROW, row, "person {i}");
+                assert_eq!(code & LEAVES != 0, leaves, "person {i}");
+                assert_eq!(code & TRACKED != 0, refusion[i] & TRACK != 0, "person {i}");
+            }
+            assert!(
+                leavers > 0 && leavers < birth.len(),
+                "both kinds of person occur"
+            );
+        }
+    }
+
+    /// The occupancy pass (cell indices, four histograms, chunks of 1024)
+    /// counts each person once in their own cell, as a direct count does.
+    #[test]
+    fn occupancy_pass_equals_a_direct_count() {
+        let sc = crate::scenario::baseline().scenario;
+        let tb = Tables::compile(&sc);
+        let t_abs = tb.start + 20;
+        let (birth, _, class, refusion, hours) = random_columns(2500, 11, t_abs);
+        let over40_born = i32::from(t_abs) - i32::from(AGE40_Q);
+        let check = |s: State, special: Special, count: &dyn Fn(&mut [u32]) -> u32| {
+            let st = &tb.states[s as usize];
+            let mut got = vec![0; N_CELLS];
+            let over = count(&mut got);
+            let mut want = vec![0; N_CELLS];
+            let mut want_over = 0;
+            for i in 0..birth.len() {
+                let age = usize::from(i32::from(birth[i]) <= over40_born);
+                want_over += age as u32;
+                let band = usize::from(refusion[i] & 0xff) - 1;
+                want[st.cell[age] + band * N_VAR + cost_variant(special, class[i], hours[i])] += 1;
+            }
+            assert_eq!(over, want_over, "{s:?}");
+            assert_eq!(got, want, "{s:?}");
+        };
+        let args = (&birth[..], &refusion[..], &class[..], &hours[..]);
+        let st = |s: State| &tb.states[s as usize];
+        check(State::Sygedagpenge, Special::None, &|o| {
+            count_occupancy::<PLAIN, true>(
+                st(State::Sygedagpenge),
+                args.0,
+                args.1,
+                args.2,
+                args.3,
+                over40_born,
+                o,
+            )
+        });
+        check(State::Ressourceforloeb, Special::Rf, &|o| {
+            count_occupancy::<K_RF, true>(
+                st(State::Ressourceforloeb),
+                args.0,
+                args.1,
+                args.2,
+                args.3,
+                over40_born,
+                o,
+            )
+        });
+        check(State::Fleksjob, Special::Flex, &|o| {
+            count_occupancy::<K_FLEX, true>(
+                st(State::Fleksjob),
+                args.0,
+                args.1,
+                args.2,
+                args.3,
+                over40_born,
+                o,
+            )
+        });
+        check(State::Foertidspension, Special::Fp, &|o| {
+            count_occupancy::<K_FP, true>(
+                st(State::Foertidspension),
+                args.0,
+                args.1,
+                args.2,
+                args.3,
+                over40_born,
+                o,
+            )
+        });
     }
 }
