@@ -707,7 +707,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
         let mut j = 0;
         while j < end {
             // Row codes of a block in a pass of their own (vectorised), so
-            // the decision loop below reads one word and the id per stayer.
+            // the decision loop below does not work out the row itself.
             let k = j;
             let stop = (k + BLOCK).min(end);
             coder.fill(
