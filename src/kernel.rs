@@ -1563,10 +1563,11 @@ mod tests {
         let t_abs = tb.start + 20;
         let (birth, _, class, refusion, hours) = random_columns(2500, 11, t_abs);
         let over40_born = i32::from(t_abs) - i32::from(AGE40_Q);
-        let check = |s: State, special: Special, count: &dyn Fn(&mut [u32]) -> u32| {
+        type Pass = fn(&StateTab, &[u16], &[u16], &[u8], &[u8], i32, &mut [u32]) -> u32;
+        let check = |s: State, special: Special, pass: Pass| {
             let st = &tb.states[s as usize];
             let mut got = vec![0; N_CELLS];
-            let over = count(&mut got);
+            let over = pass(st, &birth, &refusion, &class, &hours, over40_born, &mut got);
             let mut want = vec![0; N_CELLS];
             let mut want_over = 0;
             for i in 0..birth.len() {
@@ -1578,51 +1579,25 @@ mod tests {
             assert_eq!(over, want_over, "{s:?}");
             assert_eq!(got, want, "{s:?}");
         };
-        let args = (&birth[..], &refusion[..], &class[..], &hours[..]);
-        let st = |s: State| &tb.states[s as usize];
-        check(State::Sygedagpenge, Special::None, &|o| {
-            count_occupancy::<PLAIN, true>(
-                st(State::Sygedagpenge),
-                args.0,
-                args.1,
-                args.2,
-                args.3,
-                over40_born,
-                o,
-            )
-        });
-        check(State::Ressourceforloeb, Special::Rf, &|o| {
-            count_occupancy::<K_RF, true>(
-                st(State::Ressourceforloeb),
-                args.0,
-                args.1,
-                args.2,
-                args.3,
-                over40_born,
-                o,
-            )
-        });
-        check(State::Fleksjob, Special::Flex, &|o| {
-            count_occupancy::<K_FLEX, true>(
-                st(State::Fleksjob),
-                args.0,
-                args.1,
-                args.2,
-                args.3,
-                over40_born,
-                o,
-            )
-        });
-        check(State::Foertidspension, Special::Fp, &|o| {
-            count_occupancy::<K_FP, true>(
-                st(State::Foertidspension),
-                args.0,
-                args.1,
-                args.2,
-                args.3,
-                over40_born,
-                o,
-            )
-        });
+        check(
+            State::Sygedagpenge,
+            Special::None,
+            count_occupancy::<PLAIN, true>,
+        );
+        check(
+            State::Ressourceforloeb,
+            Special::Rf,
+            count_occupancy::<K_RF, true>,
+        );
+        check(
+            State::Fleksjob,
+            Special::Flex,
+            count_occupancy::<K_FLEX, true>,
+        );
+        check(
+            State::Foertidspension,
+            Special::Fp,
+            count_occupancy::<K_FP, true>,
+        );
     }
 }
