@@ -3,6 +3,9 @@
 //! - `baseline/full_scale_2_replications`: the full Danish baseline, two
 //!   replications on the global rayon pool; throughput in person-quarters
 //!   (persons not yet `out`, one quarter each), the unit of the speed floor.
+//! - `population/create_baseline_inflow`: creating the initial stock and 40
+//!   quarters of baseline inflow of one replication, without simulating
+//!   them; throughput in entrants created.
 //! - `rng/*`: one counter-based draw (a pure function of person, quarter and
 //!   decision) against one draw from a sequential `Xoshiro256PlusPlus` stream.
 //! - `reference/lean_10_state_chain`: a minimal two-column Markov loop, to
@@ -11,6 +14,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use fleksim::population::{Population, scaled};
 use fleksim::rng::{self, RepKey};
 use fleksim::runner::{self, Prepared, RunConfig};
 use fleksim::scenario;
@@ -32,6 +36,39 @@ fn baseline(c: &mut Criterion) {
     g.throughput(Throughput::Elements(pq));
     g.bench_function("full_scale_2_replications", |b| {
         b.iter(|| runner::run(&prepared, &cfg, &|| {}).expect("baseline runs"))
+    });
+    g.finish();
+}
+
+fn creation(c: &mut Criterion) {
+    let sc = scenario::baseline().scenario;
+    let key = RepKey::new(2019, 0);
+    let persons: u64 = sc
+        .inflow
+        .iter()
+        .map(|c| u64::from(scaled(c.count, 1.0)))
+        .sum::<u64>()
+        * u64::from(sc.horizon);
+    let mut g = c.benchmark_group("population");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(persons));
+    g.bench_function("create_baseline_inflow", |b| {
+        b.iter(|| {
+            let mut pop = Population::for_scenario(&sc, 1.0).expect("baseline fits");
+            for c in &sc.stock {
+                pop.add_group(&sc, c, 0, scaled(c.count, 1.0), sc.start, key);
+            }
+            // Entrants are dropped again at once, as the run's bins stay
+            // about as large as they are (only creation is timed, not growth).
+            for t in 0..sc.horizon {
+                for c in &sc.inflow {
+                    let n = scaled(c.count, 1.0);
+                    let range = pop.add_group(&sc, c, t + 1, n, sc.start.plus(t), key);
+                    pop.bins[c.state as usize].remove(range);
+                }
+            }
+            pop
+        })
     });
     g.finish();
 }
@@ -110,5 +147,5 @@ fn reference(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, baseline, rng_cost, reference);
+criterion_group!(benches, baseline, creation, rng_cost, reference);
 criterion_main!(benches);

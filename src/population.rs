@@ -127,6 +127,17 @@ impl Bin {
         }
     }
 
+    /// Sets the length to `len`, new persons all zero.
+    pub fn resize(&mut self, len: usize) {
+        self.id.resize(len, 0);
+        self.class.resize(len, 0);
+        self.hours.resize(len, 0);
+        self.birth.resize(len, 0);
+        self.entered.resize(len, 0);
+        self.refusion.resize(len, 0);
+        self.rf_total.resize(len, 0);
+    }
+
     /// Removes the persons at `range` (the rest keep their order).
     pub fn remove(&mut self, range: std::ops::Range<usize>) {
         if range.is_empty() {
@@ -173,6 +184,9 @@ pub struct Population {
     /// Revalidering leavers awaiting their follow-up a year later (T13):
     /// `(packed id, quarter left)`, sorted; see `kernel::step`.
     pub follow_up: Vec<(u32, u16)>,
+    /// Band tables of the cohorts created so far, built on first use (a
+    /// handful per scenario: one per band table and cap).
+    tables: Vec<BandTable>,
     /// Bits of a packed id that hold the index in the group.
     idx_bits: u32,
     created: usize,
@@ -193,6 +207,7 @@ impl Population {
             groups: Vec::new(),
             weyl: Vec::new(),
             follow_up: Vec::new(),
+            tables: Vec::new(),
             idx_bits,
             created: 0,
             out: 0,
@@ -392,71 +407,123 @@ impl Population {
             "packed ids cannot hold group {gi} of {n} persons (Population::for_scenario checks this)"
         );
         let max_age = max_age_q(scenario, now);
-        let ages = Bands::new(&cohort.age_years);
-        let durations = Bands::new(&cohort.duration);
-        let capacities = Bands::new(&cohort.hours);
-        let ctr: [u64; 9] = std::array::from_fn(|k| rng::counter(now.0, Kind::Age as u8 + k as u8));
+        let ages = self.table(&cohort.age_years, 4, max_age);
+        let durations = self.table(&cohort.duration, 1, u16::MAX);
+        let capacities = self.table(&cohort.hours, 1, u16::MAX);
+        let tables = std::mem::take(&mut self.tables);
+        let (ages, durations, capacities) =
+            (&tables[ages], &tables[durations], &tables[capacities]);
+        // Draws are skipped where nothing is drawn (no table, a zero share);
+        // counter-based streams make that shift no other draw.
+        let ctr = |k: Kind| rng::counter(now.0, k as u8);
+        let raw =
+            |idx: u32, ctr: u64| rng::draw53(rep.person(rng::person_id(cohort_no, st, idx)), ctr);
+        let u = |idx: u32, ctr: u64| rng::to_unit(raw(idx, ctr));
+        let age_ctr = ctr(Kind::Age);
+        let birth_of = |idx: u32| now.0.saturating_sub(ages.pick(raw(idx, age_ctr)));
+        if cohort.state == State::Out {
+            for idx in 0..n {
+                self.add_out(birth_of(idx));
+            }
+            self.tables = tables;
+            return self.push_group(rep, cohort_no, st, n, 0..0);
+        }
         let is_rf = cohort.state == State::Ressourceforloeb;
         let benefit = cohort.state.is_benefit();
-        let is_out = cohort.state == State::Out;
         let mut bin = std::mem::take(&mut self.bins[usize::from(st)]);
         let first = bin.len();
-        if !is_out {
-            bin.reserve(n as usize);
+        let n_us = n as usize;
+        bin.reserve(n_us);
+        bin.resize(first + n_us);
+        // Column by column, into the room made above: no per-person
+        // capacity checks, and each attribute's draws in a loop of its own.
+        let Bin {
+            id,
+            class,
+            hours,
+            birth,
+            entered,
+            refusion,
+            rf_total,
+        } = &mut bin;
+        let idx_bits = self.idx_bits;
+        for (idx, x) in (0..n).zip(&mut id[first..]) {
+            *x = (gi as u32) << idx_bits | idx;
         }
-        for idx in 0..n {
-            let pk = rep.person(rng::person_id(cohort_no, st, idx));
-            // Draws are skipped where nothing is drawn (no table, a zero
-            // share); counter-based streams make that shift no other draw.
-            let u = |k: u8| rng::draw_f64(pk, ctr[(k - Kind::Age as u8) as usize]);
-            let age_q = ages.pick(u(Kind::Age as u8), 4, max_age);
+        for (idx, x) in (0..n).zip(&mut birth[first..]) {
+            *x = birth_of(idx);
+        }
+        let cols = entered[first..]
+            .iter_mut()
+            .zip(&mut refusion[first..])
+            .zip(&mut rf_total[first..]);
+        let dur_ctr = ctr(Kind::Duration);
+        for (idx, ((e, r), rt)) in (0..n).zip(cols) {
             let dur = if cohort.duration.is_empty() {
                 0
             } else {
-                durations.pick(u(Kind::Duration as u8), 1, u16::MAX)
+                durations.pick(raw(idx, dur_ctr))
             };
-            let hours = if cohort.hours.is_empty() {
-                0
+            *e = now.0.saturating_sub(dur);
+            // The refusion clock saturates at its last band (see kernel::step).
+            *r = if benefit { dur.min(N_BANDS as u16) } else { 0 };
+            *rt = if is_rf {
+                dur.min(u16::from(crate::kernel::RF_COUNT)) as u8
             } else {
-                capacities
-                    .pick(u(Kind::Capacity as u8), 1, u16::MAX)
-                    .min(37) as u8
+                0
             };
-            // A flag is drawn only where its share is positive (`u >= 0`).
-            let mut class = 0u8;
-            for (bit, &share) in cohort.flag_shares.iter().enumerate() {
-                let set = share > 0.0 && u(Kind::Flag0 as u8 + bit as u8) < share;
-                class |= u8::from(set) * if bit == 4 { flag::PRE2014 } else { 1 << bit };
+        }
+        if !cohort.hours.is_empty() {
+            let cap_ctr = ctr(Kind::Capacity);
+            for (idx, h) in (0..n).zip(&mut hours[first..]) {
+                *h = capacities.pick(raw(idx, cap_ctr)).min(37) as u8;
             }
-            if is_rf {
-                class |= (pick_index(&cohort.phase, u(Kind::PhaseInit as u8)) as u8)
-                    << flag::PHASE_SHIFT;
+        }
+        // A flag is drawn only where its share is positive. `u < share` for
+        // `u = k·2^-53` is exactly `k < ceil(share·2^53)`.
+        for (bit, &share) in cohort.flag_shares.iter().enumerate() {
+            if share > 0.0 {
+                let thr = (share * rng::UNIT53).ceil() as u64;
+                let mask = if bit == 4 { flag::PRE2014 } else { 1 << bit };
+                let flag_ctr = rng::counter(now.0, Kind::Flag0 as u8 + bit as u8);
+                for (idx, c) in (0..n).zip(&mut class[first..]) {
+                    *c |= mask * u8::from(raw(idx, flag_ctr) < thr);
+                }
             }
-            let birth = now.0.saturating_sub(age_q);
-            if is_out {
-                self.add_out(birth);
-                continue;
+        }
+        if is_rf {
+            let phase_ctr = ctr(Kind::PhaseInit);
+            for (idx, c) in (0..n).zip(&mut class[first..]) {
+                *c |= (pick_index(&cohort.phase, u(idx, phase_ctr)) as u8) << flag::PHASE_SHIFT;
             }
-            bin.push(
-                self.pack(gi, idx),
-                &Person {
-                    state: st,
-                    class,
-                    hours,
-                    birth,
-                    entered: now.0.saturating_sub(dur),
-                    // The refusion clock saturates at its last band (see kernel::step).
-                    refusion: if benefit { dur.min(N_BANDS as u16) } else { 0 },
-                    rf_total: if is_rf {
-                        dur.min(u16::from(crate::kernel::RF_COUNT)) as u8
-                    } else {
-                        0
-                    },
-                },
-            );
         }
         let range = first..bin.len();
         self.bins[usize::from(st)] = bin;
+        self.tables = tables;
+        self.push_group(rep, cohort_no, st, n, range)
+    }
+
+    /// The index in `self.tables` of the table of `bands` at `(per_unit, cap)`.
+    fn table(&mut self, bands: &[Share], per_unit: u16, cap: u16) -> usize {
+        let found = self
+            .tables
+            .iter()
+            .position(|t| t.bands.bands == bands && t.per_unit == per_unit && t.cap == cap);
+        found.unwrap_or_else(|| {
+            self.tables.push(BandTable::new(bands, per_unit, cap));
+            self.tables.len() - 1
+        })
+    }
+
+    /// Records a group of `n` persons just created in state `st`; returns `range`.
+    fn push_group(
+        &mut self,
+        rep: RepKey,
+        cohort_no: u16,
+        st: u8,
+        n: u32,
+        range: std::ops::Range<usize>,
+    ) -> std::ops::Range<usize> {
         self.groups.push(Group {
             cohort: cohort_no,
             state: st,
@@ -498,20 +565,24 @@ pub fn max_age_q(scenario: &Scenario, now: Quarter) -> u16 {
 
 /// A band table with its cumulative shares, `cum[k]` = the shares of bands
 /// `0..k` summed in order (`cum[0] = 0`), for picking without branches.
-struct Bands<'a> {
-    bands: &'a [Share],
+#[derive(Debug, Clone, PartialEq)]
+struct Bands {
+    bands: Vec<Share>,
     cum: Vec<f64>,
 }
 
-impl<'a> Bands<'a> {
-    fn new(bands: &'a [Share]) -> Bands<'a> {
+impl Bands {
+    fn new(bands: &[Share]) -> Bands {
         let mut acc = 0.0;
         let mut cum = vec![0.0];
         for b in bands {
             acc += b.share;
             cum.push(acc);
         }
-        Bands { bands, cum }
+        Bands {
+            bands: bands.to_vec(),
+            cum,
+        }
     }
 
     /// Picks a band by `u` and a value uniformly inside it; band bounds are
@@ -530,8 +601,70 @@ impl<'a> Bands<'a> {
         if n == 0 {
             return 0;
         }
-        let i: usize = self.cum[1..n].iter().map(|&c| usize::from(c <= u)).sum();
+        let i = self.band(u);
         value_in_band(&self.bands[i], u, self.cum[i], per_unit, cap)
+    }
+
+    /// The band [`Bands::pick`] takes for `u` (the table is not empty).
+    #[inline]
+    fn band(&self, u: f64) -> usize {
+        let n = self.bands.len();
+        self.cum[1..n].iter().map(|&c| usize::from(c <= u)).sum()
+    }
+}
+
+/// Bits of a draw that index a [`BandTable`].
+const TABLE_BITS: u32 = 12;
+/// A [`BandTable`] entry whose draws do not all give one value.
+const MIXED: u16 = u16::MAX;
+
+/// [`Bands::pick`] compiled for one `(per_unit, cap)`: entry `k` holds the
+/// value every 53-bit draw with top bits `k` gives, or [`MIXED`] where
+/// those draws give more than one value (about one entry per distinct
+/// value), which falls back to the float pick. Exact: the band rises with
+/// the draw, and within a band so does the value, so equal values at the
+/// two ends of an entry's draws mean that value for all of them.
+#[derive(Debug, Clone)]
+pub struct BandTable {
+    bands: Bands,
+    per_unit: u16,
+    cap: u16,
+    table: Vec<u16>,
+}
+
+impl BandTable {
+    fn new(bands: &[Share], per_unit: u16, cap: u16) -> BandTable {
+        let bands = Bands::new(bands);
+        let shift = 53 - TABLE_BITS;
+        let table = (0..1u64 << TABLE_BITS)
+            .map(|k| {
+                if bands.bands.is_empty() {
+                    return 0;
+                }
+                let (lo, hi) = (
+                    rng::to_unit(k << shift),
+                    rng::to_unit(((k + 1) << shift) - 1),
+                );
+                let v = bands.pick(lo, per_unit, cap);
+                let same = bands.band(lo) == bands.band(hi) && v == bands.pick(hi, per_unit, cap);
+                if same { v } else { MIXED }
+            })
+            .collect();
+        BandTable {
+            bands,
+            per_unit,
+            cap,
+            table,
+        }
+    }
+
+    /// `Bands::pick(to_unit(k53))` for a 53-bit draw `k53` ([`rng::draw53`]).
+    #[inline(always)]
+    fn pick(&self, k53: u64) -> u16 {
+        match self.table[(k53 >> (53 - TABLE_BITS)) as usize] {
+            MIXED => self.bands.pick(rng::to_unit(k53), self.per_unit, self.cap),
+            v => v,
+        }
     }
 }
 
@@ -729,10 +862,10 @@ mod tests {
         0
     }
 
-    #[test]
-    fn branch_free_pick_equals_the_search() {
+    /// Band tables with zero shares, single-value bands and a cap inside a band.
+    fn test_tables() -> [Vec<Share>; 4] {
         let share = |lo, hi, share| Share { lo, hi, share };
-        let tables = [
+        [
             vec![
                 share(18, 29, 0.1),
                 share(30, 39, 0.0),
@@ -747,8 +880,12 @@ mod tests {
                 share(3, 3, 0.3),
                 share(4, 9, 0.4),
             ],
-        ];
-        for bands in &tables {
+        ]
+    }
+
+    #[test]
+    fn branch_free_pick_equals_the_search() {
+        for bands in &test_tables() {
             for k in 0..=20_000u32 {
                 let u = f64::from(k) / 20_000.0 * (1.0 - 1e-15);
                 for cap in [u16::MAX, 200, 150] {
@@ -771,6 +908,50 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// A compiled table gives the float pick's value for every draw: checked
+    /// at both ends of every entry and just beyond them (where a band or a
+    /// value changes inside an entry, the entry must fall back), and on
+    /// random draws. Both paths are taken.
+    #[test]
+    fn band_table_equals_the_float_pick() {
+        let shift = 53 - TABLE_BITS;
+        let mut tables = test_tables().to_vec();
+        tables.push(Vec::new());
+        for bands in &tables {
+            for (per_unit, cap) in [(4, u16::MAX), (4, 261), (1, u16::MAX), (1, 5)] {
+                let table = BandTable::new(bands, per_unit, cap);
+                let float = Bands::new(bands);
+                let check = |k: u64| {
+                    let want = float.pick(rng::to_unit(k), per_unit, cap);
+                    assert_eq!(table.pick(k), want, "{bands:?} {per_unit} {cap} k = {k}");
+                };
+                for e in 0..1u64 << TABLE_BITS {
+                    let k = e << shift;
+                    for d in [
+                        0,
+                        1,
+                        2,
+                        (1 << shift) / 2,
+                        (1 << shift) - 2,
+                        (1 << shift) - 1,
+                    ] {
+                        check(k + d);
+                    }
+                }
+                let key = RepKey::new(7, 1);
+                for i in 0..20_000 {
+                    check(rng::draw53(key.person(i), 99));
+                }
+                let mixed = table.table.iter().filter(|&&v| v == MIXED).count();
+                assert_eq!(
+                    bands.is_empty(),
+                    mixed == 0,
+                    "{bands:?}: {mixed} mixed entries"
+                );
             }
         }
     }

@@ -111,7 +111,23 @@ pub fn draw31(person_key: u64, ctr: u64) -> u32 {
 /// A uniform in [0, 1) with 53 bits.
 #[inline(always)]
 pub fn draw_f64(person_key: u64, ctr: u64) -> f64 {
-    (mix(person_key ^ ctr) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    to_unit(draw53(person_key, ctr))
+}
+
+/// The 53-bit integer behind [`draw_f64`]: `draw_f64 == draw53 / 2^53`
+/// exactly, so `draw_f64 < p` is `draw53 < ceil(p·2^53)`.
+#[inline(always)]
+pub fn draw53(person_key: u64, ctr: u64) -> u64 {
+    mix(person_key ^ ctr) >> 11
+}
+
+/// `2^53` as a float.
+pub const UNIT53: f64 = (1u64 << 53) as f64;
+
+/// A [`draw53`] integer as a uniform in [0, 1) (exact).
+#[inline(always)]
+pub fn to_unit(k: u64) -> f64 {
+    k as f64 * (1.0 / UNIT53)
 }
 
 /// Scale of integer probability thresholds: `p` becomes `round(p * 2^31)`.
