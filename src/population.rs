@@ -625,7 +625,7 @@ const MIXED: u16 = u16::MAX;
 /// the draw, and within a band so does the value, so equal values at the
 /// two ends of an entry's draws mean that value for all of them.
 #[derive(Debug, Clone)]
-pub struct BandTable {
+struct BandTable {
     bands: Bands,
     per_unit: u16,
     cap: u16,
