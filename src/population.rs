@@ -446,9 +446,8 @@ impl Population {
             refusion,
             rf_total,
         } = &mut bin;
-        let idx_bits = self.idx_bits;
         for (idx, x) in (0..n).zip(&mut id[first..]) {
-            *x = (gi as u32) << idx_bits | idx;
+            *x = self.pack(gi, idx);
         }
         for (idx, x) in (0..n).zip(&mut birth[first..]) {
             *x = birth_of(idx);
@@ -565,7 +564,7 @@ pub fn max_age_q(scenario: &Scenario, now: Quarter) -> u16 {
 
 /// A band table with its cumulative shares, `cum[k]` = the shares of bands
 /// `0..k` summed in order (`cum[0] = 0`), for picking without branches.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Bands {
     bands: Vec<Share>,
     cum: Vec<f64>,
@@ -621,7 +620,7 @@ const MIXED: u16 = u16::MAX;
 /// [`Bands::pick`] compiled for one `(per_unit, cap)`: entry `k` holds the
 /// value every 53-bit draw with top bits `k` gives, or [`MIXED`] where
 /// those draws give more than one value (about one entry per distinct
-/// value), which falls back to the float pick. Exact: the band rises with
+/// value) or that value is `MIXED` itself, which falls back to the float pick. Exact: the band rises with
 /// the draw, and within a band so does the value, so equal values at the
 /// two ends of an entry's draws mean that value for all of them.
 #[derive(Debug, Clone)]
