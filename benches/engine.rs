@@ -5,7 +5,7 @@
 //!   (persons not yet `out`, one quarter each), the unit of the speed floor.
 //! - `population/create_baseline_inflow`: creating the initial stock and 40
 //!   quarters of baseline inflow of one replication, without simulating
-//!   them; throughput in entrants created.
+//!   them; throughput in persons created (stock and entrants).
 //! - `rng/*`: one counter-based draw (a pure function of person, quarter and
 //!   decision) against one draw from a sequential `Xoshiro256PlusPlus` stream.
 //! - `reference/lean_10_state_chain`: a minimal two-column Markov loop, to
@@ -43,12 +43,14 @@ fn baseline(c: &mut Criterion) {
 fn creation(c: &mut Criterion) {
     let sc = scenario::baseline().scenario;
     let key = RepKey::new(2019, 0);
-    let persons: u64 = sc
-        .inflow
-        .iter()
-        .map(|c| u64::from(scaled(c.count, 1.0)))
-        .sum::<u64>()
-        * u64::from(sc.horizon);
+    let count = |cohorts: &[scenario::Cohort]| -> u64 {
+        cohorts
+            .iter()
+            .map(|c| u64::from(scaled(c.count, 1.0)))
+            .sum()
+    };
+    // Everyone the timed loop creates: the stock once, the inflow every quarter.
+    let persons = count(&sc.stock) + count(&sc.inflow) * u64::from(sc.horizon);
     let mut g = c.benchmark_group("population");
     g.sample_size(10);
     g.throughput(Throughput::Elements(persons));
