@@ -992,10 +992,13 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
     // Cell indices within the state's cells in a pass of their own (the
     // compiler vectorises it), then counted into four histograms in turn:
     // consecutive persons often share a cell, and one histogram would chain
-    // each increment on the store of the last.
+    // each increment on the store of the last. A histogram has a power of
+    // two cells, so masking an index (always below `STATE_CELLS`) keeps it
+    // in range without a bounds check.
     const CHUNK: usize = 1024;
+    const HIST: usize = STATE_CELLS.next_power_of_two();
     let mut idx = [0u16; CHUNK];
-    let mut hist = [[0u32; STATE_CELLS]; 4];
+    let mut hist = [[0u32; HIST]; 4];
     let special = match KIND {
         K_FLEX => Special::Flex,
         K_RF => Special::Rf,
@@ -1012,13 +1015,23 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
             let var = cost_variant(special, class[i], hours[i]) as u16;
             idx[i] = (age * N_BANDS as u16 + band) * N_VAR as u16 + var;
         }
-        for (i, &x) in idx[..m].iter().enumerate() {
-            hist[i & 3][usize::from(x)] += 1;
+        let mut quads = idx[..m].chunks_exact(4);
+        for x in &mut quads {
+            for (h, &x) in hist.iter_mut().zip(x) {
+                h[usize::from(x) & (HIST - 1)] += 1;
+            }
+        }
+        for &x in quads.remainder() {
+            hist[0][usize::from(x) & (HIST - 1)] += 1;
         }
     }
     // The state's cells are contiguous, under-40 first (see `cell`).
     let mut over = 0;
     let cells = &mut occupancy[st.cell[0]..st.cell[0] + STATE_CELLS];
+    debug_assert!(
+        hist.iter()
+            .all(|h| h[STATE_CELLS..].iter().all(|&x| x == 0))
+    );
     for (k, cell) in cells.iter_mut().enumerate() {
         let count = hist[0][k] + hist[1][k] + hist[2][k] + hist[3][k];
         *cell += count;
