@@ -8,10 +8,11 @@
 //! loop specialised (by const generics) for that state's rules.
 //!
 //! **Architecture invariant:** `step` does no I/O and no dynamic dispatch,
-//! allocates only when a bin outgrows its capacity, and reads no clock or
-//! thread id: its result is a function of the tables, the population, the
-//! quarter and the replication key only (the order of persons within a bin
-//! does not matter, as every draw is keyed on the person's stable id).
+//! allocates only when a bin or an arrival buffer outgrows its capacity,
+//! and reads no clock or thread id: its result is a function of the tables,
+//! the population, the quarter and the replication key only (the order of
+//! persons within a bin does not matter, as every draw is keyed on the
+//! person's stable id).
 //! Probabilities are compared as 31-bit integers ([`rng::threshold`]).
 //!
 //! Order of events for a person in state `s` during quarter `t`:
@@ -420,9 +421,12 @@ pub struct Counters {
     pub reval_after: [u32; N_STATES],
     /// Leavers of revalidering this quarter, `(packed id, quarter)`.
     fresh: Vec<(u32, u16)>,
-    /// An empty bin whose capacity is reused for persons who restart their
-    /// own state (a bin cannot take them while it is being processed).
-    spare: Bin,
+    /// This quarter's movers by the state they enter, `(packed id, record)`,
+    /// appended to the bins when every state has been processed. One small
+    /// record write per mover instead of seven column appends scattered
+    /// over the destination bins; the buffers keep their capacity (the
+    /// largest quarter's movers into a state, about 16 bytes each).
+    arrivals: [Vec<(u32, Person)>; N_STATES],
     /// Not a count, and kept across quarters: bit `s` set when more than
     /// [`BUSY_SHARE`] of state `s`'s persons moved last quarter, so that
     /// `run_bin` does not look for runs of stayers there. Results do not
@@ -443,7 +447,7 @@ impl Default for Counters {
             mini_raise: [0; 2],
             reval_after: [0; N_STATES],
             fresh: Vec::new(),
-            spare: Bin::default(),
+            arrivals: std::array::from_fn(|_| Vec::new()),
             busy: 0,
         }
     }
@@ -494,9 +498,10 @@ const K_FP: u8 = 3;
 /// Advances every person by simulated quarter `t`.
 ///
 /// Each state's bin is processed by a loop specialised for that state
-/// (`run_bin`); movers are appended to the bin of their new state beyond
-/// its part for this quarter, so nobody is processed twice, and stayers are
-/// compacted in place.
+/// (`run_bin`); movers wait in [`Counters`]' arrival buffers, one per
+/// state they enter, which are appended to the bins when every state has
+/// been processed, so nobody is processed twice; stayers are compacted in
+/// place.
 pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Counters) {
     let t_abs = tb.start + t;
     let ti = t as usize;
@@ -536,6 +541,10 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
             (Special::None, false, false) => run_bin::<PLAIN, false, false>(tb, &q, pop, s, n, c),
             (Special::None, false, true) => run_bin::<PLAIN, false, true>(tb, &q, pop, s, n, c),
         }
+    }
+    for (bin, arr) in pop.bins.iter_mut().zip(&mut c.arrivals) {
+        bin.extend_records(arr);
+        arr.clear();
     }
     c.stock[OUT as usize] = pop.out_by_age(t_abs);
     // Follow-ups: drop the resolved, add this quarter's leavers.
@@ -721,7 +730,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     // Born in or before `exit_born`: folkepension age by the next quarter.
     let exit_born = tb.exit_born(t_abs + 1);
     let weyl = std::mem::take(&mut pop.weyl);
-    let mut bin = std::mem::replace(&mut pop.bins[s as usize], std::mem::take(&mut c.spare));
+    let mut bin = std::mem::take(&mut pop.bins[s as usize]);
     // Persons `[0, end)` are kept or still to be decided; a mover's slot is
     // filled at once by the last undecided person (order within a bin is
     // free), so the bin stays dense and the refill reads memory that is
@@ -912,12 +921,9 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     c.busy = (c.busy & !(1 << s)) | u16::from(busy) << s;
     c.stock[s as usize][0] += n as u32 - over - moved[0];
     c.stock[s as usize][1] += over - moved[1];
-    // Close the gap the movers left before this quarter's entrants from
-    // other states (beyond `n`), then add the restarters of this state.
+    // Drop the slots the movers left at the end.
     bin.remove(end..n);
-    let mut restarted = std::mem::replace(&mut pop.bins[s as usize], bin);
-    pop.bins[s as usize].append(&mut restarted);
-    c.spare = restarted;
+    pop.bins[s as usize] = bin;
     pop.weyl = weyl;
 }
 
@@ -1095,8 +1101,7 @@ fn move_person(
     };
     p.class = (p.class & flag::CLASS_MASK) | entry;
     c.stock[to as usize][age] += 1;
-    // A restart of state `s` waits in the spare bin (see `run_bin`).
-    pop.bins[to as usize].push(pid, &p);
+    c.arrivals[to as usize].push((pid, p));
 }
 
 /// Resolves the pending revalidering follow-ups of person `pid`, whose

@@ -99,21 +99,6 @@ impl Bin {
         grow(&mut self.rf_total, extra);
     }
 
-    /// Appends one person (the record's state is not stored).
-    #[inline(always)]
-    pub fn push(&mut self, id: u32, p: &Person) {
-        if self.id.len() == self.id.capacity() {
-            self.reserve(1);
-        }
-        self.id.push(id);
-        self.class.push(p.class);
-        self.hours.push(p.hours);
-        self.birth.push(p.birth);
-        self.entered.push(p.entered);
-        self.refusion.push(p.refusion);
-        self.rf_total.push(p.rf_total);
-    }
-
     /// Person `i`'s record, in state `state`.
     pub fn get(&self, i: usize, state: u8) -> Person {
         Person {
@@ -152,16 +137,16 @@ impl Bin {
         self.rf_total.drain(range);
     }
 
-    /// Moves every person of `other` to the end of this bin.
-    pub fn append(&mut self, other: &mut Bin) {
-        self.reserve(other.len());
-        self.id.append(&mut other.id);
-        self.class.append(&mut other.class);
-        self.hours.append(&mut other.hours);
-        self.birth.append(&mut other.birth);
-        self.entered.append(&mut other.entered);
-        self.refusion.append(&mut other.refusion);
-        self.rf_total.append(&mut other.rf_total);
+    /// Appends the records `(packed id, person)` in order, column by column.
+    pub fn extend_records(&mut self, recs: &[(u32, Person)]) {
+        self.reserve(recs.len());
+        self.id.extend(recs.iter().map(|r| r.0));
+        self.class.extend(recs.iter().map(|r| r.1.class));
+        self.hours.extend(recs.iter().map(|r| r.1.hours));
+        self.birth.extend(recs.iter().map(|r| r.1.birth));
+        self.entered.extend(recs.iter().map(|r| r.1.entered));
+        self.refusion.extend(recs.iter().map(|r| r.1.refusion));
+        self.rf_total.extend(recs.iter().map(|r| r.1.rf_total));
     }
 }
 
@@ -982,26 +967,33 @@ mod tests {
     }
 
     #[test]
-    fn removing_a_range_keeps_the_rest_in_order() {
+    fn records_append_in_order_and_removing_a_range_keeps_the_rest_in_order() {
         let mut bin = Bin::default();
-        for i in 0..10u32 {
-            let p = Person {
-                state: 0,
-                class: i as u8,
-                hours: i as u8,
-                rf_total: i as u8,
-                birth: i as u16,
-                entered: i as u16,
-                refusion: i as u16,
-            };
-            bin.push(i, &p);
+        let recs: Vec<(u32, Person)> = (0..10u32)
+            .map(|i| {
+                let p = Person {
+                    state: 0,
+                    class: i as u8,
+                    hours: i as u8 + 1,
+                    rf_total: i as u8 + 2,
+                    birth: i as u16 + 3,
+                    entered: i as u16,
+                    refusion: i as u16 + 4,
+                };
+                (i, p)
+            })
+            .collect();
+        bin.extend_records(&recs[..4]);
+        bin.extend_records(&recs[4..]);
+        for (k, (i, p)) in recs.iter().enumerate() {
+            assert_eq!((bin.id[k], bin.get(k, 0)), (*i, *p));
         }
         bin.remove(3..6);
         bin.remove(7..7);
         assert_eq!(bin.id, [0, 1, 2, 6, 7, 8, 9]);
         for k in 0..bin.len() {
             assert_eq!(bin.get(k, 0).entered, bin.id[k] as u16);
-            assert_eq!(bin.hours[k], bin.id[k] as u8);
+            assert_eq!(bin.hours[k], bin.id[k] as u8 + 1);
         }
     }
 
