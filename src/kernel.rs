@@ -675,10 +675,11 @@ fn scan_stayers<const KIND: u8>(
     mini_raise: &mut [u32; 2],
 ) -> usize {
     let n = run.codes.len();
-    let (id, entered) = (&run.id[..n], &run.entered[..n]);
+    let (codes, id, entered) = (run.codes, &run.id[..n], &run.entered[..n]);
     let (hours, class) = (&mut run.hours[..n], &mut run.class[..n]);
     let ctr_tr = q.ctr[Kind::Transition as usize];
-    for (i, &code) in run.codes.iter().enumerate() {
+    for i in 0..n {
+        let code = codes[i];
         let pk = person_key(q.rk, weyl, id[i], idx_bits);
         if code >= TRACKED || rng::draw31(pk, ctr_tr) < q.totals[(code & ROW) as usize] {
             return i;
