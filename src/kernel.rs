@@ -25,8 +25,9 @@
 //!    movers start the new state with its entry marks in the class byte.
 //!
 //! Counts for `fleksim check` (T6, T9, T13) are taken on the way, in
-//! out-of-line helpers that only persons in their first ressourceforløb
-//! year, flex-job stayers, movers and marked revalidering leavers reach.
+//! helpers that only persons in their first ressourceforløb year, flex-job
+//! stayers, movers and marked revalidering leavers reach (out of line,
+//! except the flex-job one inside the out-of-line `scan_stayers`).
 
 pub use crate::population::Person;
 use crate::population::{Bin, Population};
@@ -1629,18 +1630,12 @@ mod tests {
         let run = |busy: u16| {
             let key = RepKey::new(5, 0);
             let mut pop = Population::for_scenario(&sc, scale).expect("baseline fits");
-            for g in &sc.stock {
-                let n = crate::population::scaled(g.count, scale);
-                pop.add_group(&sc, g, 0, n, sc.start, key);
-            }
+            pop.add_stock(&sc, scale, key, |_, _, _| {});
             let mut c = Counters::default();
             let mut trace = Vec::new();
             for t in 0..sc.horizon {
                 c.reset_quarter();
-                for g in &sc.inflow {
-                    let n = crate::population::scaled(g.count, scale);
-                    pop.add_group(&sc, g, t + 1, n, sc.start.plus(t), key);
-                }
+                pop.add_inflow(&sc, t, scale, key, |_, _, _| {});
                 c.busy = busy;
                 step(&tb, &mut pop, t, key, &mut c);
                 trace.push((

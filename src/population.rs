@@ -373,6 +373,49 @@ impl Population {
         }
     }
 
+    /// Creates the scenario's initial stock at `scale` (cohort number 0, in
+    /// the start quarter) and calls `each` with every group's cohort and
+    /// where its persons are in their state's bin.
+    pub fn add_stock(
+        &mut self,
+        sc: &Scenario,
+        scale: f64,
+        rep: RepKey,
+        each: impl FnMut(&Population, &Cohort, std::ops::Range<usize>),
+    ) {
+        self.add_cohorts(sc, &sc.stock, 0, sc.start, scale, rep, each);
+    }
+
+    /// Creates the inflow of simulated quarter `t` at `scale` (cohort
+    /// number `t + 1`, in quarter `start + t`), as [`Population::add_stock`].
+    pub fn add_inflow(
+        &mut self,
+        sc: &Scenario,
+        t: u16,
+        scale: f64,
+        rep: RepKey,
+        each: impl FnMut(&Population, &Cohort, std::ops::Range<usize>),
+    ) {
+        self.add_cohorts(sc, &sc.inflow, t + 1, sc.start.plus(t), scale, rep, each);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_cohorts(
+        &mut self,
+        sc: &Scenario,
+        cohorts: &[Cohort],
+        cohort_no: u16,
+        now: Quarter,
+        scale: f64,
+        rep: RepKey,
+        mut each: impl FnMut(&Population, &Cohort, std::ops::Range<usize>),
+    ) {
+        for c in cohorts {
+            let range = self.add_group(sc, c, cohort_no, scaled(c.count, scale), now, rep);
+            each(self, c, range);
+        }
+    }
+
     /// Appends `n` persons of `cohort` created in absolute quarter `now`
     /// (cohort number `cohort_no`), drawing their attributes from `rep`.
     /// Returns where they are in the bin of the cohort's state.

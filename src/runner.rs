@@ -78,10 +78,9 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
     let h = sc.horizon as usize;
     let mut pop = Population::for_scenario(sc, cfg.scale)?;
     let mut spells = [0u64; N_PHASES];
-    for c in &sc.stock {
-        let range = pop.add_group(sc, c, 0, scaled(c.count, cfg.scale), sc.start, key);
-        count_phase_spells(&pop, c.state, range, &mut spells);
-    }
+    pop.add_stock(sc, cfg.scale, key, |pop, c, range| {
+        count_phase_spells(pop, c.state, range, &mut spells)
+    });
     let initial = pop.stocks(sc.start.0);
     let mut res = RepResult {
         stocks: Vec::with_capacity(h + 1),
@@ -105,20 +104,17 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         c.reset_quarter();
         let now = sc.start.plus(t);
         let before = pop.len();
-        for cohort in &sc.inflow {
-            let first = pop.len();
-            let n = scaled(cohort.count, cfg.scale);
-            let range = pop.add_group(sc, cohort, t + 1, n, now, key);
+        pop.add_inflow(sc, t, cfg.scale, key, |pop, cohort, range| {
             let bin = &pop.bins[cohort.state as usize];
             for &b in &bin.birth[range.clone()] {
                 let age = usize::from(now.0.wrapping_sub(b) >= AGE40_Q);
                 c.flows[age][ENTRY][cohort.state as usize] += 1;
             }
-            count_phase_spells(&pop, cohort.state, range, &mut res.rf_phase_entries);
             if matches!(cohort.state, State::Kontanthjaelp | State::Sygedagpenge) {
-                res.entrants += (pop.len() - first) as u64;
+                res.entrants += range.len() as u64;
             }
-        }
+            count_phase_spells(pop, cohort.state, range, &mut res.rf_phase_entries);
+        });
         let entrants = pop.len() - before;
         kernel::step(&p.tables, &mut pop, t, key, &mut c);
         let mut cost = [[0i64; 2]; N_ITEMS];

@@ -64,7 +64,7 @@ use crate::error::{Error, Result};
 use crate::kernel::{self, Counters, RF_COUNT};
 use crate::population::{Population, Snapshot};
 use crate::rng::RepKey;
-use crate::runner::{Prepared, RunConfig, scaled};
+use crate::runner::{Prepared, RunConfig};
 use crate::scenario::{
     AGE40_Q, Assessment, Clock, Gate, N_PHASES, N_STATES, Phase, Scenario, State, When, effective,
     flag,
@@ -299,19 +299,14 @@ fn replicate(p: &Prepared, plan: &Plan, cfg: &RunConfig, rep: u32) -> Result<Tal
     let sc = p.scenario;
     let key = RepKey::new(cfg.seed, u64::from(rep));
     let mut pop = Population::for_scenario(sc, cfg.scale)?;
-    for c in &sc.stock {
-        pop.add_group(sc, c, 0, scaled(c.count, cfg.scale), sc.start, key);
-    }
+    pop.add_stock(sc, cfg.scale, key, |_, _, _| {});
     let mut tally = Tally::default();
     let mut before = Snapshot::default();
     let mut after = Snapshot::default();
     let mut c = Counters::default();
     for t in 0..sc.horizon {
         c.reset_quarter();
-        let now = sc.start.plus(t);
-        for cohort in &sc.inflow {
-            pop.add_group(sc, cohort, t + 1, scaled(cohort.count, cfg.scale), now, key);
-        }
+        pop.add_inflow(sc, t, cfg.scale, key, |_, _, _| {});
         pop.snapshot(&mut before);
         kernel::step(&p.tables, &mut pop, t, key, &mut c);
         pop.snapshot(&mut after);
