@@ -27,7 +27,8 @@
 //! Counts for `fleksim check` (T6, T9, T13) are taken on the way, in
 //! helpers that only persons in their first ressourceforløb year, flex-job
 //! stayers, movers and marked revalidering leavers reach (out of line,
-//! except the flex-job one inside the out-of-line `scan_stayers`).
+//! except the flex-job one, which is inlined where flex-job stayers are
+//! decided).
 
 pub use crate::population::Person;
 use crate::population::{Bin, Population};
@@ -879,7 +880,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
                         }
                         K_FLEX => {
                             let (nh, ncls) =
-                                flex_stay_out(tb, hours[j], cls, d, pk, &q.ctr, &mut c.mini_raise);
+                                flex_stay(tb, hours[j], cls, d, pk, &q.ctr, &mut c.mini_raise);
                             hours[j] = nh;
                             class[j] = ncls;
                         }
@@ -1257,21 +1258,6 @@ fn flex_stay(
         counts[1] += u32::from(cls & flag::RAISED != 0);
     }
     (nh, cls)
-}
-
-/// [`flex_stay`] out of line, for the rare stayers `run_bin`'s own loop
-/// decides (those with a follow-up pending, or all when assessments are due).
-#[inline(never)]
-fn flex_stay_out(
-    tb: &Tables,
-    h: u8,
-    cls: u8,
-    d: u16,
-    pk: u64,
-    ctr: &[u64; rng::N_KINDS],
-    counts: &mut [u32; 2],
-) -> (u8, u8) {
-    flex_stay(tb, h, cls, d, pk, ctr, counts)
 }
 
 /// Flex-job hours of a stayer next quarter (T6 progression).
