@@ -14,9 +14,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use fleksim::population::{Population, scaled};
-use fleksim::rng::{self, RepKey};
-use fleksim::runner::{self, Prepared, RunConfig};
+use fleksim::engine::population::{Population, scaled};
+use fleksim::engine::rng::{self, RepKey};
+use fleksim::engine::runner::{self, Prepared, RunConfig};
 use fleksim::scenario;
 use rand::{Rng, SeedableRng};
 

@@ -5,7 +5,9 @@
 //! I/O. See `ARCHITECTURE.md` for the module map.
 //!
 //! ```
-//! use fleksim::{report, runner, scenario};
+//! use fleksim::engine::runner;
+//! use fleksim::output::report;
+//! use fleksim::scenario;
 //!
 //! let loaded = scenario::baseline();
 //! let mut sc = loaded.scenario;
@@ -17,23 +19,12 @@
 //! assert!(stocks.starts_with(b"scenario,quarter,state,age_group,mean,se,ci_low,ci_high\n"));
 //! ```
 
-pub mod calendar;
-pub mod calibrate;
-pub mod check;
-pub mod costing;
+// The layers, bottom to top: each may import only the ones above it in
+// this list (tests/it/layers.rs enforces it).
+pub mod analysis;
+pub mod engine;
 pub mod error;
-pub mod exact;
-pub mod kernel;
-pub mod population;
-pub mod report;
-pub mod results;
-pub mod rng;
-pub mod runner;
+pub mod output;
 pub mod scenario;
-pub mod solve;
-pub mod stats;
-pub mod sweep;
-pub mod uncertainty;
-pub mod verify;
 
 pub use error::{Error, Result};

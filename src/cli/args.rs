@@ -103,7 +103,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub sim: SimArgs,
     /// Family-wise error rate: the most a correct engine may fail, by chance
-    #[arg(long, default_value_t = fleksim::verify::DEFAULT_ALPHA)]
+    #[arg(long, default_value_t = fleksim::analysis::verify::DEFAULT_ALPHA)]
     pub alpha: f64,
     /// Print every test, not only the failures
     #[arg(long)]
@@ -326,13 +326,13 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
     /// A parameter and its values: PATH=start:stop:count or PATH=a,b,c (repeatable; combined as a grid)
-    #[arg(long, value_name = "PATH=VALUES", value_parser = fleksim::sweep::parse_vary, conflicts_with = "lhs")]
+    #[arg(long, value_name = "PATH=VALUES", value_parser = fleksim::analysis::sweep::parse_vary, conflicts_with = "lhs")]
     pub vary: Vec<(String, Vec<f64>)>,
     /// Latin hypercube sampling: this many points over the --range values
     #[arg(long, value_name = "N", requires = "range")]
     pub lhs: Option<usize>,
     /// A parameter range for --lhs: PATH=low:high (repeatable)
-    #[arg(long, value_name = "PATH=LOW:HIGH", value_parser = fleksim::sweep::parse_range, requires = "lhs")]
+    #[arg(long, value_name = "PATH=LOW:HIGH", value_parser = fleksim::analysis::sweep::parse_range, requires = "lhs")]
     pub range: Vec<(String, f64, f64)>,
     /// Keep only these metrics in sweep.csv (an id as in compare.csv, or a prefix ending in `*`; repeatable)
     #[arg(long, value_name = "METRIC")]
@@ -359,7 +359,7 @@ pub struct SensitivityArgs {
     pub plan: PlanArgs,
     /// The metric to sort by: an id of compare.csv, with @period if it has several
     #[arg(long, default_value = "pv.total.all")]
-    pub metric: fleksim::sweep::MetricSel,
+    pub metric: fleksim::analysis::sweep::MetricSel,
 }
 
 const UNCERTAINTY_HELP: &str = "\
@@ -388,7 +388,7 @@ pub struct UncertaintyArgs {
     pub draws: usize,
     /// The metric reported on the terminal (all are in the files)
     #[arg(long, default_value = "pv.total.all")]
-    pub metric: fleksim::sweep::MetricSel,
+    pub metric: fleksim::analysis::sweep::MetricSel,
 }
 
 const SOLVE_HELP: &str = "\

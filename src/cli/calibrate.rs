@@ -4,8 +4,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use fleksim::calibrate::{self, Evaluation};
-use fleksim::{Error, Result, check, report};
+use fleksim::analysis::calibrate::{self, Evaluation};
+use fleksim::analysis::check;
+use fleksim::output::report;
+use fleksim::{Error, Result};
 
 use super::args::CalibrateArgs;
 

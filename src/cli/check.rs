@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use fleksim::check::{self, Checker};
-use fleksim::report;
-use fleksim::results::Layout;
-use fleksim::runner::{self, Prepared};
+use fleksim::analysis::check::{self, Checker};
+use fleksim::engine::results::Layout;
+use fleksim::engine::runner::{self, Prepared};
+use fleksim::output::report;
 use fleksim::{Error, Result};
 
 use super::args::CheckArgs;
@@ -65,7 +65,7 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
             format!("±{:.0} %", tg.tolerance * 100.0)
         };
         // The simulated value with its CI, and its distance from the figure.
-        let shown = |s: &fleksim::stats::CellStats| {
+        let shown = |s: &fleksim::engine::stats::CellStats| {
             let d = tg.distance(s.mean);
             let diff = if tg.share {
                 format!("{:+.1} pp", d * 100.0)

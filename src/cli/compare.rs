@@ -5,9 +5,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use fleksim::report;
-use fleksim::results::{Annual, Cell, Citizen};
-use fleksim::runner::{self, Comparison, Prepared};
+use fleksim::analysis::compare::{self, Comparison};
+use fleksim::engine::results::{Annual, Cell, Citizen};
+use fleksim::engine::runner::Prepared;
+use fleksim::output::report;
 use fleksim::scenario::State;
 use fleksim::{Error, Result};
 
@@ -37,7 +38,7 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
     let clock = Instant::now();
     let prepared: Vec<Prepared> = scenarios.iter().map(Prepared::new).collect();
     let pb = super::progress::replications(cfg.replications);
-    let res = pool.install(|| runner::compare(&prepared[0], &prepared[1..], &cfg, &|| pb.inc(1)));
+    let res = pool.install(|| compare::compare(&prepared[0], &prepared[1..], &cfg, &|| pb.inc(1)));
     pb.finish_and_clear();
     let res = res?;
     let elapsed = clock.elapsed().as_secs_f64();

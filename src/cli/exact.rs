@@ -5,9 +5,10 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use fleksim::report::{self, Manifest};
-use fleksim::runner::Prepared;
-use fleksim::{Result, exact};
+use fleksim::Result;
+use fleksim::analysis::exact;
+use fleksim::engine::runner::Prepared;
+use fleksim::output::report::{self, Manifest};
 
 use super::args::ExactArgs;
 

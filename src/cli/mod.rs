@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use fleksim::Error;
-use fleksim::runner::RunConfig;
+use fleksim::engine::runner::RunConfig;
 use fleksim::scenario::{self, Loaded};
 
 use args::{Cli, Command};

@@ -6,10 +6,10 @@ use std::time::{Instant, SystemTime};
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::Result;
-use fleksim::report::{self, Manifest};
-use fleksim::results::Annual;
-use fleksim::runner::{self, Prepared};
-use fleksim::stats::CellStats;
+use fleksim::engine::results::Annual;
+use fleksim::engine::runner::{self, Prepared};
+use fleksim::engine::stats::CellStats;
+use fleksim::output::report::{self, Manifest};
 
 use super::args::RunArgs;
 

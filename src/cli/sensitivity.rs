@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use fleksim::report::{csv_bytes, num};
-use fleksim::sweep::{self, MetricSel};
-use fleksim::uncertainty::{self as unc, Summary, Swing};
+use fleksim::analysis::sweep::{self, MetricSel};
+use fleksim::analysis::uncertainty::{self as unc, Summary, Swing};
+use fleksim::output::report::{csv_bytes, num};
 use fleksim::{Error, Result};
 
 use super::args::{SensitivityArgs, UncertaintyArgs};
@@ -25,7 +25,8 @@ fn uncertain(s: &Setup) -> Result<Vec<fleksim::scenario::Uncertain>> {
 /// Checks the metric against the layout before anything runs.
 fn check_metric(s: &Setup, m: &MetricSel) -> Result<MetricSel> {
     let sc = &s.proposal;
-    let layout = fleksim::results::Layout::new(sc.start, sc.horizon, sc.costs.discount_rate);
+    let layout =
+        fleksim::engine::results::Layout::new(sc.start, sc.horizon, sc.costs.discount_rate);
     let cell = m.cell(&layout)?;
     let (id, _, period) = layout.cells[cell]
         .metric(&layout)

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use fleksim::solve::{self, Answer, Problem};
-use fleksim::sweep::MetricSel;
+use fleksim::analysis::solve::{self, Answer, Problem};
+use fleksim::analysis::sweep::MetricSel;
 use fleksim::{Error, Result};
 
 use super::args::SolveArgs;
@@ -28,7 +28,7 @@ pub fn solve(a: SolveArgs) -> Result<ExitCode> {
         .ok_or_else(|| Error::Invalid(format!("--target: `{target}` is not a number")))?;
     let (lo, hi) = match &a.range {
         Some(r) => {
-            let (_, lo, hi) = fleksim::sweep::parse_range(&format!("x={r}"))
+            let (_, lo, hi) = fleksim::analysis::sweep::parse_range(&format!("x={r}"))
                 .map_err(|e| Error::Invalid(format!("--range: {e}")))?;
             (lo, hi)
         }
@@ -106,5 +106,5 @@ pub fn solve(a: SolveArgs) -> Result<ExitCode> {
 
 /// The two-sided 95 % Student t quantile for the paired SE.
 fn statrs_t(replications: u32) -> f64 {
-    fleksim::stats::t975(u64::from(replications))
+    fleksim::engine::stats::t975(u64::from(replications))
 }

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-use fleksim::sweep::{self, Outcome, Plan};
-use fleksim::{Error, Result, report};
+use fleksim::analysis::sweep::{self, Outcome, Plan};
+use fleksim::output::parts::PartsFolder;
+use fleksim::output::report;
+use fleksim::{Error, Result};
 use serde::Serialize;
 
 use super::args::{PlanArgs, SweepArgs};
@@ -83,7 +85,10 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
     let start_time = SystemTime::now();
     let clock = Instant::now();
     let pb = super::progress::points(plan.points.len() as u64);
-    let res = s.pool.install(|| sweep::run(plan, &parts, &|| pb.inc(1)));
+    let store = PartsFolder {
+        root: parts.clone(),
+    };
+    let res = s.pool.install(|| sweep::run(plan, &store, &|| pb.inc(1)));
     pb.finish_and_clear();
     let res = res?;
     let elapsed = clock.elapsed().as_secs_f64();

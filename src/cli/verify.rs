@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::Result;
-use fleksim::report;
-use fleksim::runner::Prepared;
-use fleksim::verify::{self, Test, VerifyConfig};
+use fleksim::analysis::verify::{self, Test, VerifyConfig};
+use fleksim::engine::runner::Prepared;
+use fleksim::output::report;
 
 use super::args::VerifyArgs;
 

@@ -4,6 +4,7 @@
 //! threads or output files. It turns text into a validated [`Scenario`] or a
 //! [`ScenarioError`] that names file, line, key path and the rule broken.
 
+pub mod calendar;
 mod diag;
 mod explain;
 mod load;

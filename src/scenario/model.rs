@@ -7,7 +7,7 @@
 //! and phase multipliers) sum to more than 1. The kernel relies on this and
 //! does not check again.
 
-use crate::calendar::Quarter;
+use crate::scenario::calendar::Quarter;
 
 /// Number of states, `out` included.
 pub const N_STATES: usize = 11;
@@ -17,6 +17,12 @@ pub const N_PHASES: usize = 5;
 pub const N_FLAGS: usize = 4;
 /// Age (in quarters) at which a person leaves the `under40` group.
 pub const AGE40_Q: u16 = 160;
+/// Most quarters the cumulative ressourceforløb clock counts (it saturates
+/// there): a cumulative assessment must fall due before it.
+pub const RF_CLOCK_LIMIT: u8 = 0x7f;
+/// Most forced assessments a scenario may have (each has a random stream of
+/// its own).
+pub const MAX_ASSESSMENTS: usize = 40;
 
 /// A state a person occupies during a quarter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::diag::{Origins, Reporter, did_you_mean};
 use super::model::*;
 use super::raw::{self, RawCohort, RawScenario, RawWhen};
-use crate::calendar::Quarter;
+use crate::scenario::calendar::Quarter;
 
 /// Most gates a scenario may enable (the kernel keeps them in a `u64` mask).
 pub const MAX_GATES: usize = 64;
@@ -97,8 +97,8 @@ pub(super) fn validate(
         );
     }
     let assessments = assessments(v, &raw.assessments);
-    if assessments.len() > crate::rng::MAX_ASSESSMENTS {
-        let max = crate::rng::MAX_ASSESSMENTS;
+    if assessments.len() > MAX_ASSESSMENTS {
+        let max = MAX_ASSESSMENTS;
         v.error(
             "assessments",
             format!(
@@ -1036,8 +1036,8 @@ fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -
                 format!("routing shares sum to {total} (> 1)"),
             );
         }
-        if clock == Clock::Cumulative && a.at >= i64::from(crate::kernel::RF_COUNT) {
-            let max = crate::kernel::RF_COUNT - 1;
+        if clock == Clock::Cumulative && a.at >= i64::from(RF_CLOCK_LIMIT) {
+            let max = RF_CLOCK_LIMIT - 1;
             v.error(&format!("{p}.at"), format!("the cumulative ressourceforløb clock counts to {max} quarters; `at` must be below that"));
         }
         let assessment = Assessment {

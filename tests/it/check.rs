@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use fleksim::check::{self, Checker};
-use fleksim::results::Layout;
-use fleksim::runner::{self, Prepared, RunConfig};
+use fleksim::analysis::check::{self, Checker};
+use fleksim::engine::results::Layout;
+use fleksim::engine::runner::{self, Prepared, RunConfig};
+use fleksim::engine::stats::CellStats;
 use fleksim::scenario;
-use fleksim::stats::CellStats;
 
 use crate::util::{fleksim, root};
 
@@ -385,5 +385,5 @@ fn a_reference_figure_is_shown_but_not_passed_or_failed() {
     let checked = checker.finish();
     assert!(checked[0].simulated.is_some());
     assert_eq!(checked[0].pass, None);
-    assert_eq!(fleksim::calibrate::objective(&checked), 0.0);
+    assert_eq!(fleksim::analysis::calibrate::objective(&checked), 0.0);
 }

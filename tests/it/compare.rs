@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use fleksim::runner::{self, Prepared, RunConfig};
+use fleksim::analysis::compare;
+use fleksim::engine::runner::{self, Prepared, RunConfig};
 use fleksim::scenario;
 
 use crate::util::{data, fleksim, root};
@@ -41,7 +42,7 @@ fn null_proposal_has_zero_delta_everywhere() {
     .unwrap();
     let base = short(load(&base_path));
     let prop = short(load(&null));
-    let c = runner::compare(
+    let c = compare::compare(
         &Prepared::new(&base),
         &[Prepared::new(&prop)],
         &cfg(3),
@@ -70,7 +71,7 @@ fn common_random_numbers_shrink_the_variance_of_differences() {
     let base = short(load(&root().join("scenarios/baseline.toml")));
     let prop = short(load(&data("ok/small-lever.toml")));
     let (bp, pp) = (Prepared::new(&base), Prepared::new(&prop));
-    let paired = runner::compare(&bp, std::slice::from_ref(&pp), &cfg(5), &|| {}).unwrap();
+    let paired = compare::compare(&bp, std::slice::from_ref(&pp), &cfg(5), &|| {}).unwrap();
     let independent_base = runner::run(&bp, &cfg(5), &|| {}).unwrap();
     let independent_prop = runner::run(&pp, &cfg(6), &|| {}).unwrap();
     let mut checked = Vec::new();

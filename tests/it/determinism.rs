@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use fleksim::kernel::{self, Counters, Tables};
-use fleksim::population::{Population, Snapshot};
-use fleksim::rng::RepKey;
+use fleksim::engine::kernel::{self, Counters, Tables};
+use fleksim::engine::population::{Population, Snapshot};
+use fleksim::engine::rng::RepKey;
 use fleksim::scenario;
 
 use crate::util::{fleksim, root};

@@ -10,11 +10,11 @@
 //! benefit: 0.7 %). The cost of the test grows with scale times
 //! replications as its power does; this is what fits in CI's debug profile.
 
-use fleksim::costing::N_ITEMS;
-use fleksim::exact;
-use fleksim::results::{Annual, Cell};
-use fleksim::rng;
-use fleksim::runner::{self, Prepared, RunConfig};
+use fleksim::analysis::exact;
+use fleksim::engine::costing::N_ITEMS;
+use fleksim::engine::results::{Annual, Cell};
+use fleksim::engine::rng;
+use fleksim::engine::runner::{self, Prepared, RunConfig};
 use fleksim::scenario::{self, Scenario, State};
 
 use crate::util::{data, root};
@@ -60,7 +60,11 @@ fn small_fixture_matches_a_hand_computed_chain() {
     }
     let (mut em, mut out) = (0.0f64, 0.0f64);
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
-    let get = |cell: Cell| fleksim::report::get(&run.result, cell).unwrap().mean;
+    let get = |cell: Cell| {
+        fleksim::output::report::get(&run.result, cell)
+            .unwrap()
+            .mean
+    };
     for t in 0..sc.horizon {
         kh[1] += 100.0; // entrants, at d = 1
         let occupancy: f64 = kh.iter().sum();

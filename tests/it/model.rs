@@ -4,8 +4,8 @@
 //! taken from the run itself; a correct engine fails one such comparison
 //! with probability about 6e-5.
 
-use fleksim::results::Cell;
-use fleksim::runner::{self, Prepared, RunConfig, RunResult};
+use fleksim::engine::results::Cell;
+use fleksim::engine::runner::{self, Prepared, RunConfig, RunResult};
 use fleksim::scenario::{self, N_STATES, Scenario, State};
 use proptest::prelude::*;
 
@@ -63,8 +63,8 @@ fn run(sc: &Scenario, reps: u32, seed: u64, scale: f64) -> RunResult {
     runner::run(&p, &cfg, &|| {}).expect("run succeeds")
 }
 
-fn stock(r: &RunResult, t: u16, state: State) -> fleksim::stats::CellStats {
-    fleksim::report::get(
+fn stock(r: &RunResult, t: u16, state: State) -> fleksim::engine::stats::CellStats {
+    fleksim::output::report::get(
         r,
         Cell::Stock {
             t,
@@ -293,7 +293,7 @@ pre2014 = 1.0
     let sc = scenario("ledger", 2, body);
     let res = run(&sc, 2, 1, 1.0);
     let cost = |t: u16, item: u8, payer: u8| {
-        fleksim::report::get(&res, Cell::Cost { t, item, payer })
+        fleksim::output::report::get(&res, Cell::Cost { t, item, payer })
             .expect("cost cell")
             .mean
     };
@@ -310,7 +310,7 @@ pre2014 = 1.0
     assert_eq!(cost(1, 6, 0), n * 17000.0 * 0.35);
     assert_eq!(cost(1, 6, 1), n * 17000.0 * 0.65);
     // Totals add up (no services are priced in this scenario).
-    let n_items = fleksim::costing::N_ITEMS as u8;
+    let n_items = fleksim::engine::costing::N_ITEMS as u8;
     let total: f64 = (0..n_items).map(|i| cost(0, i, 2)).sum();
     assert_eq!(cost(0, n_items, 2), total);
     assert_eq!(total, n * (10000.0 + 6000.0 + 15600.0 + 17000.0));
@@ -341,7 +341,7 @@ kontanthjaelp = {{ all = {{ "1-{before}" = 0.0, "{quarters_off}" = 1.0, "{after}
         let res = run(&sc, 2, 1, 1.0);
         let back = 3 + quarters_off; // first quarter back on benefit
         let get = |payer| {
-            fleksim::report::get(
+            fleksim::output::report::get(
                 &res,
                 Cell::Cost {
                     t: back,
@@ -367,9 +367,9 @@ kontanthjaelp = {{ all = {{ "1-{before}" = 0.0, "{quarters_off}" = 1.0, "{after}
 /// of each bin, through a whole baseline run, and nothing per person out.
 #[test]
 fn columns_stay_within_16_bytes_per_person() {
-    use fleksim::kernel::{self, Counters, Tables};
-    use fleksim::population::{Population, scaled};
-    use fleksim::rng::RepKey;
+    use fleksim::engine::kernel::{self, Counters, Tables};
+    use fleksim::engine::population::{Population, scaled};
+    use fleksim::engine::rng::RepKey;
     let sc = scenario::baseline().scenario;
     let scale = 0.05;
     let tables = Tables::compile(&sc);

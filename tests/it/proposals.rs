@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
-use fleksim::results::{Annual, Cell};
-use fleksim::runner::{self, Comparison, Prepared, RunConfig};
+use fleksim::analysis::compare::{self, Comparison};
+use fleksim::engine::results::{Annual, Cell};
+use fleksim::engine::runner::{self, Prepared, RunConfig};
 use fleksim::scenario::{self, State};
 
 use crate::util::root;
@@ -43,7 +44,7 @@ fn compare(prefix: &str) -> Comparison {
         seed: 17,
         scale: 0.05,
     };
-    runner::compare(&Prepared::new(&base), &[Prepared::new(&prop)], &cfg, &|| {}).unwrap()
+    compare::compare(&Prepared::new(&base), &[Prepared::new(&prop)], &cfg, &|| {}).unwrap()
 }
 
 /// The paired difference of `cell`: (mean, CI low, CI high).

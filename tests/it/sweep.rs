@@ -7,8 +7,9 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fleksim::report;
-use fleksim::runner::{self, Prepared, RunConfig};
+use fleksim::analysis::compare;
+use fleksim::engine::runner::{Prepared, RunConfig};
+use fleksim::output::report;
 use fleksim::scenario;
 
 use crate::util::{data, fleksim};
@@ -68,7 +69,7 @@ fn a_sweep_point_equals_compare_at_that_value() {
         .unwrap()
         .scenario;
         let c =
-            runner::compare(&Prepared::new(&base), &[Prepared::new(&prop)], &cfg, &|| {}).unwrap();
+            compare::compare(&Prepared::new(&base), &[Prepared::new(&prop)], &cfg, &|| {}).unwrap();
         let csv = report::compare_csv(std::slice::from_ref(&prop.name), &c).unwrap();
         let mut r = csv::Reader::from_reader(&csv[..]);
         let expected: Vec<Vec<String>> = r
@@ -301,7 +302,7 @@ fn solve_finds_the_rate_computed_by_hand() {
     let prop = scenario::load_with(Some(&data("ok/small-uncertain.toml")), &[])
         .unwrap()
         .scenario;
-    let c = runner::compare(&Prepared::new(&base), &[Prepared::new(&prop)], &cfg, &|| {}).unwrap();
+    let c = compare::compare(&Prepared::new(&base), &[Prepared::new(&prop)], &cfg, &|| {}).unwrap();
     let csv = report::compare_csv(std::slice::from_ref(&prop.name), &c).unwrap();
     let mut r = csv::Reader::from_reader(&csv[..]);
     let row = r

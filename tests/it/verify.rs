@@ -1,9 +1,9 @@
 //! `fleksim verify`: the frequency check passes on correct scenarios and
 //! fires on tables compiled from a perturbed scenario.
 
-use fleksim::runner::{Prepared, RunConfig};
+use fleksim::analysis::verify::{self, Verification, VerifyConfig};
+use fleksim::engine::runner::{Prepared, RunConfig};
 use fleksim::scenario::{self, Banded, Scenario, State};
-use fleksim::verify::{self, Verification, VerifyConfig};
 
 use crate::util::{data, fleksim, root};
 

@@ -9,11 +9,11 @@
 //! there (a secant over a neighbourhood), by the delta method.
 //!
 //! **Architecture invariant:** solve only sets one parameter by path and
-//! runs points through [`sweep::run_point`](crate::sweep::run_point).
+//! runs points through [`sweep::run_point`](crate::analysis::sweep::run_point).
 
+use crate::analysis::sweep::{Baseline, MetricSel, Plan, run_baseline, run_point};
+use crate::engine::runner::Prepared;
 use crate::error::{Error, Result};
-use crate::runner::Prepared;
-use crate::sweep::{Baseline, MetricSel, Plan, run_baseline, run_point};
 
 /// What to solve.
 pub struct Problem<'a> {

@@ -53,7 +53,8 @@ pub enum Kind {
 }
 
 /// Most assessments a scenario may have (their kinds run to 63).
-pub const MAX_ASSESSMENTS: usize = 40;
+pub const MAX_ASSESSMENTS: usize = crate::scenario::MAX_ASSESSMENTS;
+const _: () = assert!(Kind::Assessment as usize + MAX_ASSESSMENTS <= N_KINDS);
 
 /// Number of distinct kind slots per quarter.
 pub const N_KINDS: usize = 64;

@@ -23,13 +23,14 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use crate::analysis::compare::ProposalStats;
+use crate::analysis::table::{self, COMPARE_HEADER, csv_bytes, num};
+use crate::engine::results::Layout;
+use crate::engine::rng;
+use crate::engine::runner::{self, Prepared, RunConfig};
+use crate::engine::stats::{CellStats, Welford};
 use crate::error::{Error, Result};
-use crate::report::{self, COMPARE_HEADER, csv_bytes, num};
-use crate::results::Layout;
-use crate::rng;
-use crate::runner::{self, Prepared, ProposalStats, RunConfig};
 use crate::scenario::{self, Override, fnv1a};
-use crate::stats::{CellStats, Welford};
 
 /// A parameter varied over values: `path=start:stop:count` or `path=a,b,c`.
 pub fn parse_vary(s: &str) -> std::result::Result<(String, Vec<f64>), String> {
@@ -308,10 +309,25 @@ pub struct Outcome {
     pub proposal_name: String,
 }
 
-/// Runs every point of `plan` not already in `parts` (a folder; created if
-/// needed), writing each as it finishes, and assembles the CSV. The caller
-/// removes `parts` once the CSV is safely written.
-pub fn run(plan: &Plan, parts: &Path, on_point: &(dyn Fn() + Sync)) -> Result<Outcome> {
+/// Where the finished points of a plan are kept, so that a rerun of the
+/// same plan computes only the rest. The plan's fingerprint keys the store,
+/// so a changed plan never reuses stale points. The command-line tool keeps
+/// them as files (`output::parts`); an implementation must make `save`
+/// atomic (a point is either complete or absent).
+pub trait PointStore: Sync {
+    /// Prepares the store for the plan with this fingerprint (fails early,
+    /// before any simulation, if it cannot).
+    fn open(&self, fingerprint: u64) -> Result<()>;
+    /// The rows of point `i` saved by an earlier run, if any.
+    fn load(&self, fingerprint: u64, i: usize) -> Option<Vec<u8>>;
+    /// Saves the rows of point `i`.
+    fn save(&self, fingerprint: u64, i: usize, rows: &[u8]) -> Result<()>;
+}
+
+/// Runs every point of `plan` not already in `store`, saving each as it
+/// finishes, and assembles the CSV. The caller clears the store once the
+/// CSV is safely written.
+pub fn run(plan: &Plan, store: &dyn PointStore, on_point: &(dyn Fn() + Sync)) -> Result<Outcome> {
     plan.cfg.validate()?;
     if plan.points.is_empty() {
         return Err(Error::Invalid("the design has no points".into()));
@@ -326,24 +342,16 @@ pub fn run(plan: &Plan, parts: &Path, on_point: &(dyn Fn() + Sync)) -> Result<Ou
     let base_sc = plan.baseline_scenario()?;
     // Validate every point before any simulation, so a bad value fails fast.
     let first = plan.scenario_at(0)?;
-    let dir = parts.join(format!(
-        "{:016x}",
-        plan.fingerprint(&base_sc.hash, &first.hash)
-    ));
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        action: "cannot create the folder for finished points",
-        path: dir.clone(),
-        source,
-    })?;
-    let file = |i: usize| format!("point-{i:06}.csv");
+    let key = plan.fingerprint(&base_sc.hash, &first.hash);
+    store.open(key)?;
     let mut done = BTreeMap::new();
     let mut pending = Vec::new();
     for i in 0..plan.points.len() {
-        match std::fs::read(dir.join(file(i))) {
-            Ok(bytes) => {
+        match store.load(key, i) {
+            Some(bytes) => {
                 done.insert(i, bytes);
             }
-            Err(_) => pending.push(i),
+            None => pending.push(i),
         }
     }
     let resumed = done.len();
@@ -364,7 +372,7 @@ pub fn run(plan: &Plan, parts: &Path, on_point: &(dyn Fn() + Sync)) -> Result<Ou
                 let prep = Prepared::new(sc);
                 let (stats, pq) = run_point(&prep, &base, &plan.cfg)?;
                 let rows = point_rows(plan, i, &sc.name, &base, &stats)?;
-                report::write_all(&dir, &[(&file(i), rows.clone())])?;
+                store.save(key, i, &rows)?;
                 done.lock()
                     .expect("no panic holds the lock")
                     .insert(i, rows);
@@ -408,7 +416,7 @@ fn point_rows(
         .chain(plan.labels.iter().map(|(_, l)| l[i].clone()))
         .chain(plan.points[i].iter().map(|&v| num(v)))
         .collect();
-    let rows = report::compare_rows(name, &base.layout, &base.stats, stats, &|m| plan.keeps(m));
+    let rows = table::compare_rows(name, &base.layout, &base.stats, stats, &|m| plan.keeps(m));
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());

@@ -11,27 +11,20 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::costing::{N_ITEMS, PAYERS, item_id};
+use crate::analysis::compare::Comparison;
+pub use crate::analysis::table::{COMPARE_HEADER, compare_rows, csv_bytes, num};
+use crate::engine::cells::ENTRY;
+use crate::engine::costing::{N_ITEMS, PAYERS, item_id};
+use crate::engine::results::{Annual, Cell};
+use crate::engine::runner::RunResult;
+use crate::engine::stats::CellStats;
 use crate::error::{Error, Result};
-use crate::kernel::ENTRY;
-use crate::results::{Annual, Cell};
-use crate::runner::RunResult;
 use crate::scenario::{N_STATES, Scenario, State};
-use crate::stats::CellStats;
 
 /// Version of the CSV column layout; bump when a column changes.
 pub const OUTPUT_FORMAT_VERSION: u32 = 1;
 
 const AGE: [&str; 3] = ["under40", "over40", "total"];
-
-/// A number as the CSV files write it (`NA` for not-a-number).
-pub fn num(x: f64) -> String {
-    if x.is_nan() {
-        "NA".to_string()
-    } else {
-        format!("{x}")
-    }
-}
 
 fn state_id(i: u8) -> &'static str {
     if i as usize == ENTRY {
@@ -43,18 +36,6 @@ fn state_id(i: u8) -> &'static str {
 
 fn stat_cols(s: &CellStats) -> [String; 4] {
     [num(s.mean), num(s.se), num(s.ci_low), num(s.ci_high)]
-}
-
-/// CSV bytes of `rows` under `header`.
-pub fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let internal = |e: csv::Error| Error::Internal(format!("csv encoding: {e}"));
-    w.write_record(header).map_err(internal)?;
-    for r in rows {
-        w.write_record(&r).map_err(internal)?;
-    }
-    w.into_inner()
-        .map_err(|e| Error::Internal(format!("csv encoding: {e}")))
 }
 
 /// stocks.csv: persons by state and age group at the end of each quarter
@@ -227,56 +208,9 @@ pub fn outcomes_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
     )
 }
 
-/// Columns of compare.csv (sweep.csv and uncertainty.csv add the point first).
-pub const COMPARE_HEADER: [&str; 10] = [
-    "proposal",
-    "metric",
-    "unit",
-    "period",
-    "baseline_mean",
-    "proposal_mean",
-    "delta_mean",
-    "delta_se",
-    "delta_ci_low",
-    "delta_ci_high",
-];
-
-/// The compare.csv rows of one proposal, restricted to metrics `keep` accepts.
-pub fn compare_rows(
-    name: &str,
-    layout: &crate::results::Layout,
-    baseline: &[CellStats],
-    proposal: &crate::runner::ProposalStats,
-    keep: &dyn Fn(&str) -> bool,
-) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for (i, cell) in layout.cells.iter().enumerate() {
-        let Some((metric, unit, period)) = cell.metric(layout) else {
-            continue;
-        };
-        if !keep(&metric) {
-            continue;
-        }
-        let d = &proposal.delta[i];
-        rows.push(vec![
-            name.to_string(),
-            metric,
-            unit.to_string(),
-            period,
-            num(baseline[i].mean),
-            num(proposal.stats[i].mean),
-            num(d.mean),
-            num(d.se),
-            num(d.ci_low),
-            num(d.ci_high),
-        ]);
-    }
-    rows
-}
-
 /// compare.csv: every reported metric of every proposal against the
 /// baseline, with the paired difference.
-pub fn compare_csv(names: &[String], c: &crate::runner::Comparison) -> Result<Vec<u8>> {
+pub fn compare_csv(names: &[String], c: &Comparison) -> Result<Vec<u8>> {
     let rows = names
         .iter()
         .zip(&c.proposals)

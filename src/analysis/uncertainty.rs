@@ -2,7 +2,7 @@
 //! proposal's effect, over the parameters its file marks as uncertain
 //! (`[uncertainty.<id>]`, see scenarios/README.md).
 //!
-//! Both are [`sweep`](crate::sweep) plans: sensitivity runs the central point
+//! Both are [`sweep`](crate::analysis::sweep) plans: sensitivity runs the central point
 //! and each parameter at its low and its high value with the others
 //! central; uncertainty runs `draws` parameter sets drawn by Latin hypercube
 //! sampling from each parameter's distribution (inverse CDF of a stratified
@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 
 use statrs::statistics::{Data, OrderStatistics, RankTieBreaker, Statistics};
 
+use crate::analysis::sweep::{MetricSel, Row, unit_lhs};
 use crate::scenario::Uncertain;
-use crate::sweep::{MetricSel, Row, unit_lhs};
 
 /// The points of a one-way analysis: the central point, then each
 /// parameter low and high. Returns (points, parameter label, end label).

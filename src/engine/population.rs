@@ -18,10 +18,10 @@
 //! bins grow by an eighth at a time ([`Bin::reserve`]), and nothing per
 //! person in `out`.
 
-use crate::calendar::Quarter;
+use crate::engine::cells::{N_BANDS, RF_COUNT};
+use crate::engine::rng::{self, Kind, RepKey};
 use crate::error::{Error, Result};
-use crate::kernel::N_BANDS;
-use crate::rng::{self, Kind, RepKey};
+use crate::scenario::calendar::Quarter;
 use crate::scenario::{Cohort, N_PHASES, N_STATES, Scenario, Share, State, flag};
 
 /// A contiguous run of persons created together.
@@ -495,7 +495,7 @@ impl Population {
             // The refusion clock saturates at its last band (see kernel::step).
             *r = if benefit { dur.min(N_BANDS as u16) } else { 0 };
             *rt = if is_rf {
-                dur.min(u16::from(crate::kernel::RF_COUNT)) as u8
+                dur.min(u16::from(RF_COUNT)) as u8
             } else {
                 0
             };
@@ -734,7 +734,7 @@ fn pick_capped(bands: &[Share], u: f64, per_unit: u16, cap: u16) -> u16 {
 /// from, attribute by attribute (the attributes are drawn independently).
 /// Each list is a pmf over the values the sampler can return, derived from
 /// the same band tables and the same arithmetic as the sampler, so that
-/// exact mode (`crate::exact`) starts from the expectation of what Monte
+/// expected values (the exact cohort mode) start from the expectation of what Monte
 /// Carlo samples. The probabilities are the lengths of the `u` intervals
 /// that give each value (exact up to the rounding of the cumulative shares).
 #[derive(Debug, Clone, PartialEq)]

@@ -21,7 +21,7 @@
 //! the rehabilitation team per ressourceforløb start, and education during
 //! revalidering.
 
-use crate::kernel::{ENTRY, N_BANDS, N_CELLS, N_VAR, cell};
+use crate::engine::cells::{ENTRY, N_BANDS, N_CELLS, N_VAR, cell};
 use crate::scenario::{Costs, N_STATES, Phase, Scenario, State};
 
 /// Benefit items (indexed by state, the first seven states) and service items.

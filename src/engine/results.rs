@@ -5,9 +5,9 @@
 //! and start quarter only, so the vectors of two replications (or of two
 //! scenarios with the same horizon) line up cell by cell.
 
-use crate::calendar::Quarter;
-use crate::costing::N_ITEMS;
-use crate::kernel::ENTRY;
+use crate::engine::cells::ENTRY;
+use crate::engine::costing::N_ITEMS;
+use crate::scenario::calendar::Quarter;
 use crate::scenario::{N_PHASES, N_STATES, Phase, State};
 
 /// Raw integer results of one replication.
@@ -530,7 +530,7 @@ impl Cell {
             } if (item as usize) < N_ITEMS => (
                 format!(
                     "cost.{}.{}",
-                    crate::costing::item_id(item as usize),
+                    crate::engine::costing::item_id(item as usize),
                     payer(p)
                 ),
                 "DKK",

@@ -18,10 +18,10 @@ use std::path::Path;
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::neldermead::NelderMead;
 
-use crate::check::{Checked, Checker, Target};
+use crate::analysis::check::{Checked, Checker, Target};
+use crate::engine::results::Layout;
+use crate::engine::runner::{self, Prepared, RunConfig};
 use crate::error::{Error, Result};
-use crate::results::Layout;
-use crate::runner::{self, Prepared, RunConfig};
 use crate::scenario::{self, Override};
 
 /// The cost of a parameter set the scenario rules reject.

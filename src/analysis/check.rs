@@ -14,11 +14,11 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::calendar::Quarter;
+use crate::engine::results::{Annual, Cell, Layout};
+use crate::engine::stats::{CellStats, Welford};
 use crate::error::{Error, Result};
-use crate::results::{Annual, Cell, Layout};
+use crate::scenario::calendar::Quarter;
 use crate::scenario::{Phase, State};
-use crate::stats::{CellStats, Welford};
 
 /// Default tolerances (issue 4): counts within 10 %, shares within 3 points.
 pub const COUNT_TOLERANCE: f64 = 0.10;
@@ -173,7 +173,7 @@ fn invalid(path: &Path, msg: String) -> Error {
 }
 
 /// The targets compiled into the binary (the same text as scenarios/targets.toml).
-pub const TARGETS_TOML: &str = include_str!("../scenarios/targets.toml");
+pub const TARGETS_TOML: &str = include_str!("../../scenarios/targets.toml");
 
 /// Reads a targets file.
 pub fn load_targets(path: &Path) -> Result<Vec<Target>> {

@@ -1,7 +1,7 @@
 //! Frequency check of the engine against the scenario's rules.
 //!
 //! [`verify`] simulates a scenario with the real engine ([`kernel::step`],
-//! fed as [`runner::simulate`](crate::runner::simulate) feeds it) and, for
+//! fed as [`runner::simulate`](crate::engine::runner::simulate) feeds it) and, for
 //! every decision the engine took, compares how often each outcome happened
 //! with the probability the scenario's rules give it. It guards against
 //! rule-compilation bugs (a wrong row index, duration band, age group or
@@ -13,7 +13,7 @@
 //! it each person's outcome is read off (`step` itself is not touched). The
 //! expected side is computed here from the [`Scenario`] alone, following
 //! `scenarios/README.md` (sections 2, 6-10 and 12), never from the compiled
-//! [`Tables`](crate::kernel::Tables): transition probabilities with
+//! [`Tables`](crate::engine::kernel::Tables): transition probabilities with
 //! [`effective`], gates in id order with their `when`, `before_duration`,
 //! redirects and active quarters, assessments in id order with their clock,
 //! `every`, `when` (hours included) and routes, folkepension age, the
@@ -48,7 +48,7 @@
 //! dependence (outcomes of one cell are multinomial, so not independent):
 //! on a correct engine the chance that anything fails is at most `alpha`.
 //!
-//! The engine compares 31-bit integer thresholds ([`crate::rng::threshold`]);
+//! The engine compares 31-bit integer thresholds ([`crate::engine::rng::threshold`]);
 //! the difference from the float probabilities is below 1e-9 per outcome
 //! and negligible against any exposure this check can run.
 //!
@@ -59,12 +59,13 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use statrs::distribution::{Binomial, DiscreteCDF};
 
-use crate::calendar::Quarter;
+use crate::engine::cells::RF_COUNT;
+use crate::engine::kernel::{self, Counters};
+use crate::engine::population::{Population, Snapshot};
+use crate::engine::rng::RepKey;
+use crate::engine::runner::{Prepared, RunConfig};
 use crate::error::{Error, Result};
-use crate::kernel::{self, Counters, RF_COUNT};
-use crate::population::{Population, Snapshot};
-use crate::rng::RepKey;
-use crate::runner::{Prepared, RunConfig};
+use crate::scenario::calendar::Quarter;
 use crate::scenario::{
     AGE40_Q, Assessment, Clock, Gate, N_PHASES, N_STATES, Phase, Scenario, State, When, effective,
     flag,

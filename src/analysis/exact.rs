@@ -34,15 +34,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::calendar::Quarter;
-use crate::costing::N_ITEMS;
+use crate::engine::cells::{self, ENTRY, N_CELLS, RF_COUNT};
+use crate::engine::costing::N_ITEMS;
+use crate::engine::kernel::{Person, Tables};
+use crate::engine::population;
+use crate::engine::results::{Cell, Citizen, Layout};
+use crate::engine::runner::{Prepared, RunResult, scaled};
+use crate::engine::stats::CellStats;
 use crate::error::{Error, Result};
-use crate::kernel::{self, ENTRY, N_CELLS, Person, RF_COUNT, Tables};
-use crate::population;
-use crate::results::{Cell, Citizen, Layout};
-use crate::runner::{Prepared, RunResult, scaled};
+use crate::scenario::calendar::Quarter;
 use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Phase, Scenario, State};
-use crate::stats::CellStats;
 
 const OUT: u8 = State::Out as u8;
 const STAY: u8 = u8::MAX;
@@ -242,11 +243,11 @@ impl Hasher for KeyHasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = crate::rng::mix(self.0 ^ u64::from(b));
+            self.0 = crate::engine::rng::mix(self.0 ^ u64::from(b));
         }
     }
     fn write_u128(&mut self, v: u128) {
-        self.0 = crate::rng::mix(crate::rng::mix(v as u64) ^ (v >> 64) as u64);
+        self.0 = crate::engine::rng::mix(crate::engine::rng::mix(v as u64) ^ (v >> 64) as u64);
     }
 }
 
@@ -326,7 +327,7 @@ fn cohort_records(
                 birth: 0,
                 entered: now.0.saturating_sub(dur),
                 refusion: if benefit {
-                    dur.min(kernel::N_BANDS as u16)
+                    dur.min(cells::N_BANDS as u16)
                 } else {
                     0
                 },
@@ -483,8 +484,8 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
         let mut cost = [[0.0; 2]; N_ITEMS];
         p.costs.price_expected(&occupancy, &flows, &mut cost);
         ex.rf_phase
-            .push(crate::runner::rf_phase_quarters(&occupancy));
-        ex.minifleks.push(crate::runner::minifleks(
+            .push(crate::engine::runner::rf_phase_quarters(&occupancy));
+        ex.minifleks.push(crate::engine::runner::minifleks(
             &occupancy,
             sc.flex.minifleks_max_hours,
         ));

@@ -1,0 +1,78 @@
+//! The tidy table of a comparison: the columns of compare.csv and the rows
+//! of one proposal against its baseline, as text. `compare`, every sweep
+//! point and the summaries that parse sweep files back share this one
+//! representation, so a number reads the same wherever it appears.
+//! A missing value (a standard error from a single replication) is `NA`.
+
+use crate::analysis::compare::ProposalStats;
+use crate::engine::results::Layout;
+use crate::engine::stats::CellStats;
+use crate::error::{Error, Result};
+
+/// A number as the CSV files write it (`NA` for not-a-number).
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        "NA".to_string()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// CSV bytes of `rows` under `header`.
+pub fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| Error::Internal(format!("csv encoding: {e}"));
+    w.write_record(header).map_err(internal)?;
+    for r in rows {
+        w.write_record(&r).map_err(internal)?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::Internal(format!("csv encoding: {e}")))
+}
+
+/// Columns of compare.csv (sweep.csv and uncertainty.csv add the point first).
+pub const COMPARE_HEADER: [&str; 10] = [
+    "proposal",
+    "metric",
+    "unit",
+    "period",
+    "baseline_mean",
+    "proposal_mean",
+    "delta_mean",
+    "delta_se",
+    "delta_ci_low",
+    "delta_ci_high",
+];
+
+/// The compare.csv rows of one proposal, restricted to metrics `keep` accepts.
+pub fn compare_rows(
+    name: &str,
+    layout: &Layout,
+    baseline: &[CellStats],
+    proposal: &ProposalStats,
+    keep: &dyn Fn(&str) -> bool,
+) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (i, cell) in layout.cells.iter().enumerate() {
+        let Some((metric, unit, period)) = cell.metric(layout) else {
+            continue;
+        };
+        if !keep(&metric) {
+            continue;
+        }
+        let d = &proposal.delta[i];
+        rows.push(vec![
+            name.to_string(),
+            metric,
+            unit.to_string(),
+            period,
+            num(baseline[i].mean),
+            num(proposal.stats[i].mean),
+            num(d.mean),
+            num(d.se),
+            num(d.ci_low),
+            num(d.ci_high),
+        ]);
+    }
+    rows
+}

@@ -1,0 +1,370 @@
+//! The lookup tables the quarter loop reads, compiled once per scenario.
+//!
+//! [`Tables::compile`] turns a [`Scenario`] into immutable tables before any
+//! run: transition rows of cumulative 31-bit thresholds with gates and
+//! redirects already applied, one block of rows per policy period;
+//! assessment routing rows; phase rows; pension exit quarters by birth
+//! quarter. The loop ([`kernel`](super::kernel)) and the rules as
+//! probabilities ([`outcomes`](super::outcomes)) read them; nothing changes
+//! them after compilation.
+
+use crate::engine::cells::cell;
+use crate::engine::rng;
+use crate::scenario::{Clock, N_PHASES, N_STATES, Scenario, State, effective};
+
+pub(super) const RF: u8 = State::Ressourceforloeb as u8;
+pub(super) const FLEX: u8 = State::Fleksjob as u8;
+pub(super) const REV: u8 = State::Revalidering as u8;
+pub(super) const OUT: u8 = State::Out as u8;
+pub(super) const NONE: u8 = u8::MAX;
+/// The row-index bits of a person's row code (the loop's `RowCoder`): a
+/// period block may hold at most this many rows.
+pub(super) const ROW: u32 = (1 << 30) - 1;
+
+/// A cumulative distribution over target states: `draw < thr[k]` picks
+/// `to[k]` for the first such `k`; `draw >= thr[n-1]` stays.
+/// Unused entries hold `thr = u32::MAX` and `to = NONE` (see `Row::pick`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    /// Cumulative threshold of the last target: `draw >= total` stays.
+    pub total: u32,
+    pub n: u8,
+    pub to: [u8; N_STATES + 1],
+    pub thr: [u32; N_STATES],
+}
+
+impl Row {
+    const EMPTY: Row = Row {
+        total: 0,
+        n: 0,
+        to: [NONE; N_STATES + 1],
+        thr: [u32::MAX; N_STATES],
+    };
+
+    pub(super) fn from_probs(probs: &[f64; N_STATES]) -> Row {
+        let mut row = Row::EMPTY;
+        let mut acc = 0.0;
+        for (to, &p) in probs.iter().enumerate() {
+            if p > 0.0 {
+                acc += p;
+                row.to[row.n as usize] = to as u8;
+                row.thr[row.n as usize] = rng::threshold(acc);
+                row.n += 1;
+            }
+        }
+        row.total = if row.n == 0 {
+            0
+        } else {
+            row.thr[row.n as usize - 1]
+        };
+        row
+    }
+
+    /// The target picked by `u`, or `NONE` to stay. Thresholds rise, so
+    /// the first `k` with `u < thr[k]` is the number of thresholds at or
+    /// below `u`: counted without branches (a search mispredicts on random
+    /// draws), over the padded entries too, which no 31-bit draw reaches.
+    #[inline(always)]
+    pub(super) fn pick(&self, u: u32) -> u8 {
+        let k: u32 = self.thr.iter().map(|&t| u32::from(t <= u)).sum();
+        self.to[k as usize]
+    }
+}
+
+/// Which state-specific bookkeeping a state needs in the loop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Special {
+    #[default]
+    None,
+    Rf,
+    Flex,
+    Fp,
+}
+
+/// Per-state constants of the loop.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct StateTab {
+    /// First row of this state within a period block.
+    pub(super) base: usize,
+    /// Duration values with their own rows (the last one covers longer durations).
+    pub(super) ndur: u16,
+    /// Classes per duration: 16 flag classes (times 5 phases in ressourceforløb).
+    pub(super) nclass: usize,
+    /// Occupancy cell of (this state, age group, band 0, variant 0).
+    pub(super) cell: [usize; 2],
+    pub(super) assessed: bool,
+    pub(super) special: Special,
+    /// All-ones in benefit states (the refusion clock runs), else 0.
+    pub(super) benefit_mask: u16,
+    /// Stayers need a phase or hours update (ressourceforløb, fleksjob).
+    pub(super) stay_hook: bool,
+    /// 1 in ressourceforløb (its quarters count toward `rf_total`), else 0.
+    pub(super) rf_inc: u8,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct CompiledAssessment {
+    pub(super) state: u8,
+    pub(super) at: u16,
+    pub(super) every: u16,
+    pub(super) cumulative: bool,
+    pub(super) min_hours: u8,
+    pub(super) max_hours: u8,
+    /// Rows by `age * 16 + flag class`.
+    pub(super) rows: Vec<Row>,
+}
+
+/// Everything the loop needs, compiled from one scenario.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub(super) rows: Vec<Row>,
+    /// `rows[i].total`, kept apart so that the common "stay" path reads 4 bytes.
+    pub(super) totals: Vec<u32>,
+    pub(super) states: [StateTab; N_STATES],
+    pub(super) rows_per_period: usize,
+    /// Period index by simulated quarter.
+    pub(super) period_of: Vec<u8>,
+    pub(super) assessments: Vec<CompiledAssessment>,
+    /// Bit `a` set: assessment `a` is in force in simulated quarter `t`.
+    pub(super) assess_active: Vec<u64>,
+    pub(super) phase_rows: [Row; N_PHASES],
+    /// Exit quarter (absolute) by birth quarter.
+    pub(super) pension_exit: Vec<u16>,
+    /// Exit quarters never fall as birth quarters rise (true unless a
+    /// scenario lowers the pension age by more than a quarter per quarter
+    /// of birth), so one birth threshold per quarter tells who leaves.
+    pub(super) exit_rises: bool,
+    /// Bit per state: a clarified status (førtidspension, the flex-job
+    /// scheme, ordinary work, education).
+    pub(super) clarifying: u16,
+    /// Bit per state: entry states whose entrants' time to clarification is measured.
+    pub(super) entry_state: u16,
+    pub(super) entry_phase: u8,
+    pub(super) reset_after: u8,
+    pub(super) raise_thr: u32,
+    pub(super) raise_max_eligible: u8,
+    pub(super) raise_after: u16,
+    pub(super) raise_step: u8,
+    pub(super) max_hours: u8,
+    /// Hours a week at or below which a flex job is a minifleksjob.
+    pub(super) mini_max: u8,
+    pub(super) start: u16,
+}
+
+impl Tables {
+    /// Compiles every rule of `s` into lookup tables.
+    pub fn compile(s: &Scenario) -> Tables {
+        // Policy periods: quarters with the same set of active gates share rows.
+        let mut signatures: Vec<u64> = Vec::new();
+        let mut period_of = Vec::with_capacity(s.horizon as usize);
+        for q in s.quarters() {
+            let sig = s
+                .gates
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.active.contains(q))
+                .fold(0u64, |acc, (i, _)| acc | 1 << i);
+            let p = signatures
+                .iter()
+                .position(|&x| x == sig)
+                .unwrap_or_else(|| {
+                    signatures.push(sig);
+                    signatures.len() - 1
+                });
+            period_of.push(p as u8);
+        }
+
+        let mut states = [StateTab::default(); N_STATES];
+        let mut base = 0usize;
+        for st in State::ALL {
+            let mut ndur = crate::scenario::max_boundary(&s.transitions, st) + 1;
+            for g in &s.gates {
+                if g.from & (1 << st as u16) != 0
+                    && let Some(b) = g.before_duration
+                {
+                    ndur = ndur.max(b);
+                }
+            }
+            let nclass = if st == State::Ressourceforloeb {
+                16 * N_PHASES
+            } else {
+                16
+            };
+            states[st as usize] = StateTab {
+                base,
+                ndur,
+                nclass,
+                cell: [cell(st as usize, 0, 0, 0), cell(st as usize, 1, 0, 0)],
+                assessed: s.assessments.iter().any(|a| a.state == st),
+                special: match st {
+                    State::Ressourceforloeb => Special::Rf,
+                    State::Fleksjob => Special::Flex,
+                    State::Foertidspension => Special::Fp,
+                    _ => Special::None,
+                },
+                benefit_mask: if st.is_benefit() { u16::MAX } else { 0 },
+                stay_hook: matches!(st, State::Ressourceforloeb | State::Fleksjob),
+                rf_inc: u8::from(st == State::Ressourceforloeb),
+            };
+            base += 2 * usize::from(ndur) * nclass;
+        }
+        let rows_per_period = base;
+
+        let mut rows = Vec::with_capacity(rows_per_period * signatures.len());
+        for &sig in &signatures {
+            for st in State::ALL {
+                let l = states[st as usize];
+                for age in 0..2 {
+                    for di in 0..l.ndur {
+                        let d = di + 1;
+                        for class in 0..l.nclass {
+                            let flags = (class % 16) as u8;
+                            let phase = class / 16;
+                            rows.push(Row::from_probs(&row_probs(
+                                s, sig, st, age, d, flags, phase,
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut assessments = Vec::new();
+        for a in &s.assessments {
+            let mut arows = Vec::with_capacity(32);
+            for age in 0..2 {
+                for class in 0..16u8 {
+                    let mut probs = [0.0; N_STATES];
+                    if a.when.matches_class(age, class) {
+                        for &(to, p) in &a.route {
+                            probs[to as usize] += p;
+                        }
+                    }
+                    arows.push(Row::from_probs(&probs));
+                }
+            }
+            assessments.push(CompiledAssessment {
+                state: a.state as u8,
+                at: a.at,
+                every: a.every,
+                cumulative: a.clock == Clock::Cumulative,
+                min_hours: a.when.min_hours.unwrap_or(0),
+                max_hours: a.when.max_hours.unwrap_or(u8::MAX),
+                rows: arows,
+            });
+        }
+        assert!(
+            assessments.len() <= 40,
+            "at most 40 assessments are supported"
+        );
+        let assess_active = s
+            .quarters()
+            .map(|q| {
+                s.assessments
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.active.contains(q))
+                    .fold(0u64, |acc, (i, _)| acc | 1 << i)
+            })
+            .collect();
+
+        let phase_rows = std::array::from_fn(|f| {
+            let mut probs = [0.0; N_STATES];
+            probs[..N_PHASES].copy_from_slice(&s.phase_matrix[f]);
+            Row::from_probs(&probs)
+        });
+
+        let pension_exit: Vec<u16> = (0..=u16::MAX / 2)
+            .map(|b| b.saturating_add(s.pension_age_q(crate::scenario::calendar::Quarter(b))))
+            .collect();
+
+        // Row codes (`RowCoder`) hold a row index within a period in 30 bits.
+        assert!(
+            rows_per_period <= ROW as usize,
+            "{rows_per_period} transition rows per period do not fit a row code"
+        );
+        let totals = rows.iter().map(|r| r.total).collect();
+        Tables {
+            rows,
+            totals,
+            states,
+            rows_per_period,
+            period_of,
+            assessments,
+            assess_active,
+            phase_rows,
+            exit_rises: pension_exit.windows(2).all(|w| w[0] <= w[1]),
+            pension_exit,
+            entry_phase: s.entry_phase as u8,
+            clarifying: [
+                State::Foertidspension,
+                State::Fleksjob,
+                State::Ledighedsydelse,
+                State::Employed,
+                State::Education,
+            ]
+            .iter()
+            .fold(0, |m, &st| m | 1 << st as u16),
+            entry_state: 1 << State::Kontanthjaelp as u16 | 1 << State::Sygedagpenge as u16,
+            reset_after: s.costs.reset_after_quarters,
+            raise_thr: rng::threshold(s.flex.raise_probability),
+            raise_max_eligible: s.flex.raise_eligible_max_hours,
+            raise_after: s.flex.raise_after_quarters,
+            raise_step: s.flex.raise_step_hours,
+            max_hours: s.flex.max_hours,
+            mini_max: s.flex.minifleks_max_hours,
+            start: s.start.0,
+        }
+    }
+}
+
+/// Probabilities of each target for one row, gates applied in id order.
+pub(super) fn row_probs(
+    s: &Scenario,
+    sig: u64,
+    st: State,
+    age: usize,
+    d: u16,
+    flags: u8,
+    phase: usize,
+) -> [f64; N_STATES] {
+    let mut probs = [0.0; N_STATES];
+    for t in s.transitions.iter().filter(|t| t.from == st) {
+        probs[t.to as usize] += effective(t, age, d, flags, phase);
+    }
+    for (i, g) in s.gates.iter().enumerate() {
+        if sig & (1 << i) == 0
+            || g.from & (1 << st as u16) == 0
+            || !g.when.matches_class(age, flags)
+            || g.before_duration.is_some_and(|b| d >= b)
+        {
+            continue;
+        }
+        for to in 0..N_STATES {
+            if g.to & (1 << to) != 0 && probs[to] > 0.0 {
+                let moved = std::mem::take(&mut probs[to]);
+                if let Some(r) = g.redirect
+                    && r != st
+                {
+                    probs[r as usize] += moved;
+                }
+            }
+        }
+    }
+    probs
+}
+
+impl Tables {
+    /// The last birth quarter whose exit quarter is at or before `quarter`
+    /// (-1 if none), when exit quarters rise with birth; else `None`.
+    pub(super) fn exit_born(&self, quarter: u16) -> Option<i32> {
+        self.exit_rises
+            .then(|| self.pension_exit.partition_point(|&x| x <= quarter) as i32 - 1)
+    }
+
+    /// The absolute quarter in which a person born in `birth` leaves for `out`
+    /// (the first `q` with `q + 1 >= exit`).
+    pub fn pension_exit(&self, birth: u16) -> u16 {
+        self.pension_exit[birth as usize]
+    }
+}
