@@ -1,10 +1,10 @@
 //! Published figures against the simulation: `fleksim check`.
 //!
-//! A targets file (scenarios/targets.toml) lists each figure of domain.md
-//! §3 with its source, the period it refers to, how the simulation measures
-//! it and a tolerance. Each measure is computed per replication from that
-//! replication's output values (so sums and ratios get correct intervals),
-//! then summarised like every other output.
+//! A targets file (scenarios/targets.toml) lists each figure of
+//! docs/sources.md with its source, the period it refers to, how the
+//! simulation measures it and a tolerance. Each measure is computed per
+//! replication from that replication's output values (so sums and ratios get
+//! correct intervals), then summarised like every other output.
 //!
 //! **Architecture invariant:** no I/O beyond reading the targets file; the
 //! CLI prints and writes.
@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::scenario::calendar::Quarter;
 use crate::scenario::{Phase, State};
 
-/// Default tolerances (issue 4): counts within 10 %, shares within 3 points.
+/// Default tolerances: counts within 10 %, shares within 3 points.
 pub const COUNT_TOLERANCE: f64 = 0.10;
 pub const SHARE_TOLERANCE: f64 = 0.03;
 

@@ -7,7 +7,7 @@
 //!
 //! A person-quarter in a benefit state costs three times the monthly rate.
 //! The flex-job wage subsidy (fleksløntilskud) is computed from hours a week
-//! by the formula of domain.md §5. Insured persons in ressourceforløb have
+//! by the formula in docs/rates.md. Insured persons in ressourceforløb have
 //! `offset` of their private payment deducted. The state's share follows the
 //! refusion steps by the person's quarters on benefit (clock band); the
 //! municipality pays the rest. Førtidspension awarded before 1 July 2014 has
@@ -256,7 +256,7 @@ mod tests {
         scenario::baseline().scenario.costs
     }
 
-    /// domain.md §5: subsidy = max - 30 % of wage up to the threshold - 55 %
+    /// docs/rates.md: subsidy = max - 30 % of wage up to the threshold - 55 %
     /// of wage above it, never below 0; wage = hours * hourly wage * weeks.
     #[test]
     fn flex_subsidy_at_three_wage_levels() {

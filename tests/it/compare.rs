@@ -221,7 +221,7 @@ fn explain_l12_snapshot() {
 
   changes 1 setting(s):
   - costs.insurance.offset: 1.0 -> 0.0
-      domain.md §4 L12: stop the 100 % offset
+      docs/domain.md L12: stop the 100 % offset
       (scenarios/proposals/l12-no-offsetting.toml:32)
 "#;
     assert_eq!(String::from_utf8(out).unwrap(), expected);

@@ -1,4 +1,4 @@
-//! Sweeps, sensitivity, uncertainty and solve (issue 5) on the small
+//! Sweeps, sensitivity, uncertainty and solve on the small
 //! fixtures: tests/data/ok/small.toml as the baseline and
 //! tests/data/ok/small-uncertain.toml as the proposal, whose two uncertain
 //! parameters have effects of known sign (see the file).
