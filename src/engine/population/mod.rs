@@ -18,11 +18,16 @@
 //! bins grow by an eighth at a time ([`Bin::reserve`]), and nothing per
 //! person in `out`.
 
+mod bands;
+mod pmf;
+
 use crate::engine::cells::{N_BANDS, RF_COUNT};
 use crate::engine::rng::{self, Kind, RepKey};
 use crate::error::{Error, Result};
 use crate::scenario::calendar::Quarter;
-use crate::scenario::{Cohort, N_PHASES, N_STATES, Scenario, Share, State, flag};
+use crate::scenario::{Cohort, N_STATES, Scenario, Share, State, flag};
+use bands::{BandTable, pick_index};
+pub use pmf::{CohortPmf, cohort_pmf};
 
 /// A contiguous run of persons created together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -535,7 +540,7 @@ impl Population {
         let found = self
             .tables
             .iter()
-            .position(|t| t.bands.bands == bands && t.per_unit == per_unit && t.cap == cap);
+            .position(|t| t.is_for(bands, per_unit, cap));
         found.unwrap_or_else(|| {
             self.tables.push(BandTable::new(bands, per_unit, cap));
             self.tables.len() - 1
@@ -590,290 +595,10 @@ pub fn max_age_q(scenario: &Scenario, now: Quarter) -> u16 {
     0
 }
 
-/// A band table with its cumulative shares, `cum[k]` = the shares of bands
-/// `0..k` summed in order (`cum[0] = 0`), for picking without branches.
-#[derive(Debug, Clone)]
-struct Bands {
-    bands: Vec<Share>,
-    cum: Vec<f64>,
-}
-
-impl Bands {
-    fn new(bands: &[Share]) -> Bands {
-        let mut acc = 0.0;
-        let mut cum = vec![0.0];
-        for b in bands {
-            acc += b.share;
-            cum.push(acc);
-        }
-        Bands {
-            bands: bands.to_vec(),
-            cum,
-        }
-    }
-
-    /// Picks a band by `u` and a value uniformly inside it; band bounds are
-    /// in units, and `per_unit` values per unit (4 quarters per year of
-    /// age). Values above `cap` are not drawn: the band that straddles
-    /// `cap` is drawn uniformly up to `cap` (ages at or above the
-    /// folkepension age would leave at once and pile up at one age if clamped).
-    ///
-    /// The band is the first whose cumulative share exceeds `u` (else the
-    /// last). Draws are random, so a search would mispredict; the
-    /// cumulative shares rise, so counting those at or below `u` finds it
-    /// without branches.
-    #[inline]
-    fn pick(&self, u: f64, per_unit: u16, cap: u16) -> u16 {
-        let n = self.bands.len();
-        if n == 0 {
-            return 0;
-        }
-        let i = self.band(u);
-        value_in_band(&self.bands[i], u, self.cum[i], per_unit, cap)
-    }
-
-    /// The band [`Bands::pick`] takes for `u` (the table is not empty).
-    #[inline]
-    fn band(&self, u: f64) -> usize {
-        let n = self.bands.len();
-        self.cum[1..n].iter().map(|&c| usize::from(c <= u)).sum()
-    }
-}
-
-/// Bits of a draw that index a [`BandTable`].
-const TABLE_BITS: u32 = 12;
-/// A [`BandTable`] entry whose draws do not all give one value.
-const MIXED: u16 = u16::MAX;
-
-/// [`Bands::pick`] compiled for one `(per_unit, cap)`: entry `k` holds the
-/// value every 53-bit draw with top bits `k` gives, or [`MIXED`] where
-/// those draws give more than one value (about one entry per distinct
-/// value) or that value is `MIXED` itself, which falls back to the float pick. Exact: the band rises with
-/// the draw, and within a band so does the value, so equal values at the
-/// two ends of an entry's draws mean that value for all of them.
-#[derive(Debug, Clone)]
-struct BandTable {
-    bands: Bands,
-    per_unit: u16,
-    cap: u16,
-    table: Vec<u16>,
-}
-
-impl BandTable {
-    fn new(bands: &[Share], per_unit: u16, cap: u16) -> BandTable {
-        let bands = Bands::new(bands);
-        let shift = 53 - TABLE_BITS;
-        let table = (0..1u64 << TABLE_BITS)
-            .map(|k| {
-                if bands.bands.is_empty() {
-                    return 0;
-                }
-                let (lo, hi) = (
-                    rng::to_unit(k << shift),
-                    rng::to_unit(((k + 1) << shift) - 1),
-                );
-                let v = bands.pick(lo, per_unit, cap);
-                let same = bands.band(lo) == bands.band(hi) && v == bands.pick(hi, per_unit, cap);
-                if same { v } else { MIXED }
-            })
-            .collect();
-        BandTable {
-            bands,
-            per_unit,
-            cap,
-            table,
-        }
-    }
-
-    /// `Bands::pick(to_unit(k53))` for a 53-bit draw `k53` ([`rng::draw53`]).
-    #[inline(always)]
-    fn pick(&self, k53: u64) -> u16 {
-        match self.table[(k53 >> (53 - TABLE_BITS)) as usize] {
-            MIXED => self.bands.pick(rng::to_unit(k53), self.per_unit, self.cap),
-            v => v,
-        }
-    }
-}
-
-/// The values band `b` gives, `lo..end` (at least one; none above `cap`
-/// but `cap` itself), shared by the sampler and its pmf.
-fn band_range(b: &Share, per_unit: u16, cap: u16) -> (u16, u16) {
-    let lo = b.lo * per_unit;
-    let end = ((b.hi + 1) * per_unit)
-        .min(cap.saturating_add(1))
-        .max(lo + 1);
-    (lo, end)
-}
-
-/// The value `u` picks uniformly inside band `b`, whose cumulative share
-/// below it is `acc`.
-#[inline]
-fn value_in_band(b: &Share, u: f64, acc: f64, per_unit: u16, cap: u16) -> u16 {
-    let within = if b.share > 0.0 {
-        ((u - acc) / b.share).clamp(0.0, 1.0 - 1e-12)
-    } else {
-        0.0
-    };
-    let (lo, end) = band_range(b, per_unit, cap);
-    (lo + (within * f64::from(end - lo)) as u16).min(cap)
-}
-
-/// [`Bands::pick`] with no cap.
-#[cfg(test)]
-fn pick_quarters(bands: &[Share], u: f64, per_unit: u16) -> u16 {
-    pick_capped(bands, u, per_unit, u16::MAX)
-}
-
-/// [`Bands::pick`] for a table used once.
-#[cfg(test)]
-fn pick_capped(bands: &[Share], u: f64, per_unit: u16, cap: u16) -> u16 {
-    Bands::new(bands).pick(u, per_unit, cap)
-}
-
-/// The distribution [`Population::add_group`] draws one person of a cohort
-/// from, attribute by attribute (the attributes are drawn independently).
-/// Each list is a pmf over the values the sampler can return, derived from
-/// the same band tables and the same arithmetic as the sampler, so that
-/// expected values (the exact cohort mode) start from the expectation of what Monte
-/// Carlo samples. The probabilities are the lengths of the `u` intervals
-/// that give each value (exact up to the rounding of the cumulative shares).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CohortPmf {
-    /// Age in quarters.
-    pub age_q: Vec<(u16, f64)>,
-    /// Quarters already in the state.
-    pub duration: Vec<(u16, f64)>,
-    pub hours: Vec<(u8, f64)>,
-    /// The class byte: flags, pre-2014 mark and ressourceforløb phase.
-    pub class: Vec<(u8, f64)>,
-}
-
-/// The attribute distribution of `cohort` created in absolute quarter `now`.
-pub fn cohort_pmf(scenario: &Scenario, cohort: &Cohort, now: Quarter) -> CohortPmf {
-    let max_age = max_age_q(scenario, now);
-    let age_q = pick_capped_pmf(&cohort.age_years, 4, max_age);
-    let duration = if cohort.duration.is_empty() {
-        vec![(0, 1.0)]
-    } else {
-        pick_capped_pmf(&cohort.duration, 1, u16::MAX)
-    };
-    let mut hours: Vec<(u8, f64)> = Vec::new();
-    if cohort.hours.is_empty() {
-        hours.push((0, 1.0));
-    } else {
-        for (v, p) in pick_capped_pmf(&cohort.hours, 1, u16::MAX) {
-            let h = v.min(37) as u8;
-            match hours.iter_mut().find(|x| x.0 == h) {
-                Some(x) => x.1 += p,
-                None => hours.push((h, p)),
-            }
-        }
-    }
-    let mut class: Vec<(u8, f64)> = vec![(0, 1.0)];
-    for (bit, &share) in cohort.flag_shares.iter().enumerate() {
-        if share > 0.0 {
-            // `u < share` with u uniform in [0, 1).
-            let on = share.min(1.0);
-            let mask = if bit == 4 { flag::PRE2014 } else { 1 << bit };
-            class = class
-                .iter()
-                .flat_map(|&(c, p)| [(c | mask, p * on), (c, p * (1.0 - on))])
-                .filter(|x| x.1 > 0.0)
-                .collect();
-        }
-    }
-    if cohort.state == State::Ressourceforloeb {
-        class = class
-            .iter()
-            .flat_map(|&(c, p)| {
-                pick_index_pmf(&cohort.phase)
-                    .into_iter()
-                    .map(move |(i, q)| (c | (i as u8) << flag::PHASE_SHIFT, p * q))
-            })
-            .collect();
-    }
-    CohortPmf {
-        age_q,
-        duration,
-        hours,
-        class,
-    }
-}
-
-/// The pmf of [`Bands::pick`] for `u` uniform in [0, 1): band `i` takes
-/// `u` in `[acc, acc + share)` (the last band everything from `acc` on),
-/// and spreads it evenly over its values; `u` beyond the last band's share
-/// (rounding) gives its top value, as the sampler's clamp does.
-fn pick_capped_pmf(bands: &[Share], per_unit: u16, cap: u16) -> Vec<(u16, f64)> {
-    if bands.is_empty() {
-        return vec![(0, 1.0)];
-    }
-    let mut out: Vec<(u16, f64)> = Vec::new();
-    let mut add = |v: u16, p: f64| {
-        if p > 0.0 {
-            match out.iter_mut().find(|x| x.0 == v) {
-                Some(x) => x.1 += p,
-                None => out.push((v, p)),
-            }
-        }
-    };
-    let mut acc = 0.0;
-    for (i, b) in bands.iter().enumerate() {
-        let last = i + 1 == bands.len();
-        let hi_u = if last { 1.0 } else { (acc + b.share).min(1.0) };
-        let width = (hi_u - acc).max(0.0);
-        let (lo, end) = band_range(b, per_unit, cap);
-        if b.share > 0.0 {
-            let main = width.min(b.share);
-            let n = end - lo;
-            for j in 0..n {
-                add((lo + j).min(cap), main / f64::from(n));
-            }
-            add((end - 1).min(cap), width - main);
-        } else {
-            add(lo.min(cap), width);
-        }
-        acc += b.share;
-    }
-    out.sort_by_key(|x| x.0);
-    out
-}
-
-/// The pmf of [`pick_index`] for `u` uniform in [0, 1).
-fn pick_index_pmf(shares: &[f64; N_PHASES]) -> Vec<(usize, f64)> {
-    let mut out = Vec::new();
-    let mut acc = 0.0f64;
-    for (i, &s) in shares.iter().enumerate() {
-        let lo = acc.min(1.0);
-        acc += s;
-        let p = acc.min(1.0) - lo;
-        if p > 0.0 {
-            out.push((i, p));
-        }
-    }
-    if acc < 1.0 {
-        let i = shares.iter().rposition(|&s| s > 0.0).unwrap_or(0);
-        match out.iter_mut().find(|x| x.0 == i) {
-            Some(x) => x.1 += 1.0 - acc,
-            None => out.push((i, 1.0 - acc)),
-        }
-    }
-    out
-}
-
-fn pick_index(shares: &[f64; N_PHASES], u: f64) -> usize {
-    let mut acc = 0.0;
-    for (i, &s) in shares.iter().enumerate() {
-        acc += s;
-        if u < acc {
-            return i;
-        }
-    }
-    shares.iter().rposition(|&s| s > 0.0).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::bands::*;
+    use super::pmf::*;
     use super::*;
 
     /// `pick_capped` with the band found by a plain search: the first band
