@@ -153,7 +153,7 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
         t,
         t_abs,
         horizon: tb.period_of.len() as u16,
-        ctr: rng::counters(t_abs),
+        ctr: tb.counters(t_abs),
         rows: &tb.rows[base..base + tb.rows_per_period],
         totals: &tb.totals[base..base + tb.rows_per_period],
         active: tb.assess_active[ti],

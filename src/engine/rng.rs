@@ -48,7 +48,9 @@ pub enum Kind {
     Flag0 = 11,
     // Flag1..Flag4 follow at 12..15.
     PhaseInit = 16,
-    /// Forced assessments; the assessment's index (0..40) is added.
+    /// Forced assessments: each has a stream of its own, keyed on its id
+    /// ([`rule_stream`]); the kernel keeps assessment `i`'s counter word of the
+    /// quarter in slot `Assessment + i`.
     Assessment = 24,
 }
 
@@ -101,6 +103,21 @@ pub fn counter(quarter: u16, kind: u8) -> u64 {
 /// Counter words for every kind of one quarter.
 pub fn counters(quarter: u16) -> [u64; N_KINDS] {
     std::array::from_fn(|k| counter(quarter, k as u8))
+}
+
+/// The stream of one rule: a stable hash of its decision kind and its id,
+/// so that a rule's draws never depend on its position among the rules (a
+/// proposal that adds a rule, whatever its id sorts as, leaves every other
+/// rule's numbers as they were).
+pub fn rule_stream(kind: Kind, id: &str) -> u64 {
+    mix(crate::scenario::fnv1a(id.as_bytes()) ^ (kind as u64).wrapping_mul(PHI))
+}
+
+/// The counter word of a rule's stream in `quarter` (use it as
+/// [`counter`]'s: `draw31(person_key, rule_counter(q, stream))`).
+#[inline]
+pub fn rule_counter(quarter: u16, stream: u64) -> u64 {
+    mix(counter(quarter, Kind::Assessment as u8) ^ stream)
 }
 
 /// A 31-bit uniform integer: compare with thresholds scaled by 2^31.

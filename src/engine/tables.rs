@@ -112,6 +112,8 @@ pub(super) struct CompiledAssessment {
     pub(super) max_hours: u8,
     /// Rows by `age * 16 + flag class`.
     pub(super) rows: Vec<Row>,
+    /// Its random stream, keyed on its id ([`rng::rule_stream`]).
+    pub(super) stream: u64,
 }
 
 /// Everything the loop needs, compiled from one scenario.
@@ -251,6 +253,7 @@ impl Tables {
                 min_hours: a.when.min_hours.unwrap_or(0),
                 max_hours: a.when.max_hours.unwrap_or(u8::MAX),
                 rows: arows,
+                stream: rng::rule_stream(rng::Kind::Assessment, &a.id),
             });
         }
         assert!(
@@ -355,6 +358,16 @@ pub(super) fn row_probs(
 }
 
 impl Tables {
+    /// The counter words of absolute quarter `t_abs`: one per decision kind,
+    /// and in slots `Kind::Assessment + i` assessment `i`'s own stream.
+    pub(super) fn counters(&self, t_abs: u16) -> [u64; rng::N_KINDS] {
+        let mut ctr = rng::counters(t_abs);
+        for (i, a) in self.assessments.iter().enumerate() {
+            ctr[rng::Kind::Assessment as usize + i] = rng::rule_counter(t_abs, a.stream);
+        }
+        ctr
+    }
+
     /// The last birth quarter whose exit quarter is at or before `quarter`
     /// (-1 if none), when exit quarters rise with birth; else `None`.
     pub(super) fn exit_born(&self, quarter: u16) -> Option<i32> {

@@ -9,6 +9,7 @@ mod exact;
 mod layers;
 mod model;
 mod proposals;
+mod streams;
 mod sweep;
 mod util;
 mod verify;
