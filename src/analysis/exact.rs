@@ -112,18 +112,28 @@ impl Lumper {
         let start = sc.start.0;
         let h = sc.horizon;
         let last = start + h;
-        let mut reps: BTreeMap<(u16, u16), u16> = BTreeMap::new();
+        let mut reps: BTreeMap<(u16, u16, Vec<u8>), u16> = BTreeMap::new();
         let birth_rep = (0..=last)
             .map(|b| {
-                // First t whose age group is over 40 (at the quarter's start)
-                // and first t at whose end the person leaves for `out`.
+                // First t whose age group is over 40 (at the quarter's start),
+                // first t at whose end the person leaves for `out`, and the
+                // age group the rules see in each quarter.
                 let over40 = (0..=h)
                     .find(|&t| (start + t).wrapping_sub(b) >= AGE40_Q)
                     .unwrap_or(h + 1);
                 let exit = (0..h)
                     .find(|&t| start + t + 1 >= tb.pension_exit(b))
                     .unwrap_or(h);
-                *reps.entry((over40, exit)).or_insert(b)
+                let groups = (0..h)
+                    .map(|t| {
+                        if b < last {
+                            tb.age_group(t, b) as u8
+                        } else {
+                            0
+                        }
+                    })
+                    .collect();
+                *reps.entry((over40, exit, groups)).or_insert(b)
             })
             .collect();
         Lumper {

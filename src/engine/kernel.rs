@@ -37,12 +37,12 @@ use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Phase, flag};
 /// Per-quarter counters filled by [`step`]; reset by the caller.
 #[derive(Debug, Clone)]
 pub struct Counters {
-    /// Person-quarters by [`cell`].
+    /// Person-quarters by [`cell`](crate::engine::cells::cell).
     pub occupancy: Vec<u32>,
     /// Persons by state and age group at the end of the quarter (`out`
     /// holds everyone who has left, by their current age group).
     pub stock: [[u32; 2]; N_STATES],
-    /// Moves by age group, from (or [`ENTRY`]) and to.
+    /// Moves by age group, from (or [`ENTRY`](crate::engine::cells::ENTRY)) and to.
     pub flows: [[[u32; N_STATES]; N_STATES + 1]; 2],
     pub person_quarters: u64,
     /// Entrants to cash or sickness benefit by quarters until they first
@@ -209,26 +209,42 @@ const TRACKED: u32 = 1 << 30;
 /// row of (age group, duration, class) with the [`LEAVES`] and
 /// [`TRACKED`] marks.
 struct RowCoder<'a> {
-    /// First row of each age group.
-    base: [u32; 2],
+    /// First row of the state; an age group's rows follow the previous one's.
+    base: u32,
+    /// Rows per age group.
+    gstride: u32,
+    /// Age group by birth quarter, this quarter.
+    group: &'a [u8],
+    /// When the rules distinguish only under and over 40: born in or
+    /// before this quarter is over 40 (a comparison instead of a lookup,
+    /// which keeps the pass vectorised).
+    split40: Option<i32>,
     t_abs: u16,
     /// Last duration index with its own rows.
     dmax: u16,
     nclass: u32,
     mask: u8,
-    over40_born: i32,
     exit_born: Option<i32>,
     pension_exit: &'a [u16],
 }
 
 impl RowCoder<'_> {
+    /// The first row of the age group of a person born in `b`.
+    #[inline(always)]
+    fn group_base(&self, b: u16) -> u32 {
+        match self.split40 {
+            Some(x) => self.base + u32::from(i32::from(b) <= x) * self.gstride,
+            None => self.base + u32::from(self.group[usize::from(b)]) * self.gstride,
+        }
+    }
+
     #[inline(always)]
     fn code_with(&self, b: u16, e: u16, cls: u8, r: u16, leaves: bool) -> u32 {
-        let base = if i32::from(b) <= self.over40_born {
-            self.base[1]
-        } else {
-            self.base[0]
-        };
+        self.code_in(self.group_base(b), e, cls, r, leaves)
+    }
+
+    #[inline(always)]
+    fn code_in(&self, base: u32, e: u16, cls: u8, r: u16, leaves: bool) -> u32 {
         let di = (self.t_abs - e).min(self.dmax);
         let ri = base + u32::from(di) * self.nclass + u32::from(cls & self.mask);
         ri | u32::from(leaves) << 31 | u32::from(r & TRACK != 0) << 30
@@ -257,12 +273,52 @@ impl RowCoder<'_> {
         let n = out.len();
         let (birth, entered, class, refusion) =
             (&birth[..n], &entered[..n], &class[..n], &refusion[..n]);
+        // One loop per way of finding the group, each free of branches on it.
+        match self.split40 {
+            Some(x) => self.fill_with(
+                |b| self.base + u32::from(i32::from(b) <= x) * self.gstride,
+                birth,
+                entered,
+                class,
+                refusion,
+                out,
+            ),
+            None => self.fill_with(
+                |b| self.base + u32::from(self.group[usize::from(b)]) * self.gstride,
+                birth,
+                entered,
+                class,
+                refusion,
+                out,
+            ),
+        }
+    }
+
+    /// [`RowCoder::fill`] with the group's first row from `base`.
+    #[inline(always)]
+    fn fill_with(
+        &self,
+        base: impl Fn(u16) -> u32,
+        birth: &[u16],
+        entered: &[u16],
+        class: &[u8],
+        refusion: &[u16],
+        out: &mut [u32],
+    ) {
+        let n = out.len();
+        let (birth, entered, class, refusion) =
+            (&birth[..n], &entered[..n], &class[..n], &refusion[..n]);
         match self.exit_born {
             Some(x) => {
                 for i in 0..n {
                     let b = birth[i];
-                    out[i] =
-                        self.code_with(b, entered[i], class[i], refusion[i], i32::from(b) <= x);
+                    out[i] = self.code_in(
+                        base(b),
+                        entered[i],
+                        class[i],
+                        refusion[i],
+                        i32::from(b) <= x,
+                    );
                 }
             }
             None => {
@@ -368,7 +424,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
     } else {
         flag::CLASS_MASK
     };
-    let age_base = [st.base, st.base + usize::from(ndur) * nclass];
+    let group = tb.groups_at(q.t);
     let pension_exit = &tb.pension_exit[..];
     // Born in or before `exit_born`: folkepension age by the next quarter.
     let exit_born = tb.exit_born(t_abs + 1);
@@ -410,12 +466,14 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
             &mut c.occupancy,
         );
         let coder = RowCoder {
-            base: [age_base[0] as u32, age_base[1] as u32],
+            base: st.base as u32,
+            gstride: (usize::from(ndur) * nclass) as u32,
+            group,
+            split40: tb.only_40_split().then_some(over40_born),
             t_abs,
             dmax: ndur - 1,
             nclass: nclass as u32,
             mask: row_mask,
-            over40_born,
             exit_born,
             pension_exit,
         };
@@ -487,7 +545,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
                     to = OUT;
                 } else {
                     if ASSESSED && q.active != 0 {
-                        let age = usize::from(i32::from(birth[j]) <= over40_born);
+                        let g = usize::from(group[usize::from(birth[j])]);
                         let fl = (cls & flag::CLASS_MASK) as usize;
                         to = assess(
                             tb,
@@ -495,7 +553,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
                             d,
                             u16::from(rf_v),
                             hours[j],
-                            age,
+                            g,
                             fl,
                             q.active,
                             pk,
@@ -597,7 +655,7 @@ pub(super) fn next_clock(r: u16, benefit: bool, reset_after: u16) -> u16 {
     next | (r & TRACK)
 }
 
-/// The cost variant of a person-quarter ([`cell`]): flex-job hours,
+/// The cost variant of a person-quarter ([`cell`](crate::engine::cells::cell)): flex-job hours,
 /// ressourceforløb phase·2 + insured, the pre-2014 mark in førtidspension.
 #[inline(always)]
 pub(super) fn cost_variant(special: Special, cls: u8, hours: u8) -> usize {
@@ -798,7 +856,7 @@ fn assess(
     d: u16,
     rf_clock: u16,
     h: u8,
-    age: usize,
+    group: usize,
     class: usize,
     active: u64,
     pk: u64,
@@ -816,7 +874,7 @@ fn assess(
         if !crate::scenario::due(clock, a.at, a.every) || h < a.min_hours || h > a.max_hours {
             continue;
         }
-        let row = &a.rows[age * 16 + class];
+        let row = &a.rows[group * 16 + class];
         if row.n == 0 {
             continue;
         }
@@ -1046,12 +1104,14 @@ mod tests {
         let (birth, entered, class, refusion, _) = random_columns(3000, 7, t_abs);
         for exit_born in [tb.exit_born(t_abs + 1), None] {
             let coder = RowCoder {
-                base: [100, 900],
+                base: 100,
+                gstride: 800,
+                group: tb.groups_at(20),
+                split40: None,
                 t_abs,
                 dmax: 12,
                 nclass: 16 * N_PHASES as u32,
                 mask: flag::ROW_MASK,
-                over40_born: i32::from(t_abs) - i32::from(AGE40_Q),
                 exit_born,
                 pension_exit: &tb.pension_exit,
             };

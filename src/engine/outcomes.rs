@@ -14,7 +14,7 @@ use crate::scenario::{AGE40_Q, flag};
 /// Where a person's quarter is counted (see [`Tables::outcomes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counted {
-    /// Occupancy cell ([`cell`]).
+    /// Occupancy cell ([`cell`](crate::engine::cells::cell)).
     pub cell: usize,
     /// Age group (0 under 40, 1 over 40) at the start of the quarter.
     pub age: usize,
@@ -28,12 +28,12 @@ fn chance(lo: u32, hi: u32) -> f64 {
 
 impl Tables {
     /// Every outcome of simulated quarter `t` for person `p`, exactly as
-    /// [`step`] would draw it: `emit(probability, next record, target)` with
+    /// [`step`](super::kernel::step) would draw it: `emit(probability, next record, target)` with
     /// target `NONE` (`u8::MAX`) for a stayer. Probabilities come from the
     /// same 31-bit thresholds (`draw31 < thr` has chance `thr / 2^31`), and
     /// draws of different kinds are independent, so the emitted
     /// probabilities are those of the Monte Carlo engine. Zero-probability
-    /// branches are not emitted. Keep this in step with [`step`].
+    /// branches are not emitted. Keep this in step with [`step`](super::kernel::step).
     pub fn outcomes(&self, t: u16, p: &Person, emit: &mut impl FnMut(f64, Person, u8)) -> Counted {
         let t_abs = self.start + t;
         let ti = t as usize;
@@ -41,6 +41,7 @@ impl Tables {
         let s = p.state;
         let st = &self.states[s as usize];
         let age = usize::from(t_abs.wrapping_sub(p.birth) >= AGE40_Q);
+        let g = usize::from(self.groups_at(t)[usize::from(p.birth)]);
         let d = t_abs.wrapping_sub(p.entered).saturating_add(1);
         let cls = p.class;
         let reset_after = u16::from(self.reset_after);
@@ -111,7 +112,7 @@ impl Tables {
                 {
                     continue;
                 }
-                let row = &a.rows[age * 16 + fl];
+                let row = &a.rows[g * 16 + fl];
                 let mut lo = 0;
                 for k in 0..row.n as usize {
                     emit_if(left * chance(lo, row.thr[k]), moved(row.to[k]), row.to[k]);
@@ -123,8 +124,7 @@ impl Tables {
         // 5: the ordinary row.
         let row_class = (cls & flag::ROW_MASK) as usize;
         let di = (d.min(st.ndur) - 1) as usize;
-        let row =
-            &self.rows[base + st.base + (age * st.ndur as usize + di) * st.nclass + row_class];
+        let row = &self.rows[base + st.base + (g * st.ndur as usize + di) * st.nclass + row_class];
         let mut lo = 0;
         for k in 0..row.n as usize {
             emit_if(left * chance(lo, row.thr[k]), moved(row.to[k]), row.to[k]);

@@ -10,7 +10,9 @@
 
 use crate::engine::cells::cell;
 use crate::engine::rng;
-use crate::scenario::{Clock, N_PHASES, N_STATES, Scenario, State, effective};
+use crate::scenario::{
+    AGE40_Q, AgeGroups, Clock, N_PHASES, N_STATES, Scenario, State, Who, effective,
+};
 
 pub(super) const RF: u8 = State::Ressourceforloeb as u8;
 pub(super) const FLEX: u8 = State::Fleksjob as u8;
@@ -151,6 +153,13 @@ pub struct Tables {
     /// Hours a week at or below which a flex job is a minifleksjob.
     pub(super) mini_max: u8,
     pub(super) start: u16,
+    /// The age groups the rules distinguish; each has its own rows.
+    pub(super) groups: AgeGroups,
+    /// Births with a group entry per quarter (every person alive in the
+    /// horizon is born before its last quarter).
+    pub(super) n_birth: usize,
+    /// Age group by `t * n_birth + birth quarter` (simulated quarter `t`).
+    pub(super) group_of: Vec<u8>,
 }
 
 impl Tables {
@@ -176,6 +185,8 @@ impl Tables {
             period_of.push(p as u8);
         }
 
+        let groups = s.age_groups();
+        let n_groups = groups.len();
         let mut states = [StateTab::default(); N_STATES];
         let mut base = 0usize;
         for st in State::ALL {
@@ -208,7 +219,7 @@ impl Tables {
                 stay_hook: matches!(st, State::Ressourceforloeb | State::Fleksjob),
                 rf_inc: u8::from(st == State::Ressourceforloeb),
             };
-            base += 2 * usize::from(ndur) * nclass;
+            base += n_groups * usize::from(ndur) * nclass;
         }
         let rows_per_period = base;
 
@@ -216,14 +227,15 @@ impl Tables {
         for &sig in &signatures {
             for st in State::ALL {
                 let l = states[st as usize];
-                for age in 0..2 {
+                for g in 0..n_groups {
+                    let who = groups.representative(g);
                     for di in 0..l.ndur {
                         let d = di + 1;
                         for class in 0..l.nclass {
                             let flags = (class % 16) as u8;
                             let phase = class / 16;
                             rows.push(Row::from_probs(&row_probs(
-                                s, sig, st, age, d, flags, phase,
+                                s, sig, st, who, d, flags, phase,
                             )));
                         }
                     }
@@ -233,11 +245,12 @@ impl Tables {
 
         let mut assessments = Vec::new();
         for a in &s.assessments {
-            let mut arows = Vec::with_capacity(32);
-            for age in 0..2 {
+            let mut arows = Vec::with_capacity(16 * n_groups);
+            for g in 0..n_groups {
+                let who = groups.representative(g);
                 for class in 0..16u8 {
                     let mut probs = [0.0; N_STATES];
-                    if a.when.matches_class(age, class) {
+                    if a.when.matches(who, class) {
                         for &(to, p) in &a.route {
                             probs[to as usize] += p;
                         }
@@ -281,6 +294,19 @@ impl Tables {
             .map(|b| b.saturating_add(s.pension_age_q(crate::scenario::calendar::Quarter(b))))
             .collect();
 
+        // The age group of every birth quarter in every simulated quarter.
+        let n_birth = usize::from(s.start.0 + s.horizon);
+        let mut group_of = Vec::with_capacity(n_birth * usize::from(s.horizon));
+        for t_abs in s.start.0..s.start.0 + s.horizon {
+            group_of.extend((0..n_birth).map(|b| {
+                let who = Who {
+                    age_q: t_abs.saturating_sub(b as u16),
+                    to_pension_q: pension_exit[b].saturating_sub(t_abs),
+                };
+                groups.group(who) as u8
+            }));
+        }
+
         // Row codes (`RowCoder`) hold a row index within a period in 30 bits.
         assert!(
             rows_per_period <= ROW as usize,
@@ -317,6 +343,9 @@ impl Tables {
             max_hours: s.flex.max_hours,
             mini_max: s.flex.minifleks_max_hours,
             start: s.start.0,
+            groups,
+            n_birth,
+            group_of,
         }
     }
 }
@@ -326,19 +355,19 @@ pub(super) fn row_probs(
     s: &Scenario,
     sig: u64,
     st: State,
-    age: usize,
+    who: Who,
     d: u16,
     flags: u8,
     phase: usize,
 ) -> [f64; N_STATES] {
     let mut probs = [0.0; N_STATES];
     for t in s.transitions.iter().filter(|t| t.from == st) {
-        probs[t.to as usize] += effective(t, age, d, flags, phase);
+        probs[t.to as usize] += effective(t, who.age_q, d, flags, phase);
     }
     for (i, g) in s.gates.iter().enumerate() {
         if sig & (1 << i) == 0
             || g.from & (1 << st as u16) == 0
-            || !g.when.matches_class(age, flags)
+            || !g.when.matches(who, flags)
             || g.before_duration.is_some_and(|b| d >= b)
         {
             continue;
@@ -358,6 +387,30 @@ pub(super) fn row_probs(
 }
 
 impl Tables {
+    /// The age group of each birth quarter in simulated quarter `t`.
+    pub(super) fn groups_at(&self, t: u16) -> &[u8] {
+        let lo = usize::from(t) * self.n_birth;
+        &self.group_of[lo..lo + self.n_birth]
+    }
+
+    /// The age group (of [`Tables::age_groups`]) of a person born in
+    /// `birth` during simulated quarter `t`.
+    pub fn age_group(&self, t: u16, birth: u16) -> usize {
+        usize::from(self.groups_at(t)[usize::from(birth)])
+    }
+
+    /// Whether the rules distinguish only under and over 40 (the
+    /// reporting line), so that the loop can compare births instead of
+    /// looking groups up.
+    pub(super) fn only_40_split(&self) -> bool {
+        self.groups.age_cuts == [AGE40_Q] && self.groups.pension_cuts.is_empty()
+    }
+
+    /// The age groups the rules distinguish.
+    pub fn age_groups(&self) -> &AgeGroups {
+        &self.groups
+    }
+
     /// The counter words of absolute quarter `t_abs`: one per decision kind,
     /// and in slots `Kind::Assessment + i` assessment `i`'s own stream.
     pub(super) fn counters(&self, t_abs: u16) -> [u64; rng::N_KINDS] {

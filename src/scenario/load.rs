@@ -314,7 +314,7 @@ fn convert_value(v: &DeValue<'_>, key: Location, value: Location, file: usize) -
 /// an assessment's route or a gate's or assessment's condition.
 fn replaced_whole(path: &[&str], key: &str) -> bool {
     match path {
-        ["transitions", _, _] => matches!(key, "all" | "under40" | "over40"),
+        ["transitions", _, _] => matches!(key, "all" | "under40" | "over40" | "ages"),
         ["population", "stock" | "inflow", _] => {
             matches!(key, "age" | "duration" | "hours" | "phase")
         }
@@ -327,13 +327,27 @@ fn replaced_whole(path: &[&str], key: &str) -> bool {
 /// Merges `child` over `parent` (both at `path`): tables recursively
 /// (except those [`replaced_whole`]), everything else replaced. A child
 /// transition that sets `all` also drops the parent's `under40` and `over40`
-/// that it does not set itself.
+/// that it does not set itself; one that sets `ages` drops the parent's
+/// `all`, `under40` and `over40`, and one that sets any of those drops the
+/// parent's `ages`.
 fn merge(path: &[&str], parent: &mut BTreeMap<String, Item>, child: BTreeMap<String, Item>) {
-    if matches!(path, ["transitions", _, _]) && child.contains_key("all") {
-        for age in ["under40", "over40"] {
-            if !child.contains_key(age) {
-                parent.remove(age);
+    if matches!(path, ["transitions", _, _]) {
+        if child.contains_key("all") {
+            for age in ["under40", "over40"] {
+                if !child.contains_key(age) {
+                    parent.remove(age);
+                }
             }
+        }
+        if child.contains_key("ages") {
+            for key in ["all", "under40", "over40"] {
+                parent.remove(key);
+            }
+        } else if ["all", "under40", "over40"]
+            .iter()
+            .any(|k| child.contains_key(*k))
+        {
+            parent.remove("ages");
         }
     }
     for (k, c) in child {
@@ -460,9 +474,23 @@ fn apply_override(doc: &mut toml::Value, path: &str, value: toml::Value) -> Resu
             .ok_or_else(|| format!("`{path}`: `{key}` is not inside a table"))?;
         if n == last && idx.is_none() {
             // As in `extends`: a transition's `all` replaces its per-age values.
-            if key == "all" && path.starts_with("transitions.") && path.matches('.').count() == 3 {
-                table.remove("under40");
-                table.remove("over40");
+            if path.starts_with("transitions.") && path.matches('.').count() == 3 {
+                match key.as_str() {
+                    "all" => {
+                        table.remove("under40");
+                        table.remove("over40");
+                        table.remove("ages");
+                    }
+                    "under40" | "over40" => {
+                        table.remove("ages");
+                    }
+                    "ages" => {
+                        table.remove("all");
+                        table.remove("under40");
+                        table.remove("over40");
+                    }
+                    _ => {}
+                }
             }
             table.insert(key, value);
             return Ok(());

@@ -178,19 +178,116 @@ pub mod flag {
     pub const NAMES: [&str; 4] = ["psychiatric", "insured", "evident", "retention"];
 }
 
-/// `under40` or `over40`.
+/// A band of ages in quarters: `lo..=hi`, open-ended when `hi` is `None`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AgeGroup {
-    Under40 = 0,
-    Over40 = 1,
+pub struct AgeBand {
+    pub lo: u16,
+    pub hi: Option<u16>,
 }
 
-impl AgeGroup {
-    pub fn id(self) -> &'static str {
-        match self {
-            AgeGroup::Under40 => "under40",
-            AgeGroup::Over40 => "over40",
+impl AgeBand {
+    pub fn contains(&self, age_q: u16) -> bool {
+        age_q >= self.lo && self.hi.is_none_or(|h| age_q <= h)
+    }
+}
+
+/// Where a person stands in age this quarter: age and quarters until
+/// their own folkepension age (`0` once reached).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Who {
+    pub age_q: u16,
+    pub to_pension_q: u16,
+}
+
+/// Most age groups (age bands times distances to folkepension age) the
+/// rules of one scenario may distinguish: every transition row exists once
+/// per group.
+pub const MAX_AGE_GROUPS: usize = 32;
+
+/// The age groups the rules of a scenario distinguish: the age cuts of
+/// every rate table and condition (40 years always among them, the
+/// reporting line of the outputs) and the distances to folkepension age
+/// that conditions name. Within a group every rule treats every person
+/// alike, so the engine keeps one transition row per group, and verify
+/// groups person-quarters by it. Group `g` is `(age band g / n_pension,
+/// pension band g % n_pension)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgeGroups {
+    /// First quarter of age of each age band after the first, ascending.
+    pub age_cuts: Vec<u16>,
+    /// Pension band `k` (k >= 1) holds persons with more than
+    /// `pension_cuts[k - 1]` quarters to folkepension age; ascending.
+    pub pension_cuts: Vec<u16>,
+}
+
+impl AgeGroups {
+    pub fn len(&self) -> usize {
+        (self.age_cuts.len() + 1) * (self.pension_cuts.len() + 1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The group of a person.
+    pub fn group(&self, who: Who) -> usize {
+        let a = self.age_cuts.partition_point(|&c| c <= who.age_q);
+        let p = self.pension_cuts.partition_point(|&c| c < who.to_pension_q);
+        a * (self.pension_cuts.len() + 1) + p
+    }
+
+    /// A person of group `g` (the youngest, closest to folkepension age):
+    /// every rule treats all of the group as it treats this one.
+    pub fn representative(&self, g: usize) -> Who {
+        let np = self.pension_cuts.len() + 1;
+        let (a, p) = (g / np, g % np);
+        Who {
+            age_q: if a == 0 { 0 } else { self.age_cuts[a - 1] },
+            to_pension_q: if p == 0 {
+                0
+            } else {
+                self.pension_cuts[p - 1] + 1
+            },
         }
+    }
+
+    /// Whether group `g` is 40 or over (the outputs' reporting line).
+    pub fn over40(&self, g: usize) -> bool {
+        self.representative(g).age_q >= AGE40_Q
+    }
+
+    /// A label for group `g`, e.g. `30-39`, `60+, 0-6 years to folkepension`,
+    /// or `under40` / `over40` for exactly those bands.
+    pub fn label(&self, g: usize) -> String {
+        let np = self.pension_cuts.len() + 1;
+        let (a, p) = (g / np, g % np);
+        let lo = if a == 0 { 0 } else { self.age_cuts[a - 1] };
+        let years = |q: u16| {
+            if q.is_multiple_of(4) {
+                format!("{}", q / 4)
+            } else {
+                format!("{:.2}", f64::from(q) / 4.0)
+            }
+        };
+        let mut s = match (lo, self.age_cuts.get(a)) {
+            (0, Some(&AGE40_Q)) => "under40".to_string(),
+            (AGE40_Q, None) => "over40".to_string(),
+            (_, Some(&hi)) if hi.is_multiple_of(4) => format!("{}-{}", years(lo), hi / 4 - 1),
+            (_, Some(&hi)) => format!("{}-{}", years(lo), years(hi - 1)),
+            (_, None) => format!("{}+", years(lo)),
+        };
+        if np > 1 {
+            let lo = if p == 0 {
+                0
+            } else {
+                self.pension_cuts[p - 1] + 1
+            };
+            match self.pension_cuts.get(p) {
+                Some(&hi) => s += &format!(", {}-{} years to folkepension", years(lo), years(hi)),
+                None => s += &format!(", over {} years to folkepension", years(lo - 1)),
+            }
+        }
+        s
     }
 }
 
@@ -255,16 +352,27 @@ impl Banded {
 pub struct Transition {
     pub from: State,
     pub to: State,
-    /// Quarterly probability by age group.
-    pub prob: [Banded; 2],
+    /// Quarterly probability by age: `(first quarter of age, probability)`,
+    /// ascending from age 0 (the first band also covers younger persons).
+    pub prob: Vec<(u16, Banded)>,
     pub flag_multipliers: [f64; N_FLAGS],
     pub phase_multipliers: [f64; N_PHASES],
+}
+
+impl Transition {
+    /// The probability (by duration) for a person `age_q` quarters old.
+    pub fn prob_at(&self, age_q: u16) -> &Banded {
+        let i = self.prob.partition_point(|&(lo, _)| lo <= age_q);
+        &self.prob[i.saturating_sub(1)].1
+    }
 }
 
 /// Conditions on a person; `None` matches anyone.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct When {
-    pub age: Option<AgeGroup>,
+    pub age: Option<AgeBand>,
+    /// At most this many quarters to folkepension age.
+    pub within_pension_q: Option<u16>,
     /// `(flag bit, required value)`.
     pub flags: Vec<(u8, bool)>,
     pub min_hours: Option<u8>,
@@ -272,8 +380,11 @@ pub struct When {
 }
 
 impl When {
-    pub fn matches_class(&self, age: usize, class: u8) -> bool {
-        self.age.is_none_or(|a| a as usize == age)
+    /// Whether a person of this age, distance to folkepension age and flag
+    /// class matches (hours are checked apart, by assessments).
+    pub fn matches(&self, who: Who, class: u8) -> bool {
+        self.age.is_none_or(|a| a.contains(who.age_q))
+            && self.within_pension_q.is_none_or(|w| who.to_pension_q <= w)
             && self.flags.iter().all(|&(bit, v)| (class & bit != 0) == v)
     }
 }
@@ -389,6 +500,8 @@ pub struct Scenario {
     pub start: Quarter,
     pub horizon: u16,
     pub price_year: i32,
+    /// The reform's age line in quarters of age (`under_line` / `over_line`).
+    pub age_line_q: u16,
     pub stock: Vec<Cohort>,
     pub inflow: Vec<Cohort>,
     /// `(first birth quarter, folkepension age in quarters)`, sorted.
@@ -509,6 +622,39 @@ impl Uncertain {
 }
 
 impl Scenario {
+    /// The age groups the scenario's rules distinguish (see [`AgeGroups`]).
+    pub fn age_groups(&self) -> AgeGroups {
+        let mut age_cuts = vec![AGE40_Q];
+        let mut pension_cuts = Vec::new();
+        for t in &self.transitions {
+            age_cuts.extend(t.prob.iter().map(|&(lo, _)| lo).filter(|&lo| lo > 0));
+        }
+        let whens = self
+            .gates
+            .iter()
+            .map(|g| &g.when)
+            .chain(self.assessments.iter().map(|a| &a.when));
+        for w in whens {
+            if let Some(a) = w.age {
+                if a.lo > 0 {
+                    age_cuts.push(a.lo);
+                }
+                if let Some(h) = a.hi {
+                    age_cuts.push(h + 1);
+                }
+            }
+            pension_cuts.extend(w.within_pension_q);
+        }
+        age_cuts.sort_unstable();
+        age_cuts.dedup();
+        pension_cuts.sort_unstable();
+        pension_cuts.dedup();
+        AgeGroups {
+            age_cuts,
+            pension_cuts,
+        }
+    }
+
     /// Folkepension age in quarters for a person born in quarter `birth`.
     pub fn pension_age_q(&self, birth: Quarter) -> u16 {
         let mut age = self.pension_age.first().map_or(268, |s| s.1);

@@ -25,6 +25,9 @@ pub struct RawScenario {
     pub horizon: i64,
     /// Price level of every amount in `[costs]`.
     pub price_year: i32,
+    /// The reform's age line in years (`when.age = "under_line"` / `"over_line"`).
+    #[serde(default = "default_age_line")]
+    pub age_line: i64,
     pub population: RawPopulation,
     #[serde(default)]
     pub transitions: BTreeMap<String, BTreeMap<String, RawTransition>>,
@@ -117,6 +120,8 @@ pub struct RawTransition {
     pub all: Option<Banded>,
     pub under40: Option<Banded>,
     pub over40: Option<Banded>,
+    /// By age band in years: `{ "18-29" = 0.1, "30-59" = 0.05, "60+" = 0.02 }`.
+    pub ages: Option<BTreeMap<String, Banded>>,
     /// Multipliers on the probability for persons with an attribute.
     #[serde(default)]
     pub multipliers: BTreeMap<String, f64>,
@@ -193,8 +198,11 @@ pub struct RawFleksjob {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhen {
-    /// `"under40"` or `"over40"`.
+    /// `"under40"`, `"over40"`, `"under_line"`, `"over_line"`, or a band
+    /// in years (`"30-39"`, `"60+"`).
     pub age: Option<String>,
+    /// Folkepension age at most this many years away.
+    pub within_years_of_pension: Option<i64>,
     pub psychiatric: Option<bool>,
     pub insured: Option<bool>,
     pub evident: Option<bool>,
@@ -347,4 +355,8 @@ pub struct RawRefusion {
     /// If set, a fixed state share of førtidspension awarded after 1 July
     /// 2014 in place of the refusion steps (lever D3).
     pub foertidspension_state_share: Option<f64>,
+}
+
+fn default_age_line() -> i64 {
+    40
 }

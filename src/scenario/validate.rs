@@ -52,6 +52,7 @@ pub(super) fn validate(
         v.error("name", format!("name {:?} must be non-empty ASCII letters, digits, `-`, `_` or `.` (it names the output folder)", raw.name));
     }
     let start = quarter(v, "start", &raw.start).unwrap_or(Quarter(476));
+    let age_line_q = 4 * int_in(v, "age_line", raw.age_line, 18, 66) as u16;
     if !(1..=400).contains(&raw.horizon) {
         v.error(
             "horizon",
@@ -86,7 +87,7 @@ pub(super) fn validate(
     let pension_age = pension(v, &raw.population.pension_age);
     let transitions = transitions(v, &raw.transitions);
     let flex = flex(v, raw.fleksjob.as_ref());
-    let gates = gates(v, &raw.gates);
+    let gates = gates(v, &raw.gates, age_line_q);
     if gates.len() > MAX_GATES {
         v.error(
             "gates",
@@ -96,7 +97,7 @@ pub(super) fn validate(
             ),
         );
     }
-    let assessments = assessments(v, &raw.assessments);
+    let assessments = assessments(v, &raw.assessments, age_line_q);
     if assessments.len() > MAX_ASSESSMENTS {
         let max = MAX_ASSESSMENTS;
         v.error(
@@ -114,13 +115,14 @@ pub(super) fn validate(
     if !r.diagnostics.is_empty() {
         return Err(r.diagnostics);
     }
-    Ok(Scenario {
+    let sc = Scenario {
         name: raw.name.clone(),
         description: raw.description.clone(),
         schema_version: raw.schema_version,
         start,
         horizon: raw.horizon as u16,
         price_year: raw.price_year,
+        age_line_q,
         stock,
         inflow,
         pension_age,
@@ -133,7 +135,21 @@ pub(super) fn validate(
         costs,
         uncertain,
         hash,
-    })
+    };
+    let groups = sc.age_groups();
+    if groups.len() > MAX_AGE_GROUPS {
+        r.error(
+            "transitions",
+            format!(
+                "the rules distinguish {} age groups ({} age bands times {} distances to folkepension age); at most {MAX_AGE_GROUPS} are supported: use fewer age bands in rate tables and conditions",
+                groups.len(),
+                groups.age_cuts.len() + 1,
+                groups.pension_cuts.len() + 1
+            ),
+        );
+        return Err(r.diagnostics);
+    }
+    Ok(sc)
 }
 
 /// `[uncertainty.<id>]`: the path holds a number, the range contains it,
@@ -325,6 +341,24 @@ fn int_in(v: &mut Reporter, path: &str, x: i64, lo: i64, hi: i64) -> i64 {
 }
 
 /// Parses `"a-b"` or `"a"` into an inclusive range.
+/// An age band in years, `"30-39"` or `"60+"`, as quarters of age.
+fn age_band(key: &str) -> Option<AgeBand> {
+    let (lo, hi) = match key.strip_suffix('+') {
+        Some(a) => (a.trim().parse::<u16>().ok()?, None),
+        None => {
+            let (a, b) = parse_range(key)?;
+            (a, Some(b))
+        }
+    };
+    if lo > 120 || hi.is_some_and(|h| h > 120) {
+        return None;
+    }
+    Some(AgeBand {
+        lo: 4 * lo,
+        hi: hi.map(|h| 4 * h + 3),
+    })
+}
+
 fn parse_range(key: &str) -> Option<(u16, u16)> {
     match key.split_once('-') {
         Some((a, b)) => {
@@ -646,22 +680,35 @@ fn transitions(
                     false
                 }
             };
-            if t.all.is_none() && t.under40.is_none() && t.over40.is_none() {
-                v.error(&p, "give `all`, or `under40` and/or `over40`");
+            let by_group = t.all.is_some() || t.under40.is_some() || t.over40.is_some();
+            if !by_group && t.ages.is_none() {
+                v.error(
+                    &p,
+                    "give `all`, or `under40` and/or `over40`, or `ages` (a table of age bands)",
+                );
+            }
+            if by_group && t.ages.is_some() {
+                v.error(
+                    &p,
+                    "give either `ages` or `all` / `under40` / `over40`, not both",
+                );
             }
             let base = t
                 .all
                 .as_ref()
                 .map(|b| banded(v, &format!("{p}.all"), b, annual));
-            let mut prob = [
-                base.clone().unwrap_or(Banded::flat(0.0)),
-                base.unwrap_or(Banded::flat(0.0)),
+            let mut prob = vec![
+                (0, base.clone().unwrap_or(Banded::flat(0.0))),
+                (AGE40_Q, base.unwrap_or(Banded::flat(0.0))),
             ];
             if let Some(b) = &t.under40 {
-                prob[0] = banded(v, &format!("{p}.under40"), b, annual);
+                prob[0].1 = banded(v, &format!("{p}.under40"), b, annual);
             }
             if let Some(b) = &t.over40 {
-                prob[1] = banded(v, &format!("{p}.over40"), b, annual);
+                prob[1].1 = banded(v, &format!("{p}.over40"), b, annual);
+            }
+            if let Some(ages) = &t.ages {
+                prob = age_table(v, &format!("{p}.ages"), ages, annual);
             }
             let mut flag_multipliers = [1.0; N_FLAGS];
             for (k, &m) in &t.multipliers {
@@ -708,19 +755,102 @@ fn transitions(
     out
 }
 
+/// A rate table by age band in years: contiguous bands, the last open
+/// (`"60+"`); the first band also covers younger persons.
+fn age_table(
+    v: &mut Reporter,
+    path: &str,
+    ages: &std::collections::BTreeMap<String, raw::Banded>,
+    annual: bool,
+) -> Vec<(u16, Banded)> {
+    let mut bands: Vec<(AgeBand, Banded, String)> = Vec::new();
+    for (key, b) in ages {
+        let kp = format!("{path}.{key}");
+        let Some(band) = age_band(key) else {
+            v.key_error(
+                &kp,
+                format!("{key:?} is not an age band; write \"18-29\" or \"60+\" (years)"),
+                None,
+            );
+            continue;
+        };
+        bands.push((band, banded(v, &kp, b, annual), kp));
+    }
+    if ages.is_empty() {
+        v.error(
+            path,
+            "empty table of age bands; give bands like { \"18-39\" = 0.1, \"40+\" = 0.05 }",
+        );
+        return vec![(0, Banded::flat(0.0))];
+    }
+    bands.sort_by_key(|b| b.0.lo);
+    for w in bands.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        match a.0.hi {
+            None => v.key_error(
+                &b.2,
+                format!(
+                    "age band {} overlaps the open band {}",
+                    key_of(&b.2),
+                    key_of(&a.2)
+                ),
+                None,
+            ),
+            Some(h) if b.0.lo <= h => v.key_error(
+                &b.2,
+                format!("age band {} overlaps {}", key_of(&b.2), key_of(&a.2)),
+                None,
+            ),
+            Some(h) if b.0.lo > h + 1 => v.key_error(
+                &b.2,
+                format!(
+                    "age bands leave a gap: nothing covers {}-{} years",
+                    (h + 1) / 4,
+                    b.0.lo / 4 - 1
+                ),
+                None,
+            ),
+            _ => {}
+        }
+    }
+    if let Some(last) = bands.last()
+        && last.0.hi.is_some()
+    {
+        v.key_error(
+            &last.2,
+            format!(
+                "the last age band {} must be open-ended (for example \"{}+\")",
+                key_of(&last.2),
+                last.0.lo / 4
+            ),
+            None,
+        );
+    }
+    bands
+        .into_iter()
+        .enumerate()
+        .map(|(i, (band, b, _))| (if i == 0 { 0 } else { band.lo }, b))
+        .collect()
+}
+
+/// The last segment of a key path (an age band's key).
+fn key_of(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
 /// Largest decision duration at which any transition value changes.
 pub fn max_boundary(ts: &[Transition], from: State) -> u16 {
     ts.iter()
         .filter(|t| t.from == from)
-        .flat_map(|t| t.prob.iter().map(Banded::last_boundary))
+        .flat_map(|t| t.prob.iter().map(|(_, b)| b.last_boundary()))
         .max()
         .unwrap_or(0)
 }
 
-/// The effective quarterly probability of `t` for an age group, duration,
+/// The effective quarterly probability of `t` at an age (quarters), duration,
 /// flag class and phase, multipliers applied.
-pub fn effective(t: &Transition, age: usize, d: u16, class: u8, phase: usize) -> f64 {
-    let mut p = t.prob[age].at(d);
+pub fn effective(t: &Transition, age_q: u16, d: u16, class: u8, phase: usize) -> f64 {
+    let mut p = t.prob_at(age_q).at(d);
     for (bit, m) in t.flag_multipliers.iter().enumerate() {
         if class & (1 << bit) != 0 {
             p *= m;
@@ -741,7 +871,14 @@ fn check_row_sums(v: &mut Reporter, ts: &[Transition]) {
             1
         };
         let max_d = max_boundary(ts, from) + 1;
-        'found: for age in 0..2 {
+        // Every age at which some rate of the state changes.
+        let mut ages: Vec<u16> = rows
+            .iter()
+            .flat_map(|t| t.prob.iter().map(|&(lo, _)| lo))
+            .collect();
+        ages.sort_unstable();
+        ages.dedup();
+        'found: for &age in &ages {
             for d in 1..=max_d {
                 for class in 0..16u8 {
                     for phase in 0..n_phase {
@@ -772,8 +909,8 @@ fn check_row_sums(v: &mut Reporter, ts: &[Transition]) {
     }
 }
 
-fn describe_class(age: usize, class: u8, phase: Option<usize>) -> String {
-    let mut parts = vec![if age == 0 { "under40" } else { "over40" }.to_string()];
+fn describe_class(age_q: u16, class: u8, phase: Option<usize>) -> String {
+    let mut parts = vec![format!("aged {}+", age_q / 4)];
     for (bit, name) in flag::NAMES.iter().enumerate() {
         if class & (1 << bit) != 0 {
             parts.push((*name).to_string());
@@ -883,19 +1020,26 @@ fn flex(v: &mut Reporter, f: Option<&raw::RawFleksjob>) -> FlexHours {
     }
 }
 
-fn when(v: &mut Reporter, path: &str, w: &RawWhen, allow_hours: bool) -> When {
-    let age = match w.age.as_deref() {
-        None => None,
-        Some("under40") => Some(AgeGroup::Under40),
-        Some("over40") => Some(AgeGroup::Over40),
-        Some(other) => {
+fn when(v: &mut Reporter, path: &str, w: &RawWhen, allow_hours: bool, age_line_q: u16) -> When {
+    let age = w.age.as_deref().and_then(|a| {
+        let band = match a {
+            "under40" => Some(AgeBand { lo: 0, hi: Some(AGE40_Q - 1) }),
+            "over40" => Some(AgeBand { lo: AGE40_Q, hi: None }),
+            "under_line" => Some(AgeBand { lo: 0, hi: Some(age_line_q - 1) }),
+            "over_line" => Some(AgeBand { lo: age_line_q, hi: None }),
+            band => age_band(band),
+        };
+        if band.is_none() {
             v.error(
                 &format!("{path}.age"),
-                format!("age group {other:?} must be \"under40\" or \"over40\""),
+                format!("age {a:?} must be \"under40\", \"over40\", \"under_line\", \"over_line\" (the scenario's `age_line`) or a band in years such as \"30-39\" or \"60+\""),
             );
-            None
         }
-    };
+        band
+    });
+    let within_pension_q = w
+        .within_years_of_pension
+        .map(|y| 4 * int_in(v, &format!("{path}.within_years_of_pension"), y, 0, 50) as u16);
     let mut flags = Vec::new();
     for (i, f) in [w.psychiatric, w.insured, w.evident, w.retention]
         .into_iter()
@@ -921,6 +1065,7 @@ fn when(v: &mut Reporter, path: &str, w: &RawWhen, allow_hours: bool) -> When {
     let max_hours = hours("max_hours", w.max_hours);
     When {
         age,
+        within_pension_q,
         flags,
         min_hours,
         max_hours,
@@ -948,7 +1093,7 @@ fn state_mask(v: &mut Reporter, path: &str, names: &[String], allow_out: bool) -
     mask
 }
 
-fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>) -> Vec<Gate> {
+fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>, age_line_q: u16) -> Vec<Gate> {
     let mut out = Vec::new();
     for (id, g) in table {
         let p = format!("gates.{id}");
@@ -982,7 +1127,7 @@ fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>) -> Vec<Gate> 
             id: id.clone(),
             from,
             to,
-            when: when(v, &format!("{p}.when"), &g.when, false),
+            when: when(v, &format!("{p}.when"), &g.when, false, age_line_q),
             before_duration,
             redirect,
             active: active(v, &p, &g.active_from, &g.active_until),
@@ -995,7 +1140,11 @@ fn gates(v: &mut Reporter, table: &BTreeMap<String, raw::RawGate>) -> Vec<Gate> 
     out
 }
 
-fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -> Vec<Assessment> {
+fn assessments(
+    v: &mut Reporter,
+    table: &BTreeMap<String, raw::RawAssessment>,
+    age_line_q: u16,
+) -> Vec<Assessment> {
     let mut out = Vec::new();
     for (id, a) in table {
         let p = format!("assessments.{id}");
@@ -1046,7 +1195,7 @@ fn assessments(v: &mut Reporter, table: &BTreeMap<String, raw::RawAssessment>) -
             at: int_in(v, &format!("{p}.at"), a.at, 1, 400) as u16,
             every: int_in(v, &format!("{p}.every"), a.every, 0, 400) as u16,
             clock,
-            when: when(v, &format!("{p}.when"), &a.when, true),
+            when: when(v, &format!("{p}.when"), &a.when, true, age_line_q),
             route,
             active: active(v, &p, &a.active_from, &a.active_until),
         };

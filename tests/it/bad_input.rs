@@ -272,7 +272,7 @@ cases! {
     unknown_state_stock: bad("unknown_state_stock.toml", 4, "population.stock.flexjob", &["unknown state `flexjob`", "did you mean `fleksjob`?"]),
     unknown_state_gate: bad("unknown_state_gate.toml", 5, "gates.no_foertidspension_under_40.to[1]", &["unknown state `pension`", "states are:"]),
     out_stock: bad("out_stock.toml", 4, "population.stock.out", &["`out` is absorbing"]),
-    disabled_gate_checked: bad("disabled_gate_checked.toml", 6, "gates.no_foertidspension_under_40.when.age", &["age group \"old\" must be \"under40\" or \"over40\""]),
+    disabled_gate_checked: bad("disabled_gate_checked.toml", 6, "gates.no_foertidspension_under_40.when.age", &["age \"old\" must be \"under40\", \"over40\", \"under_line\", \"over_line\""]),
     pension_age_falls: bad("pension_age_falls.toml", 9, "population.pension_age[1].years", &["folkepension age 64 is below the previous step's"]),
 
     // Probabilities and shares outside [0, 1].
@@ -292,6 +292,17 @@ cases! {
     negative_rate: bad("negative_rate.toml", 5, "costs.monthly.sygedagpenge", &["rate -15100", "at least 0"]),
     negative_wage: bad("negative_wage.toml", 5, "costs.fleksloentilskud.hourly_wage", &["wage -200", "at least 0"]),
     negative_discount_rate: bad("discount_rate.toml", 5, "costs.discount_rate", &["discount rate -0.01 is outside 0..=0.5"]),
+
+    // Age bands and age conditions.
+    age_band_overlap: bad("ages/age_band_overlap.toml", 5, "transitions.kontanthjaelp.employed.ages.30+", &["age band 30+ overlaps 18-39"]),
+    age_band_gap: bad("ages/age_band_gap.toml", 5, "transitions.kontanthjaelp.employed.ages.35+", &["age bands leave a gap", "nothing covers 30-34 years"]),
+    age_band_not_open: bad("ages/age_band_not_open.toml", 5, "transitions.kontanthjaelp.employed.ages.30-66", &["the last age band 30-66 must be open-ended", "\"30+\""]),
+    age_band_key: bad("ages/age_band_key.toml", 5, "transitions.kontanthjaelp.employed.ages.young", &["\"young\" is not an age band"]),
+    ages_and_all: bad("ages/ages_and_all.toml", 4, "transitions.kontanthjaelp.self_supporting", &["give either `ages` or `all`"]),
+    age_line_range: bad("ages/age_line_range.toml", 4, "age_line", &["12 is outside the allowed range 18..=66"]),
+    within_years_range: bad("ages/within_years_range.toml", 7, "gates.near_pension.when.within_years_of_pension", &["80 is outside the allowed range 0..=50"]),
+    when_age_band: bad("ages/when_age_band.toml", 7, "gates.young.when.age", &["age \"35-\" must be", "a band in years"]),
+    too_many_groups: bad("ages/too_many_groups.toml", 4, "transitions", &["41 age groups", "at most 32 are supported"]),
 
     // Duration bands: gap, overlap, not open-ended, starting at 0.
     band_gap: bad("band_gap.toml", 6, "transitions.foertidspension.employed.all.7+", &["duration bands leave a gap", "nothing covers 5-6"]),

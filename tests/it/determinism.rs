@@ -80,7 +80,7 @@ fn random_numbers_are_common_across_scenarios() {
     let mut other = base.clone();
     for t in &mut other.transitions {
         if t.from == scenario::State::Foertidspension {
-            t.prob = [scenario::Banded::flat(0.2), scenario::Banded::flat(0.2)];
+            t.prob = vec![(0, scenario::Banded::flat(0.2))];
         }
     }
     let key = RepKey::new(7, 3);

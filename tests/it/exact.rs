@@ -98,6 +98,13 @@ fn small_fixture_matches_a_hand_computed_chain() {
     }
 }
 
+fn example(name: &str) -> Scenario {
+    let path = root()
+        .join("scenarios/examples")
+        .join(format!("{name}.toml"));
+    scenario::load_file(&path).expect("valid example").scenario
+}
+
 fn proposal(prefix: &str) -> Scenario {
     let dir = root().join("scenarios").join("proposals");
     let mut hits: Vec<_> = std::fs::read_dir(&dir)
@@ -191,6 +198,9 @@ fn monte_carlo_means_agree_with_exact_expectations() {
         scenario::baseline().scenario,
         proposal("d02"),
         proposal("d06"),
+        // Rules by age band and by years to folkepension age.
+        example("rates-by-age"),
+        example("near-pension-no-ressourceforloeb"),
     ] {
         let name = sc.name.clone();
         let (n, max_z) = agreement(sc);

@@ -1,5 +1,6 @@
 //! fleksim's one integration test crate (a module per concern).
 
+mod ages;
 mod bad_input;
 mod check;
 mod cli;

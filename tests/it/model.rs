@@ -111,7 +111,7 @@ out = { all = 0.004 }
 
     let mut p = [[0.0f64; N_STATES]; N_STATES];
     for t in &sc.transitions {
-        p[t.from as usize][t.to as usize] = t.prob[0].at(1);
+        p[t.from as usize][t.to as usize] = t.prob[0].1.at(1);
     }
     for (i, row) in p.iter_mut().enumerate() {
         let out: f64 = row.iter().sum();

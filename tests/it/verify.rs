@@ -93,9 +93,9 @@ fn a_changed_probability_is_flagged_where_it_acts_and_nowhere_else() {
     let expect = baseline(8);
     let mut sim = expect.clone();
     let t = transition(&mut sim, State::Sygedagpenge, State::Employed);
-    let (from, to, p) = t.prob[1].bands[1];
+    let (from, to, p) = t.prob[1].1.bands[1];
     assert_eq!((from, to), (2, Some(4)));
-    t.prob[1].bands[1].2 = p * 1.12;
+    t.prob[1].1.bands[1].2 = p * 1.12;
     let v = check(&sim, &expect, &cfg(1, 0.2));
     let failed: Vec<_> = v.failures().collect();
     let affected = |t: &verify::Test| {
@@ -131,12 +131,12 @@ fn a_shifted_duration_band_is_flagged_at_the_shifted_duration() {
     let mut sim = expect.clone();
     let t = transition(&mut sim, State::Sygedagpenge, State::Employed);
     assert_eq!(
-        t.prob[0],
+        t.prob[0].1,
         Banded {
             bands: vec![(1, Some(1), 0.50), (2, Some(4), 0.30), (5, None, 0.08)]
         }
     );
-    t.prob[0].bands = vec![(1, Some(2), 0.50), (3, Some(4), 0.30), (5, None, 0.08)];
+    t.prob[0].1.bands = vec![(1, Some(2), 0.50), (3, Some(4), 0.30), (5, None, 0.08)];
     let v = check(&sim, &expect, &cfg(1, 0.2));
     let failed: Vec<_> = v.failures().collect();
     assert!(

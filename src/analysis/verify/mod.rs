@@ -72,8 +72,8 @@ use crate::engine::runner::{Prepared, RunConfig};
 use crate::error::{Error, Result};
 use crate::scenario::calendar::Quarter;
 use crate::scenario::{
-    AGE40_Q, Assessment, Clock, Gate, N_PHASES, N_STATES, Phase, Scenario, State, When, effective,
-    flag,
+    AgeGroups, Assessment, Clock, Gate, N_PHASES, N_STATES, Phase, Scenario, State, When, Who,
+    effective, flag,
 };
 
 /// Default family-wise error rate.

@@ -38,6 +38,8 @@ pub(super) struct Plan<'a> {
     /// Bits over `gates` / `assessments` in force, by simulated quarter.
     pub(super) gate_active: Vec<u64>,
     pub(super) assess_active: Vec<u64>,
+    /// The age groups the rules distinguish (cells are per group).
+    pub(super) groups: AgeGroups,
 }
 
 impl<'a> Plan<'a> {
@@ -67,7 +69,7 @@ impl<'a> Plan<'a> {
                 // Boundaries: where a transition's band starts, and where a
                 // gate's `before_duration` stops blocking.
                 let mut cuts: Vec<u16> = ts()
-                    .flat_map(|t| t.prob.iter().flat_map(|b| b.bands.iter().map(|x| x.0)))
+                    .flat_map(|t| t.prob.iter().flat_map(|(_, b)| b.bands.iter().map(|x| x.0)))
                     .chain(g.iter().filter_map(|&i| gates[i].before_duration))
                     .filter(|&b| b > 1)
                     .flat_map(|b| [b - 1, b, b + 1])
@@ -111,6 +113,7 @@ impl<'a> Plan<'a> {
             states,
             gate_active,
             assess_active,
+            groups: sc.age_groups(),
         }
     }
 
@@ -133,13 +136,17 @@ impl<'a> Plan<'a> {
             let cls = before.class[i];
             let flags = cls & flag::CLASS_MASK;
             let phase = (cls & flag::PHASE_MASK) >> flag::PHASE_SHIFT;
-            let age = u8::from(t_abs - b >= AGE40_Q);
             let h = before.hours[i];
             let d = t_abs - before.entered[i] + 1;
             if b != cached_birth {
                 cached_birth = b;
                 exit = b + sc.pension_age_q(Quarter(b));
             }
+            let who = Who {
+                age_q: t_abs - b,
+                to_pension_q: exit.saturating_sub(t_abs),
+            };
+            let age = self.groups.group(who) as u8;
             // Outcome: a move (a restart in the same state included) or staying.
             let new_s = after.state[i];
             let moved = new_s != s || after.entered[i] != before.entered[i];
@@ -161,7 +168,7 @@ impl<'a> Plan<'a> {
                 for &gi in &sp.gates {
                     let g = self.gates[gi];
                     if self.gate_active[ti] & (1 << gi) != 0
-                        && matches(&g.when, age, flags, None)
+                        && matches(&g.when, who, flags, None)
                         && g.before_duration.is_none_or(|bd| d < bd)
                     {
                         gates |= 1 << gi;
@@ -183,7 +190,7 @@ impl<'a> Plan<'a> {
                     };
                     if self.assess_active[ti] & (1 << ai) != 0
                         && clock.is_some_and(|c| falls_due(c, a.at, a.every))
-                        && matches(&a.when, age, flags, Some(h))
+                        && matches(&a.when, who, flags, Some(h))
                     {
                         assess |= 1 << ai;
                     }
@@ -255,10 +262,12 @@ impl<'a> Plan<'a> {
         let st = State::from_index(usize::from(k.state));
         let sp = &self.states[usize::from(k.state)];
         let d = sp.bands[usize::from(k.band)].0;
-        let age = usize::from(k.age);
+        // Every rate is the same throughout an age group (its bands are
+        // among the group cuts), so the group's youngest stands for it.
+        let age_q = self.groups.representative(usize::from(k.age)).age_q;
         let mut row = [0.0; N_STATES];
         for t in self.sc.transitions.iter().filter(|t| t.from == st) {
-            row[t.to as usize] += effective(t, age, d, k.class, usize::from(k.phase));
+            row[t.to as usize] += effective(t, age_q, d, k.class, usize::from(k.phase));
         }
         for (gi, g) in self.gates.iter().enumerate() {
             if k.gates & (1 << gi) == 0 {
@@ -317,7 +326,7 @@ impl<'a> Plan<'a> {
         CellLabel {
             decision: Decision::Move,
             state: State::from_index(usize::from(k.state)).id().into(),
-            age_group: if k.age == 0 { "under40" } else { "over40" }.into(),
+            age_group: self.groups.label(usize::from(k.age)),
             duration: if k.pension {
                 dash()
             } else {
@@ -353,8 +362,11 @@ impl<'a> Plan<'a> {
 }
 
 /// Whether a person matches a `when` (hours only for assessments).
-pub(super) fn matches(w: &When, age: u8, flags: u8, hours: Option<u8>) -> bool {
-    if w.age.is_some_and(|a| a as u8 != age) {
+pub(super) fn matches(w: &When, who: Who, flags: u8, hours: Option<u8>) -> bool {
+    if w.age.is_some_and(|a| !a.contains(who.age_q)) {
+        return false;
+    }
+    if w.within_pension_q.is_some_and(|q| who.to_pension_q > q) {
         return false;
     }
     if w.flags.iter().any(|&(bit, v)| (flags & bit != 0) != v) {

@@ -76,7 +76,7 @@ pub fn cohort_pmf(scenario: &Scenario, cohort: &Cohort, now: Quarter) -> CohortP
     }
 }
 
-/// The pmf of [`Bands::pick`] for `u` uniform in [0, 1): band `i` takes
+/// The pmf of [`Bands::pick`](super::bands::Bands::pick) for `u` uniform in [0, 1): band `i` takes
 /// `u` in `[acc, acc + share)` (the last band everything from `acc` on),
 /// and spreads it evenly over its values; `u` beyond the last band's share
 /// (rounding) gives its top value, as the sampler's clamp does.
