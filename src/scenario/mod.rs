@@ -16,7 +16,7 @@ mod validate;
 use std::path::Path;
 
 pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources, did_you_mean};
-pub use explain::{Change, Explanation, explain};
+pub use explain::{Change, Explanation, Link, explain};
 pub use model::*;
 pub use validate::{annual_to_quarterly, effective, max_boundary};
 
