@@ -46,6 +46,20 @@ pub fn explain(a: ExplainArgs) -> Result<ExitCode> {
             let old = c.old.as_deref().unwrap_or("(not set)");
             let new = c.new.as_deref().unwrap_or("(removed)");
             println!("  - {}: {old} -> {new}", c.path);
+            if !c.chain.is_empty() {
+                // A composed value: where it started, each step, the result.
+                for l in &c.chain {
+                    match &l.at {
+                        Some(at) => println!("      {} ({at})", l.what),
+                        None => println!("      {}", l.what),
+                    }
+                    if let Some(why) = &l.comment {
+                        println!("          {why}");
+                    }
+                }
+                println!("      = {new}");
+                continue;
+            }
             if let Some(why) = &c.comment {
                 println!("      {why}");
             }

@@ -8,7 +8,8 @@
 
 use std::path::Path;
 
-use super::diag::{ScenarioError, Sources};
+use super::compose::{self, Chain};
+use super::diag::{Location, ScenarioError, Sources};
 use super::load;
 
 /// One changed setting.
@@ -24,6 +25,21 @@ pub struct Change {
     pub comment: Option<String>,
     /// `file:line` where the change is written.
     pub at: Option<String>,
+    /// For a composed value (a factor, an addition, an override, or values
+    /// from several files): the value it started from, then each step.
+    pub chain: Vec<Link>,
+}
+
+/// One step of a composed value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// The value it started from (`0.0234`), or the step (`x 0.95`,
+    /// `+ 0.002`, `set 0.3`, `override 0.95`).
+    pub what: String,
+    /// `file:line` where it is written.
+    pub at: Option<String>,
+    /// The comment written next to it.
+    pub comment: Option<String>,
 }
 
 /// The explanation of one scenario file.
@@ -64,6 +80,12 @@ pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
             c.at = Some(format!("{}:{line}", own.sources.files[loc.file].name));
             c.comment = comment_at(&own.sources, loc.file, line);
         }
+        if let Some(chain) = own.chains.get(&c.path).filter(|ch| ch.composed()) {
+            c.chain = links(chain, &own.sources);
+            if let Some(last) = chain.steps.last() {
+                c.new = Some(compose::show(&last.result));
+            }
+        }
     }
     let text = &own.sources.files[0].text;
     let header = text
@@ -82,6 +104,35 @@ pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
         extends: parent.is_some(),
         changes,
     })
+}
+
+/// A chain as links: the value it started from, each step, with place and comment.
+fn links(chain: &Chain, sources: &Sources) -> Vec<Link> {
+    let link = |what: String, loc: &Location, with_comment: bool| {
+        let (line, _) = sources.line_col(loc.file, loc.span.start);
+        Link {
+            what,
+            at: Some(format!("{}:{line}", sources.files[loc.file].name)),
+            comment: if with_comment {
+                comment_at(sources, loc.file, line)
+            } else {
+                None
+            },
+        }
+    };
+    let mut out = Vec::new();
+    match &chain.base {
+        Some((v, loc)) => out.push(link(compose::show(v), loc, false)),
+        None => out.push(Link {
+            what: "(not set)".into(),
+            at: None,
+            comment: None,
+        }),
+    }
+    for s in &chain.steps {
+        out.push(link(s.op.to_string(), &s.at, true));
+    }
+    out
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -132,6 +183,7 @@ fn change(path: &str, old: Option<&toml::Value>, new: Option<&toml::Value>) -> C
         new: new.map(ToString::to_string),
         comment: None,
         at: None,
+        chain: Vec::new(),
     }
 }
 

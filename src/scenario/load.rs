@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
+use super::compose::{self, Chains, Composer};
 use super::diag::{Diagnostic, Location, Origins, ScenarioError, Sources, did_you_mean};
 use super::raw::RawScenario;
 
@@ -24,20 +25,22 @@ pub struct Loaded {
     pub sources: Sources,
     /// The merged document as TOML text (canonical; hashed for the manifest).
     pub canonical: String,
+    /// How the values set by the top file's `extends` layers came about.
+    pub chains: Chains,
 }
 
 #[derive(Debug, Clone)]
-enum Node {
+pub(super) enum Node {
     Table(BTreeMap<String, Item>),
     Array(Vec<Item>),
     Leaf(toml::Value),
 }
 
 #[derive(Debug, Clone)]
-struct Item {
-    node: Node,
-    key: Location,
-    value: Location,
+pub(super) struct Item {
+    pub node: Node,
+    pub key: Location,
+    pub value: Location,
 }
 
 struct Loader {
@@ -45,6 +48,9 @@ struct Loader {
     stack: Vec<PathBuf>,
     /// Resolve only what the root file extends, without the root's own keys.
     parent_only: bool,
+    /// The chains of the last file whose `extends` was applied (the root's,
+    /// once loading is done).
+    chains: Chains,
 }
 
 /// Loads a scenario file from disk, following `extends`.
@@ -53,9 +59,10 @@ pub fn load_file(path: &Path) -> Result<Loaded, ScenarioError> {
         sources: Sources::default(),
         stack: Vec::new(),
         parent_only: false,
+        chains: Chains::default(),
     };
     let root = loader.file(path, None)?;
-    finish(root, loader.sources)
+    finish(root, loader.sources, loader.chains)
 }
 
 /// The merged document a file extends (without the file's own keys), or
@@ -65,6 +72,7 @@ pub fn load_parent(path: &Path) -> Result<Option<toml::Value>, ScenarioError> {
         sources: Sources::default(),
         stack: Vec::new(),
         parent_only: true,
+        chains: Chains::default(),
     };
     let root = loader.file(path, None)?;
     if loader.sources.files.len() == 1 {
@@ -80,12 +88,20 @@ pub fn load_text(name: &str, text: &str, dir: Option<&Path>) -> Result<Loaded, S
         sources: Sources::default(),
         stack: Vec::new(),
         parent_only: false,
+        chains: Chains::default(),
     };
     let root = loader.text(name.to_string(), text.to_string(), dir)?;
-    finish(root, loader.sources)
+    finish(root, loader.sources, loader.chains)
 }
 
 impl Loader {
+    fn failed(&self, diagnostic: Diagnostic) -> ScenarioError {
+        ScenarioError {
+            sources: self.sources.clone(),
+            diagnostics: vec![diagnostic],
+        }
+    }
+
     fn fail(
         &self,
         location: Option<Location>,
@@ -161,6 +177,8 @@ impl Loader {
         };
         let mut table = convert_table(doc.get_ref(), file);
         let Some(ext) = table.remove("extends") else {
+            compose::reject_relative(&table).map_err(|d| self.failed(d))?;
+            self.chains = Chains::default();
             return Ok(Item {
                 node: Node::Table(table),
                 key: whole.clone(),
@@ -209,15 +227,21 @@ impl Loader {
         // Explaining a file compares it with its base: the patches it
         // lists are part of what it changes.
         let root_parent_only = self.parent_only && self.stack.len() == 1;
+        // Each patch, then the file's own keys, is one layer: relative
+        // values are resolved and conflicts between layers refused.
+        let mut cx = Composer::default();
         for (name, loc) in &names[1..] {
             let patch = self.patch(&dir.join(name), loc.clone())?;
             if !root_parent_only {
-                merge(&[], ptable, patch);
+                cx.next_layer();
+                merge(&[], ptable, patch, &mut cx, &self.sources).map_err(|d| self.failed(d))?;
             }
         }
         if !(self.parent_only && self.stack.len() == 1) {
-            merge(&[], ptable, table);
+            cx.next_layer();
+            merge(&[], ptable, table, &mut cx, &self.sources).map_err(|d| self.failed(d))?;
         }
+        self.chains = cx.finish().map_err(|d| self.failed(d))?;
         Ok(Item {
             node: parent.node,
             key: whole.clone(),
@@ -329,56 +353,72 @@ fn replaced_whole(path: &[&str], key: &str) -> bool {
 /// transition that sets `all` also drops the parent's `under40` and `over40`
 /// that it does not set itself; one that sets `ages` drops the parent's
 /// `all`, `under40` and `over40`, and one that sets any of those drops the
-/// parent's `ages`.
-fn merge(path: &[&str], parent: &mut BTreeMap<String, Item>, child: BTreeMap<String, Item>) {
+/// parent's `ages` (relative values excepted: they change the parent's).
+/// Relative values are resolved against the parent's value; `cx` records
+/// each value's chain and refuses a conflict with an earlier layer
+/// (`compose`).
+pub(super) fn merge(
+    path: &[&str],
+    parent: &mut BTreeMap<String, Item>,
+    child: BTreeMap<String, Item>,
+    cx: &mut Composer,
+    sources: &Sources,
+) -> Result<(), Diagnostic> {
+    let sets = |key: &str| {
+        child.get(key).is_some_and(|c| {
+            let mut sub = path.to_vec();
+            sub.push(key);
+            !compose::is_relative(&sub, c)
+        })
+    };
     if matches!(path, ["transitions", _, _]) {
-        if child.contains_key("all") {
+        if sets("all") {
             for age in ["under40", "over40"] {
                 if !child.contains_key(age) {
                     parent.remove(age);
                 }
             }
         }
-        if child.contains_key("ages") {
+        if sets("ages") {
             for key in ["all", "under40", "over40"] {
                 parent.remove(key);
             }
-        } else if ["all", "under40", "over40"]
-            .iter()
-            .any(|k| child.contains_key(*k))
-        {
+        } else if ["all", "under40", "over40"].iter().any(|k| sets(k)) {
             parent.remove("ages");
         }
     }
     for (k, c) in child {
+        let mut sub = path.to_vec();
+        sub.push(&k);
+        if compose::is_relative(&sub, &c) {
+            cx.apply(&sub, parent, c, sources)?;
+            continue;
+        }
+        let whole = replaced_whole(path, &k) && !compose::all_relative(&sub, &c);
         match (parent.get_mut(&k), c.node) {
-            (Some(p), Node::Table(ct))
-                if matches!(p.node, Node::Table(_)) && !replaced_whole(path, &k) =>
-            {
+            (Some(p), Node::Table(ct)) if matches!(p.node, Node::Table(_)) && !whole => {
                 let Node::Table(pt) = &mut p.node else {
                     unreachable!()
                 };
-                let mut sub = path.to_vec();
-                sub.push(&k);
-                merge(&sub, pt, ct);
+                merge(&sub, pt, ct, cx, sources)?;
                 p.key = c.key;
                 p.value = c.value;
             }
             (_, node) => {
-                parent.insert(
-                    k,
-                    Item {
-                        node,
-                        key: c.key,
-                        value: c.value,
-                    },
-                );
+                let item = Item {
+                    node,
+                    key: c.key,
+                    value: c.value,
+                };
+                cx.set(&sub, parent, &item, false, sources)?;
+                parent.insert(k, item);
             }
         }
     }
+    Ok(())
 }
 
-fn to_value(node: &Node, path: &str, origins: &mut Origins) -> toml::Value {
+pub(super) fn to_value(node: &Node, path: &str, origins: &mut Origins) -> toml::Value {
     match node {
         Node::Leaf(v) => v.clone(),
         Node::Array(items) => toml::Value::Array(
@@ -523,8 +563,8 @@ fn apply_override(doc: &mut toml::Value, path: &str, value: toml::Value) -> Resu
     Ok(())
 }
 
-fn finish(root: Item, sources: Sources) -> Result<Loaded, ScenarioError> {
-    finish_with(root, sources, &[])
+fn finish(root: Item, sources: Sources, chains: Chains) -> Result<Loaded, ScenarioError> {
+    finish_with(root, sources, chains, &[])
 }
 
 /// Loads a scenario file and sets `overrides` in its merged document before
@@ -534,9 +574,10 @@ pub fn load_file_with(path: &Path, overrides: &[Override]) -> Result<Loaded, Sce
         sources: Sources::default(),
         stack: Vec::new(),
         parent_only: false,
+        chains: Chains::default(),
     };
     let root = loader.file(path, None)?;
-    finish_with(root, loader.sources, overrides)
+    finish_with(root, loader.sources, loader.chains, overrides)
 }
 
 /// [`load_text`] with overrides.
@@ -550,14 +591,16 @@ pub fn load_text_with(
         sources: Sources::default(),
         stack: Vec::new(),
         parent_only: false,
+        chains: Chains::default(),
     };
     let root = loader.text(name.to_string(), text.to_string(), dir)?;
-    finish_with(root, loader.sources, overrides)
+    finish_with(root, loader.sources, loader.chains, overrides)
 }
 
 fn finish_with(
     root: Item,
     sources: Sources,
+    chains: Chains,
     overrides: &[Override],
 ) -> Result<Loaded, ScenarioError> {
     let mut origins = Origins::default();
@@ -596,6 +639,7 @@ fn finish_with(
             origins,
             sources,
             canonical,
+            chains,
         }),
         Err(e) => {
             let path = e.path().to_string();
@@ -695,7 +739,14 @@ mod tests {
         let parent = DeTable::parse("[a]\nx = 1\ny = 2\n[b]\nz = [1, 2]\n").unwrap();
         let child = DeTable::parse("[a]\ny = 5\n[b]\nz = [3]\n").unwrap();
         let mut p = convert_table(parent.get_ref(), 0);
-        merge(&[], &mut p, convert_table(child.get_ref(), 1));
+        merge(
+            &[],
+            &mut p,
+            convert_table(child.get_ref(), 1),
+            &mut Composer::default(),
+            &Sources::default(),
+        )
+        .unwrap();
         let mut o = Origins::default();
         let v = to_value(&Node::Table(p), "", &mut o);
         assert_eq!(v["a"]["x"].as_integer(), Some(1));
@@ -718,7 +769,14 @@ mod tests {
         )
         .unwrap();
         let mut p = convert_table(parent.get_ref(), 0);
-        merge(&[], &mut p, convert_table(child.get_ref(), 1));
+        merge(
+            &[],
+            &mut p,
+            convert_table(child.get_ref(), 1),
+            &mut Composer::default(),
+            &Sources::default(),
+        )
+        .unwrap();
         let mut o = Origins::default();
         let v = to_value(&Node::Table(p), "", &mut o);
         let t = &v["transitions"]["a"]["b"];

@@ -5,6 +5,7 @@
 //! [`ScenarioError`] that names file, line, key path and the rule broken.
 
 pub mod calendar;
+mod compose;
 mod diag;
 mod explain;
 mod load;
@@ -15,7 +16,7 @@ mod validate;
 use std::path::Path;
 
 pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources, did_you_mean};
-pub use explain::{Change, Explanation, explain};
+pub use explain::{Change, Explanation, Link, explain};
 pub use model::*;
 pub use validate::{annual_to_quarterly, effective, max_boundary};
 
@@ -116,11 +117,41 @@ fn finish(l: load::Loaded) -> Result<Loaded, ScenarioError> {
             sources: l.sources,
             canonical: l.canonical,
         }),
-        Err(diagnostics) => Err(ScenarioError {
-            sources: l.sources,
-            diagnostics,
-        }),
+        Err(mut diagnostics) => {
+            for d in &mut diagnostics {
+                name_composed(d, &l.chains, &l.sources);
+            }
+            Err(ScenarioError {
+                sources: l.sources,
+                diagnostics,
+            })
+        }
     }
+}
+
+/// Adds to a diagnostic how the composed values it is about came about, so
+/// that a rule broken by composition names every file that took part.
+fn name_composed(d: &mut Diagnostic, chains: &compose::Chains, sources: &Sources) {
+    let Some(key) = d.key.as_deref() else {
+        return;
+    };
+    let composed: Vec<String> = chains
+        .iter()
+        .filter(|(p, c)| (*p == key || p.starts_with(&format!("{key}."))) && c.composed())
+        .map(|(p, c)| format!("`{p}` = {}", c.describe(sources)))
+        .collect();
+    if composed.is_empty() {
+        return;
+    }
+    let shown = composed.len().min(3);
+    let mut note = format!("composed: {}", composed[..shown].join("; "));
+    if composed.len() > shown {
+        note.push_str(&format!("; and {} more", composed.len() - shown));
+    }
+    d.hint = Some(match d.hint.take() {
+        Some(h) => format!("{h}\n{note}"),
+        None => note,
+    });
 }
 
 /// FNV-1a, 64 bit: a stable content hash (not for security).

@@ -345,10 +345,26 @@ cases! {
     extends_self: bad("cycle/self.toml", 2, "extends", &["`extends` forms a cycle", "self.toml -> "]),
     error_in_parent: bad("chain/child.toml", 7, "costs.insurance.offset", &["probability 1.25 is outside [0, 1]"]).at("chain/parent.toml"),
     error_in_parent_direct: bad("chain/parent.toml", 7, "costs.insurance.offset", &["probability 1.25 is outside [0, 1]"]),
+
+    // Relative values and composition (compose/).
+    relative_unknown_key: bad("compose/relative_unknown_key.toml", 5, "transitions.ressourceforloeb.fleksjb", &["`factor` changes a value", "no `fleksjb` here", "did you mean `fleksjob`?"]),
+    factor_negative: bad("compose/factor_negative.toml", 5, "transitions.ressourceforloeb.fleksjob", &["factor -1.15 must be a finite number of at least 0"]),
+    factor_not_finite: bad("compose/factor_not_finite.toml", 5, "ressourceforloeb.phases.passive.active", &["factor inf must be a finite number"]),
+    relative_not_number: bad("compose/relative_not_number.toml", 4, "start", &["`factor` on a value that is not a number", "a string"]),
+    relative_no_extends: bad("compose/relative_no_extends.toml", 4, "horizon", &["`add` in a file that extends nothing"]),
+    two_modifiers: bad("compose/two_modifiers.toml", 5, "ressourceforloeb.phases.passive.active", &["`add` and `factor` together", "one of `factor`, `add` or `override`"]),
+    patches_conflict: bad("compose/conflict.toml", 5, "ressourceforloeb.phases.passive.active", &["set by two patches", "compose/lever_a.toml:5", "sets it to 0.25", "override"]).at("compose/lever_b.toml"),
+    absolute_after_relative: bad("compose/after_relative.toml", 6, "ressourceforloeb.phases.passive.company", &["an absolute value after a relative one", "compose/lever_a.toml:6", "override"]).at("compose/lever_c.toml"),
+    composed_above_one: bad("compose/composed_above_one.toml", 5, "ressourceforloeb.phases.waiting_team.waiting_intervention", &["is outside [0, 1]", "composed:", "x 1.2 (", "compose/lever_d.toml:5", "= 1.08"]).at("compose/lever_d2.toml"),
 }
 
-/// Corpus files checked by a dedicated test rather than a table row.
-const OTHER_FILES: &[&str] = &["multiple_errors.toml"];
+/// Corpus files checked by a dedicated test rather than a table row, or
+/// valid on their own and used only as patches of a case's package.
+const OTHER_FILES: &[&str] = &[
+    "multiple_errors.toml",
+    "compose/lever_a.toml",
+    "compose/lever_d.toml",
+];
 
 #[test]
 fn every_corpus_file_has_a_case() {

@@ -5,6 +5,7 @@ mod bad_input;
 mod check;
 mod cli;
 mod compare;
+mod compose;
 mod determinism;
 mod exact;
 mod layers;
