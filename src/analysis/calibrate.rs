@@ -1,7 +1,10 @@
 //! Fitting free parameters to the published figures: `fleksim calibrate`.
 //!
-//! The objective is the weighted squared distance of every measured target
-//! from its published value, each distance divided by the target's
+//! Only targets with role `fitted` take part: held-out figures, input
+//! echoes and references are never evaluated, so a fit cannot be drawn
+//! towards the evidence it is later checked against.
+//! The objective is the weighted squared distance of every measured fitted
+//! target from its published value, each distance divided by the target's
 //! tolerance (so a target at the edge of its tolerance contributes 1, and a
 //! published range contributes nothing inside it). Every evaluation runs the
 //! same replications with the same seed (common random numbers), so the
@@ -18,7 +21,7 @@ use std::path::Path;
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::neldermead::NelderMead;
 
-use crate::analysis::check::{Checked, Checker, Target};
+use crate::analysis::check::{Checked, Checker, Role, Target};
 use crate::engine::results::Layout;
 use crate::engine::runner::{self, Prepared, RunConfig};
 use crate::error::{Error, Result};
@@ -44,11 +47,12 @@ pub struct Fit {
     pub evaluations: usize,
 }
 
-/// Weighted squared distance of the measured targets from the published figures.
+/// Weighted squared distance of the measured fitted targets from the
+/// published figures (other roles contribute nothing).
 pub fn objective(checked: &[Checked]) -> f64 {
     checked
         .iter()
-        .filter(|c| !c.target.reference)
+        .filter(|c| c.target.role == Role::Fitted)
         .filter_map(|c| {
             let s = c.simulated?;
             let d = c.target.distance(s.mean);
@@ -129,7 +133,8 @@ pub fn initial_values(path: &Path, paths: &[String], extra: &[Override]) -> Resu
         .collect()
 }
 
-/// Fits the free parameters at `paths` of the scenario file at `path`.
+/// Fits the free parameters at `paths` of the scenario file at `path` to
+/// the `fitted` ones among `targets`.
 pub fn calibrate(
     path: &Path,
     paths: &[String],
@@ -143,11 +148,21 @@ pub fn calibrate(
             "give at least one --free parameter path".into(),
         ));
     }
+    let fitted: Vec<Target> = targets
+        .iter()
+        .filter(|t| t.role == Role::Fitted)
+        .cloned()
+        .collect();
+    if fitted.is_empty() {
+        return Err(Error::Invalid(
+            "the targets file has no target with role `fitted` to calibrate to".into(),
+        ));
+    }
     let start = initial_values(path, paths, extra)?;
     let problem = Problem {
         path,
         paths,
-        targets,
+        targets: &fitted,
         cfg,
         extra,
         evaluations: RefCell::new(0),

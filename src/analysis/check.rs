@@ -2,9 +2,17 @@
 //!
 //! A targets file (scenarios/targets.toml) lists each figure of
 //! docs/sources.md with its source, the period it refers to, how the
-//! simulation measures it and a tolerance. Each measure is computed per
-//! replication from that replication's output values (so sums and ratios get
-//! correct intervals), then summarised like every other output.
+//! simulation measures it, a tolerance and its role: `fitted` (a parameter
+//! was calibrated to it), `held_out` (nothing was set from it: evidence),
+//! `input` (it measures what the model was given) or `reference` (shown
+//! only). Each measure is computed per replication from that replication's
+//! output values (so sums and ratios get correct intervals), then summarised
+//! like every other output.
+//!
+//! Tolerances: counts and money are relative (`tolerance`, default 10 %);
+//! a share passes if it is within `max(abs_tolerance, min(tolerance ×
+//! published, 3 points))` of the published share (defaults 0.5 points and
+//! 10 %), so a small share is held to a small absolute distance.
 //!
 //! **Architecture invariant:** no I/O beyond reading the targets file; the
 //! CLI prints and writes.
@@ -14,15 +22,64 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::engine::cells::ENTRY;
+use crate::engine::costing::{N_ITEMS, item_id};
 use crate::engine::results::{Annual, Cell, Layout};
 use crate::engine::stats::{CellStats, Welford};
 use crate::error::{Error, Result};
 use crate::scenario::calendar::Quarter;
 use crate::scenario::{Phase, State};
 
-/// Default tolerances: counts within 10 %, shares within 3 points.
+/// Default relative tolerance of counts and money (and of the relative part
+/// of the share rule).
 pub const COUNT_TOLERANCE: f64 = 0.10;
-pub const SHARE_TOLERANCE: f64 = 0.03;
+/// Default absolute floor of the share rule, in shares (0.5 points).
+pub const SHARE_ABS_TOLERANCE: f64 = 0.005;
+/// The relative part of the share rule never allows more than this (3 points).
+pub const SHARE_CAP: f64 = 0.03;
+/// Money targets are published in DKK billion; measures give DKK.
+pub const DKK_PER_BILLION: f64 = 1e9;
+
+/// What a target is evidence of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A parameter was calibrated to it: a match is by construction.
+    Fitted,
+    /// Nothing was set from it: evidence.
+    HeldOut,
+    /// It measures what the model was given (an input echo).
+    Input,
+    /// Shown for comparison; neither passes nor fails.
+    Reference,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Fitted, Role::HeldOut, Role::Input, Role::Reference];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Role::Fitted => "fitted",
+            Role::HeldOut => "held_out",
+            Role::Input => "input",
+            Role::Reference => "reference",
+        }
+    }
+
+    fn from_id(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.id() == s)
+    }
+}
+
+/// The unit a target is published in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Persons (or days): relative tolerance.
+    Count,
+    /// A share in [0, 1]: the share rule.
+    Share,
+    /// Public expenditure in DKK billion: relative tolerance.
+    Money,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,14 +98,21 @@ struct RawTarget {
     refers_to: String,
     /// A number, or `[low, high]` for a published range.
     published: Published,
-    /// `count` (relative tolerance) or `share` (absolute, in shares).
+    /// `count` or `money` (relative tolerance) or `share` (the share rule).
     kind: String,
+    /// The relative tolerance (of a share: the rule's relative part).
     tolerance: Option<f64>,
-    /// Why a tolerance differs from the default, or how the period maps.
+    /// The absolute floor of the share rule, in shares.
+    abs_tolerance: Option<f64>,
+    /// Why a tolerance is wider than the default (required then).
+    #[serde(default)]
+    tolerance_reason: String,
+    /// How the period maps, or why a figure is a reference.
     #[serde(default)]
     reason: String,
-    /// Shown for comparison only: measured and printed, but neither passed
-    /// nor failed, and left out of calibration (needs a `reason`).
+    /// `fitted`, `held_out`, `input` or `reference`; `fitted` if absent.
+    role: Option<String>,
+    /// The older form of `role = "reference"`.
     #[serde(default)]
     reference: bool,
     measure: BTreeMap<String, toml::Value>,
@@ -104,8 +168,20 @@ enum Measure {
     /// Moves from ressourceforløb to `to` during a year per person-year in
     /// ressourceforløb (persons at the start of each quarter) (T12).
     RfRate { to: Vec<State>, year: i32 },
+    /// Expenditure in a calendar year on an item by a payer (`cost.<item>.<payer>`).
+    AnnualCost { year: i32, item: u8, payer: u8 },
+    /// Paid volume (full-time persons) in `states`, over a calendar year or
+    /// during one quarter.
+    Volume { states: Vec<State>, period: Period },
     /// Not measurable by this version; the reason.
     NotMeasured(String),
+}
+
+/// The period of a paid volume.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Period {
+    Year(i32),
+    Quarter(Quarter),
 }
 
 /// Days in a quarter (365.25 / 4).
@@ -119,11 +195,14 @@ pub struct Target {
     pub source: String,
     pub refers_to: String,
     pub published: (f64, f64),
-    pub share: bool,
+    pub kind: Kind,
+    /// Relative tolerance (of a share: the rule's relative part).
     pub tolerance: f64,
+    /// The share rule's absolute floor (0 for counts and money).
+    pub abs_tolerance: f64,
     pub reason: String,
-    /// Shown for comparison, not passed or failed (see `reason`).
-    pub reference: bool,
+    pub tolerance_reason: String,
+    pub role: Role,
     measure: Measure,
 }
 
@@ -141,13 +220,14 @@ impl Target {
     }
 
     /// The tolerance in the target's own units on the side a distance `d`
-    /// falls (relative tolerances scale with the bound they extend).
+    /// falls (relative tolerances scale with the bound they extend). A
+    /// share: `max(abs_tolerance, min(tolerance × bound, SHARE_CAP))`.
     pub fn allowance(&self, d: f64) -> f64 {
-        if self.share {
-            self.tolerance
-        } else {
-            let (lo, hi) = self.published;
-            self.tolerance * if d < 0.0 { lo } else { hi }.abs()
+        let (lo, hi) = self.published;
+        let relative = self.tolerance * if d < 0.0 { lo } else { hi }.abs();
+        match self.kind {
+            Kind::Share => self.abs_tolerance.max(relative.min(SHARE_CAP)),
+            Kind::Count | Kind::Money => relative,
         }
     }
 
@@ -155,6 +235,29 @@ impl Target {
     pub fn passes(&self, x: f64) -> bool {
         let d = self.distance(x);
         d.abs() <= self.allowance(d)
+    }
+
+    /// Whether a share (as opposed to a count or money).
+    pub fn is_share(&self) -> bool {
+        self.kind == Kind::Share
+    }
+
+    /// `relative` (counts, money) or `share_rule` (shares), for check.csv.
+    pub fn tolerance_kind(&self) -> &'static str {
+        match self.kind {
+            Kind::Share => "share_rule",
+            Kind::Count | Kind::Money => "relative",
+        }
+    }
+
+    /// Whether a miss makes `fleksim check` exit 1: fitted targets, input
+    /// echoes and money do; other held-out figures are reported only.
+    pub fn gates_exit(&self) -> bool {
+        match self.role {
+            Role::Fitted | Role::Input => true,
+            Role::HeldOut => self.kind == Kind::Money,
+            Role::Reference => false,
+        }
     }
 }
 
@@ -164,7 +267,8 @@ pub struct Checked {
     pub target: Target,
     /// None when not measured.
     pub simulated: Option<CellStats>,
-    /// None when not measured or a reference figure.
+    /// None when not measured or a reference figure (a held-out figure
+    /// passes or misses like any other; see `Target::gates_exit`).
     pub pass: Option<bool>,
 }
 
@@ -240,12 +344,6 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
     let measure = match get("type").and_then(|v| v.as_str()) {
         Some("annual") => {
             let name = get("metric").and_then(|v| v.as_str()).unwrap_or("");
-            let metric = Annual::ALL
-                .into_iter()
-                .find(|a| a.id() == name)
-                .ok_or_else(|| {
-                    invalid(path, format!("target {id}: unknown yearly metric `{name}`"))
-                })?;
             let year = get("year")
                 .and_then(|v| v.as_integer())
                 .ok_or_else(|| invalid(path, format!("target {id}: `year` is needed")))?
@@ -253,11 +351,48 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
             let per_quarter = get("per_quarter")
                 .and_then(|v| v.as_bool())
                 .unwrap_or(false);
-            Measure::Annual {
-                metric,
-                year,
-                per_quarter,
+            match (
+                Annual::ALL.into_iter().find(|a| a.id() == name),
+                cost_metric(name),
+            ) {
+                (Some(metric), _) => Measure::Annual {
+                    metric,
+                    year,
+                    per_quarter,
+                },
+                (None, Some((item, payer))) if !per_quarter => {
+                    Measure::AnnualCost { year, item, payer }
+                }
+                _ => {
+                    return Err(invalid(
+                        path,
+                        format!("target {id}: unknown yearly metric `{name}`"),
+                    ));
+                }
             }
+        }
+        Some("volume") => {
+            let period =
+                match (get("year"), get("quarter")) {
+                    (Some(y), None) => Period::Year(y.as_integer().ok_or_else(|| {
+                        invalid(path, format!("target {id}: `year` must be a year"))
+                    })? as i32),
+                    (None, Some(_)) => Period::Quarter(quarter(path, &id, get("quarter"))?),
+                    _ => {
+                        return Err(invalid(
+                            path,
+                            format!("target {id}: a volume needs `year` or `quarter`, not both"),
+                        ));
+                    }
+                };
+            let states = states(path, &id, get("states"))?;
+            if states.contains(&State::Out) {
+                return Err(invalid(
+                    path,
+                    format!("target {id}: `out` has no paid volume"),
+                ));
+            }
+            Measure::Volume { states, period }
         }
         Some("stock") => Measure::Stock {
             states: states(path, &id, get("states"))?,
@@ -337,50 +472,115 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
             ));
         }
     };
-    let share = match t.kind.as_str() {
-        "share" => true,
-        "count" => false,
+    let kind = match t.kind.as_str() {
+        "share" => Kind::Share,
+        "count" => Kind::Count,
+        "money" => Kind::Money,
         other => {
             return Err(invalid(
                 path,
-                format!("target {id}: kind `{other}` must be `count` or `share`"),
+                format!("target {id}: kind `{other}` must be `count`, `share` or `money`"),
             ));
         }
     };
-    let default = if share {
-        SHARE_TOLERANCE
-    } else {
-        COUNT_TOLERANCE
+    let is_cost = matches!(measure, Measure::AnnualCost { .. });
+    if is_cost != (kind == Kind::Money) {
+        return Err(invalid(
+            path,
+            format!(
+                "target {id}: kind `money` goes with a `cost.<item>.<payer>` metric, and only with one"
+            ),
+        ));
+    }
+    let role = match (t.role.as_deref(), t.reference) {
+        (None, false) => Role::Fitted,
+        (None, true) | (Some("reference"), _) => Role::Reference,
+        (Some(r), false) => Role::from_id(r).ok_or_else(|| {
+            invalid(
+                path,
+                format!(
+                    "target {id}: role `{r}` must be `fitted`, `held_out`, `input` or `reference`"
+                ),
+            )
+        })?,
+        (Some(r), true) => {
+            return Err(invalid(
+                path,
+                format!("target {id}: `reference = true` contradicts role `{r}`"),
+            ));
+        }
     };
-    let tolerance = t.tolerance.unwrap_or(default);
-    if t.reference && t.reason.trim().is_empty() {
+    if role == Role::Reference && t.reason.trim().is_empty() {
         return Err(invalid(
             path,
             format!("target {id}: a reference figure needs a `reason`"),
         ));
     }
-    if tolerance > default && t.reason.trim().is_empty() {
+    let tolerance = t.tolerance.unwrap_or(COUNT_TOLERANCE);
+    let abs_default = if kind == Kind::Share {
+        SHARE_ABS_TOLERANCE
+    } else {
+        0.0
+    };
+    if kind != Kind::Share && t.abs_tolerance.is_some() {
         return Err(invalid(
             path,
-            format!("target {id}: a tolerance wider than the default needs a `reason`"),
+            format!("target {id}: `abs_tolerance` applies to shares only"),
+        ));
+    }
+    let abs_tolerance = t.abs_tolerance.unwrap_or(abs_default);
+    for (key, v) in [("tolerance", tolerance), ("abs_tolerance", abs_tolerance)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(invalid(
+                path,
+                format!("target {id}: `{key}` must be a number at least 0, not {v}"),
+            ));
+        }
+    }
+    let wider = tolerance > COUNT_TOLERANCE || abs_tolerance > abs_default;
+    if wider && t.tolerance_reason.trim().is_empty() {
+        return Err(invalid(
+            path,
+            format!("target {id}: a tolerance wider than the default needs a `tolerance_reason`"),
         ));
     }
     let published = match t.published {
         Published::Value(v) => (v, v),
         Published::Range([a, b]) => (a.min(b), a.max(b)),
     };
+    let unit = 0.0..=1.0;
+    if kind == Kind::Share && !(unit.contains(&published.0) && unit.contains(&published.1)) {
+        return Err(invalid(
+            path,
+            format!("target {id}: a share must lie in [0, 1]"),
+        ));
+    }
     Ok(Target {
         id,
         description: t.description,
         source: t.source,
         refers_to: t.refers_to,
         published,
-        share,
+        kind,
         tolerance,
+        abs_tolerance,
         reason: t.reason,
-        reference: t.reference,
+        tolerance_reason: t.tolerance_reason,
+        role,
         measure,
     })
+}
+
+/// The item and payer of a metric id `cost.<item>.<payer>` (one benefit or
+/// service; `payer` is `state`, `municipality` or `all`).
+fn cost_metric(name: &str) -> Option<(u8, u8)> {
+    let rest = name.strip_prefix("cost.")?;
+    let (item, payer) = rest.rsplit_once('.')?;
+    let item = (0..N_ITEMS).find(|&i| item_id(i) == item)? as u8;
+    let payer = ["state", "municipality", "all"]
+        .iter()
+        .position(|&p| p == payer)? as u8;
+    Some((item, payer))
 }
 
 /// Cell indices a measure needs, with the closure that combines their values.
@@ -542,6 +742,46 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
             // Person-years are person-quarters / 4.
             ratio_of(num, den, 4.0)
         }
+        Measure::AnnualCost { year, item, payer } => sum_of(vec![idx(Cell::AnnualCost {
+            year: *year,
+            item: *item,
+            payer: *payer,
+        })?]),
+        Measure::Volume {
+            states,
+            period: Period::Year(year),
+        } => {
+            // Only whole years: a part-year would not be comparable.
+            if layout.years.iter().find(|y| y.0 == *year)?.1 != 4 {
+                return None;
+            }
+            let cells: Vec<usize> = states
+                .iter()
+                .map(|&s| {
+                    idx(Cell::Volume {
+                        year: *year,
+                        state: s as u8,
+                    })
+                })
+                .collect::<Option<_>>()?;
+            sum_of(cells)
+        }
+        Measure::Volume {
+            states,
+            period: Period::Quarter(q),
+        } => {
+            // Persons in the state when the quarter begins plus its entrants.
+            let t = t_of(*q)?;
+            let mut cells = stocks(states, t)?;
+            for &s in states {
+                cells.push(idx(Cell::Flow {
+                    t,
+                    from: ENTRY as u8,
+                    to: s as u8,
+                })?);
+            }
+            sum_of(cells)
+        }
         Measure::NotMeasured(_) => return None,
     })
 }
@@ -565,7 +805,20 @@ pub struct Checker {
 
 impl Checker {
     pub fn new(targets: Vec<Target>, layout: &Layout) -> Checker {
-        let plans: Vec<Option<Plan>> = targets.iter().map(|t| plan(layout, &t.measure)).collect();
+        let plans: Vec<Option<Plan>> = targets
+            .iter()
+            .map(|t| {
+                let p = plan(layout, &t.measure)?;
+                Some(if t.kind == Kind::Money {
+                    Plan {
+                        factor: p.factor / DKK_PER_BILLION,
+                        ..p
+                    }
+                } else {
+                    p
+                })
+            })
+            .collect();
         Checker {
             acc: Welford::new(targets.len()),
             targets,
@@ -597,7 +850,7 @@ impl Checker {
                         pass: None,
                     };
                 }
-                let pass = (!target.reference).then(|| target.passes(s.mean));
+                let pass = (target.role != Role::Reference).then(|| target.passes(s.mean));
                 Checked {
                     target,
                     simulated: Some(s),

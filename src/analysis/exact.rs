@@ -630,6 +630,17 @@ pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
                 ore / 100.0
             }
             Cell::Minifleks { t } => ex.minifleks[t as usize],
+            Cell::Volume { year, state } => {
+                let s = state as usize;
+                (0..layout.horizon)
+                    .filter(|&t| layout.start.plus(t).year() == year)
+                    .map(|t| {
+                        let (st, f) = (&ex.stocks[t as usize], &ex.flows[t as usize]);
+                        st[s][0] + st[s][1] + f[0][ENTRY][s] + f[1][ENTRY][s]
+                    })
+                    .sum::<f64>()
+                    / 4.0
+            }
             Cell::Citizen {
                 metric: Citizen::RfQuartersWithoutIntervention,
             } => {

@@ -35,7 +35,12 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a scenario and compare it with the published figures (scenarios/targets.toml)
     #[command(
-        after_help = "Exit status 0 only if every target passes (a target this version cannot measure does not pass).\n\nExamples:\n  fleksim check\n  fleksim check scenarios/my-variant.toml -n 50"
+        after_help = "Targets are shown in groups by role: fitted (a parameter was calibrated to it), held out \
+(nothing was set from it: the evidence), input echoes (they measure what the model was given) and \
+references (shown only). Each group has its pass count; check.csv has a `role` column.\n\n\
+Exit status 0 only if every fitted target, input echo and money target passes (one this version \
+cannot measure does not pass). A held-out count or share that misses is reported (`miss`) but does \
+not change the exit status.\n\nExamples:\n  fleksim check\n  fleksim check scenarios/my-variant.toml -n 50"
     )]
     Check(CheckArgs),
     /// Fit free parameters to the published figures and write the calibrated scenario

@@ -25,10 +25,15 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         Some(p) => check::load_targets(p)?,
         None => check::parse_targets(Path::new("<embedded>/targets.toml"), check::TARGETS_TOML)?,
     };
+    let n_fitted = targets
+        .iter()
+        .filter(|t| t.role == check::Role::Fitted)
+        .count();
     eprintln!(
-        "calibrating {} free parameter(s) of {} ({} replications, scale {}, seed {}, at most {} iterations)",
+        "calibrating {} free parameter(s) of {} to {n_fitted} fitted target(s) of {} ({} replications, scale {}, seed {}, at most {} iterations)",
         a.free.len(),
         a.scenario.display(),
+        targets.len(),
         cfg.replications,
         cfg.scale,
         cfg.seed,
@@ -63,7 +68,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         };
         let t = &b.target;
         let show = |x: f64| {
-            if t.share {
+            if t.is_share() {
                 format!("{:.1} %", x * 100.0)
             } else {
                 format!("{x:.0}")
@@ -71,7 +76,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         };
         let mark = |p: Option<bool>| match p {
             Some(true) => "pass",
-            _ if t.reference => "ref.",
+            _ if t.role == check::Role::Reference => "ref.",
             _ => "FAIL",
         };
         let (lo, hi) = t.published;
@@ -98,11 +103,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         fit.after.objective,
         passes(&fit.before),
         passes(&fit.after),
-        fit.after
-            .checked
-            .iter()
-            .filter(|c| !c.target.reference)
-            .count(),
+        fit.after.checked.len(),
         fit.evaluations
     );
 

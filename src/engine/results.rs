@@ -239,6 +239,23 @@ pub enum Cell {
     Pv {
         payer: u8,
     },
+    /// Paid volume in a calendar year: person-quarters in `state` during the
+    /// year's simulated quarters divided by 4 (Statistics Denmark's
+    /// full-time persons). A quarter's person-quarters are the persons in
+    /// the state when the quarter begins, entrants of the quarter included:
+    /// the occupancy the quarter is priced from, not the end-of-quarter stock.
+    Volume {
+        year: i32,
+        state: u8,
+    },
+}
+
+/// Persons in `state` during simulated quarter `t` (its occupancy): the
+/// stock at the end of the previous quarter plus the quarter's entrants.
+fn occupancy(r: &RepResult, t: u16, state: usize) -> u32 {
+    let s = r.stocks[t as usize][state];
+    let f = &r.flows[t as usize];
+    s[0] + s[1] + f[0][ENTRY][state] + f[1][ENTRY][state]
 }
 
 /// The cells of a run, in a fixed order.
@@ -331,6 +348,11 @@ impl Layout {
         }
         for payer in 0..3 {
             cells.push(Cell::Pv { payer });
+        }
+        for &(year, _) in &years {
+            for state in 0..State::Out as u8 {
+                cells.push(Cell::Volume { year, state });
+            }
         }
         Layout {
             start,
@@ -509,6 +531,13 @@ impl Layout {
                     };
                     ore / 100.0 * k
                 }
+                Cell::Volume { year, state } => {
+                    let quarters: u64 = (0..self.horizon)
+                        .filter(|&t| self.start.plus(t).year() == year)
+                        .map(|t| u64::from(occupancy(r, t, state as usize)))
+                        .sum();
+                    quarters as f64 / 4.0 * k
+                }
             })
             .collect()
     }
@@ -547,6 +576,11 @@ impl Cell {
                 "horizon".to_string(),
             ),
             Cell::Pv { payer: p } => (format!("pv.total.{}", payer(p)), "DKK", "pv".to_string()),
+            Cell::Volume { year, state } => (
+                format!("volume.{}", State::from_index(state as usize).id()),
+                "full-time persons",
+                year.to_string(),
+            ),
             Cell::Citizen { metric } => {
                 let period = if metric == Citizen::RfQuartersWithoutIntervention {
                     "per_year"

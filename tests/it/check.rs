@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use fleksim::analysis::check::{self, Checker};
+use fleksim::analysis::calibrate;
+use fleksim::analysis::check::{self, Checker, Kind, Role, Target};
 use fleksim::engine::results::Layout;
 use fleksim::engine::runner::{self, Prepared, RunConfig};
 use fleksim::engine::stats::CellStats;
@@ -35,26 +36,148 @@ fn the_targets_file_lists_every_published_figure() {
     // Every row of the T8 table, for both age groups, and the four T11 stocks.
     assert_eq!(ids.iter().filter(|i| i.starts_with("T8.")).count(), 22);
     assert_eq!(ids.iter().filter(|i| i.starts_with("T11.")).count(), 4);
+    // Money M1-M5 and the held-out stocks H1-H16 are all held out.
+    for id in (1..=5)
+        .map(|i| format!("M{i}"))
+        .chain((1..=16).map(|i| format!("H{i}")))
+    {
+        let t = targets
+            .iter()
+            .find(|t| t.id == id)
+            .unwrap_or_else(|| panic!("{id} missing"));
+        assert_eq!(t.role, Role::HeldOut, "{id}");
+        assert_eq!(t.kind == Kind::Money, id.starts_with('M'), "{id}");
+    }
     // The embedded copy is the same file.
+    let text = std::fs::read_to_string(root().join("scenarios/targets.toml")).unwrap();
+    assert_eq!(check::TARGETS_TOML, text);
+    // Every target states its role rather than taking the default.
     assert_eq!(
-        check::TARGETS_TOML,
-        std::fs::read_to_string(root().join("scenarios/targets.toml")).unwrap()
+        text.matches("\n[[target]]\n").count(),
+        text.matches("\nrole = ").count()
     );
 }
 
+/// The role of every T target follows docs/baseline.md: what was fitted,
+/// what merely echoes an input, what was held out.
+#[test]
+fn every_target_has_the_role_of_what_was_set_from_it() {
+    let targets = check::load_targets(&root().join("scenarios/targets.toml")).unwrap();
+    let role = |id: &str| targets.iter().find(|t| t.id == id).unwrap().role;
+    for id in [
+        "T1",
+        "T2",
+        "T3",
+        "T6",
+        "T7",
+        "T9",
+        "T13",
+        "T11.sygedagpenge",
+        "T8.u40.foertidspension",
+        "T8.o40.foertidspension",
+        "T8.o40.out",
+    ] {
+        assert_eq!(role(id), Role::Fitted, "{id}");
+    }
+    for id in [
+        "T4",
+        "T5",
+        "T11.foertidspension",
+        "T11.fleksjob",
+        "T11.ledighedsydelse",
+    ] {
+        assert_eq!(role(id), Role::Input, "{id}");
+    }
+    assert_eq!(role("T10"), Role::HeldOut);
+    for id in [
+        "T9.wait_team",
+        "T9.wait_intervention",
+        "T12.employed",
+        "T12.fleksjob",
+    ] {
+        assert_eq!(role(id), Role::Reference, "{id}");
+    }
+    let by_role = |r: Role| targets.iter().filter(|t| t.role == r).count();
+    assert_eq!(by_role(Role::Fitted), 11);
+    assert_eq!(by_role(Role::Input), 24);
+    assert_eq!(by_role(Role::HeldOut), 22);
+    assert_eq!(by_role(Role::Reference), 4);
+}
+
+/// One target of `kind` with `published` and extra keys, parsed.
+fn one_target(kind: &str, published: &str, extra: &str) -> fleksim::Result<Target> {
+    let text = format!(
+        "schema_version = 1\n[[target]]\nid = \"X\"\ndescription = \"d\"\nsource = \"s\"\nrefers_to = \"2019\"\n\
+         published = {published}\nkind = \"{kind}\"\n{extra}\nmeasure = {{ type = \"not_measured\", why = \"w\" }}\n"
+    );
+    check::parse_targets(Path::new("t.toml"), &text).map(|mut v| v.remove(0))
+}
+
+/// Shares pass within max(0.5 points, min(10 % of the share, 3 points)): a
+/// 0.1 % share 3 points off fails (the old rule passed it), a 50 % share may
+/// still be 3 points off, a 10 % share 1 point.
+#[test]
+fn a_small_share_is_held_to_a_small_absolute_distance() {
+    let tiny = one_target("share", "0.001", "").unwrap();
+    assert_eq!(tiny.tolerance_kind(), "share_rule");
+    assert!(!tiny.passes(0.031), "3 points off a 0.1 % share");
+    assert!(!tiny.passes(0.0061));
+    assert!(tiny.passes(0.0059));
+    assert!(tiny.passes(0.0));
+    let half = one_target("share", "0.5", "").unwrap();
+    assert!(half.passes(0.529) && half.passes(0.471));
+    assert!(!half.passes(0.531) && !half.passes(0.469));
+    let tenth = one_target("share", "0.1", "").unwrap();
+    assert!(tenth.passes(0.1099) && tenth.passes(0.0901));
+    assert!(!tenth.passes(0.1101) && !tenth.passes(0.0899));
+    // A range: the relative part scales with the bound it extends.
+    let range = one_target("share", "[0.1, 0.5]", "").unwrap();
+    assert!(range.passes(0.3) && range.passes(0.0901) && range.passes(0.529));
+    assert!(!range.passes(0.0899) && !range.passes(0.531));
+    // Counts and money stay relative.
+    let count = one_target("count", "1000", "").unwrap();
+    assert_eq!(count.tolerance_kind(), "relative");
+    assert!(count.passes(1099.0) && !count.passes(1101.0) && !count.passes(899.0));
+    // A narrower floor needs no reason; a share outside [0, 1] is refused.
+    assert!(one_target("share", "0.001", "abs_tolerance = 0.001").is_ok());
+    let err = one_target("share", "1.5", "").unwrap_err().to_string();
+    assert!(err.contains("[0, 1]"), "{err}");
+}
+
+/// A wider tolerance (relative or the share rule's floor) needs its own
+/// `tolerance_reason`; a `reason` about the period does not do.
 #[test]
 fn a_wider_tolerance_needs_a_reason() {
-    let text = "schema_version = 1\n[[target]]\nid = \"X\"\ndescription = \"d\"\nsource = \"s\"\nrefers_to = \"2019\"\n\
-                published = 10\nkind = \"count\"\ntolerance = 0.5\nmeasure = { type = \"not_measured\", why = \"w\" }\n";
-    let err = check::parse_targets(Path::new("t.toml"), text)
+    for (kind, extra) in [
+        ("count", "tolerance = 0.5"),
+        ("count", "tolerance = 0.5\nreason = \"published for 2018\""),
+        ("share", "abs_tolerance = 0.03"),
+        ("share", "tolerance = 0.2"),
+    ] {
+        let err = one_target(kind, "0.4", extra).unwrap_err().to_string();
+        assert!(err.contains("needs a `tolerance_reason`"), "{extra}: {err}");
+    }
+    let ok = one_target(
+        "share",
+        "0.4",
+        "abs_tolerance = 0.03\ntolerance_reason = \"a small sample\"",
+    )
+    .unwrap();
+    assert!(ok.passes(0.375) && !ok.passes(0.365));
+    let err = one_target("count", "10", "abs_tolerance = 0.01")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("needs a `reason`"), "{err}");
+    assert!(err.contains("shares only"), "{err}");
+    let err = one_target("count", "10", "tolerance = -0.1")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at least 0"), "{err}");
 }
 
 /// A baseline with far too few sickness-benefit entrants misses the
 /// sygedagpenge stock (T11), so check exits 1; check.csv has one row per
-/// target, every target is measured, and T12 is shown as a reference.
+/// target with its role, every target is measured except the held-out
+/// figures of schemes the baseline lacks, and T12 is shown as a reference.
 #[test]
 fn check_writes_one_row_per_target_and_exits_1_unless_all_pass() {
     let tmp = tempfile::tempdir().unwrap();
@@ -77,16 +200,43 @@ fn check_writes_one_row_per_target_and_exits_1_unless_all_pass() {
         .stdout
         .clone();
     let table = String::from_utf8(out).unwrap();
-    assert!(!table.contains("not measured"), "{table}");
+    assert_eq!(table.matches("not measured").count(), 4, "{table}");
     assert!(table.contains("reference: "), "{table}");
+    for heading in [
+        "Fitted: ",
+        "Held out: ",
+        "Input echoes: ",
+        "Reference figures: ",
+    ] {
+        assert!(table.contains(heading), "{heading}: {table}");
+    }
+    assert!(table.contains("\nfitted: "), "{table}");
+    assert!(table.contains("\nheld_out: "), "{table}");
     let csv = std::fs::read_to_string(tmp.path().join("check.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("id,published,simulated_mean,ci_low,ci_high,tolerance,pass")
+        Some(
+            "id,role,kind,description,source,refers_to,published,published_low,published_high,\
+             simulated_mean,ci_low,ci_high,tolerance,abs_tolerance,tolerance_kind,gates_exit,pass"
+        )
     );
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 40);
+    assert_eq!(rows.len(), 61);
+    for (id, role) in [
+        ("T1,", "fitted"),
+        ("T4,", "input"),
+        ("T10,", "held_out"),
+        ("M1,", "held_out"),
+        ("T12.fleksjob,", "reference"),
+    ] {
+        let r = rows.iter().find(|r| r.starts_with(id)).unwrap();
+        assert!(r.starts_with(&format!("{id}{role},")), "{r}");
+    }
+    let t10 = rows.iter().find(|r| r.starts_with("T10,")).unwrap();
+    assert!(t10.contains(",1000-2000,1000,2000,"), "{t10}");
+    let h2 = rows.iter().find(|r| r.starts_with("H2,")).unwrap();
+    assert!(h2.ends_with(",false,not_measured"), "{h2}");
     let t4 = rows.iter().find(|r| r.starts_with("T4,")).unwrap();
     assert!(t4.ends_with(",pass"), "{t4}");
     let sdp = rows
@@ -172,6 +322,11 @@ foertidspension_pre2014_state_share = 0.35
 /// 2019Q1 and evaluates one target on it: `measure` is the target's
 /// inline table. Returns the simulated statistics.
 fn measure(name: &str, horizon: u16, body: &str, kind: &str, measure: &str) -> CellStats {
+    measure_all(name, horizon, body, &[(kind, measure)])[0]
+}
+
+/// As `measure`, for several targets (kind, measure) on one run.
+fn measure_all(name: &str, horizon: u16, body: &str, targets: &[(&str, &str)]) -> Vec<CellStats> {
     let text = format!(
         "schema_version = 1\nname = \"{name}\"\nstart = \"2019Q1\"\nhorizon = {horizon}\nprice_year = 2019\n\
          [[population.pension_age]]\nborn_from = \"1900Q1\"\nyears = 67.0\n{body}\n{COSTS}"
@@ -180,11 +335,14 @@ fn measure(name: &str, horizon: u16, body: &str, kind: &str, measure: &str) -> C
         Ok(l) => l.scenario,
         Err(e) => panic!("fixture {name} is invalid:\n{e}"),
     };
-    let targets = format!(
-        "schema_version = 1\n[[target]]\nid = \"X\"\ndescription = \"d\"\nsource = \"s\"\nrefers_to = \"r\"\n\
-         published = 0.5\nkind = \"{kind}\"\nmeasure = {measure}\n"
-    );
-    let targets = check::parse_targets(Path::new("t.toml"), &targets).unwrap();
+    let mut text = String::from("schema_version = 1\n");
+    for (kind, measure) in targets {
+        text.push_str(&format!(
+            "[[target]]\nid = \"X\"\ndescription = \"d\"\nsource = \"s\"\nrefers_to = \"r\"\n\
+             published = 0.5\nkind = \"{kind}\"\nmeasure = {measure}\n"
+        ));
+    }
+    let targets = check::parse_targets(Path::new("t.toml"), &text).unwrap();
     let layout = Layout::new(sc.start, sc.horizon, sc.costs.discount_rate);
     let mut checker = Checker::new(targets, &layout);
     let cfg = RunConfig {
@@ -193,8 +351,11 @@ fn measure(name: &str, horizon: u16, body: &str, kind: &str, measure: &str) -> C
         scale: 1.0,
     };
     runner::run_each(&Prepared::new(&sc), &cfg, &|| {}, &mut |v| checker.add(v)).unwrap();
-    let checked = checker.finish();
-    checked[0].simulated.expect("measured")
+    checker
+        .finish()
+        .iter()
+        .map(|c| c.simulated.expect("measured"))
+        .collect()
 }
 
 /// Asserts `s` is within 4 standard errors (from the run) of `expected`.
@@ -386,4 +547,172 @@ fn a_reference_figure_is_shown_but_not_passed_or_failed() {
     assert!(checked[0].simulated.is_some());
     assert_eq!(checked[0].pass, None);
     assert_eq!(fleksim::analysis::calibrate::objective(&checked), 0.0);
+}
+
+/// Paid volume against an end-of-quarter headcount: 40,000 persons on
+/// kontanthjælp from 2019Q1, 1,000 entrants a quarter, 10 % leaving for
+/// work each quarter (entrants too, in their first quarter). The persons
+/// during quarter t are n_t = s_t + 1000 with s_(t+1) = 0.9 n_t, s_0 =
+/// 40,000; the volume of 2019 is (n_0 + ... + n_3) / 4, the volume of 2019Q3
+/// is n_2, while the stock at the end of 2019Q4 is s_4.
+#[test]
+fn paid_volume_counts_person_quarters_not_the_end_of_quarter_stock() {
+    let body = r#"
+[population.stock.kontanthjaelp]
+count = 40000
+age = { "20-30" = 1.0 }
+[population.inflow.kontanthjaelp]
+per_quarter = 1000
+age = { "20-30" = 1.0 }
+[transitions.kontanthjaelp]
+employed = { all = 0.10 }
+"#;
+    let stats = measure_all(
+        "volume",
+        8,
+        body,
+        &[
+            (
+                "count",
+                r#"{ type = "volume", states = ["kontanthjaelp"], year = 2019 }"#,
+            ),
+            (
+                "count",
+                r#"{ type = "volume", states = ["kontanthjaelp"], quarter = "2019Q3" }"#,
+            ),
+            (
+                "count",
+                r#"{ type = "stock", states = ["kontanthjaelp"], quarter = "2019Q4" }"#,
+            ),
+            (
+                "money",
+                r#"{ type = "annual", metric = "cost.kontanthjaelp.all", year = 2019 }"#,
+            ),
+        ],
+    );
+    let mut s = 40000.0f64;
+    let mut n = Vec::new();
+    for _ in 0..4 {
+        n.push(s + 1000.0);
+        s = 0.9 * (s + 1000.0);
+    }
+    let year: f64 = n.iter().sum::<f64>() / 4.0;
+    assert_near("volume 2019", stats[0], year);
+    assert_near("volume 2019Q3", stats[1], n[2]);
+    assert_near("stock end of 2019Q4", stats[2], s);
+    // The two measures differ by far more than their noise here.
+    assert!(stats[0].mean - stats[2].mean > 7000.0);
+    // Expenditure is the paid volume times a year of the monthly rate
+    // (12,000 DKK), replication by replication: in DKK billion.
+    let paid = stats[0].mean * 12.0 * 12000.0 / 1e9;
+    assert!(
+        (stats[3].mean - paid).abs() < 1e-9 * paid,
+        "cost {} bn, volume x rate {paid} bn",
+        stats[3].mean
+    );
+}
+
+/// Expenditure per year on one benefit at a known rate with a known stock:
+/// 1,000 persons on kontanthjælp (12,000 DKK a month) who never leave cost
+/// exactly 1,000 x 12 x 12,000 = 0.144 bn DKK in 2019, paid by the state and
+/// the municipality together; the volume of 2019 is exactly 1,000.
+#[test]
+fn money_targets_measure_a_year_of_expenditure_in_dkk_billion() {
+    let body = r#"
+[population.stock.kontanthjaelp]
+count = 1000
+age = { "20-30" = 1.0 }
+"#;
+    let stats = measure_all(
+        "money",
+        4,
+        body,
+        &[
+            (
+                "money",
+                r#"{ type = "annual", metric = "cost.kontanthjaelp.all", year = 2019 }"#,
+            ),
+            (
+                "money",
+                r#"{ type = "annual", metric = "cost.kontanthjaelp.state", year = 2019 }"#,
+            ),
+            (
+                "count",
+                r#"{ type = "volume", states = ["kontanthjaelp"], year = 2019 }"#,
+            ),
+        ],
+    );
+    assert!((stats[0].mean - 0.144).abs() < 1e-12, "{}", stats[0].mean);
+    assert_eq!(stats[0].se, 0.0);
+    assert!(stats[1].mean > 0.0 && stats[1].mean < stats[0].mean);
+    assert!((stats[2].mean - 1000.0).abs() < 1e-9, "{}", stats[2].mean);
+    // Money goes with a cost metric and only with one.
+    let bad = |kind: &str, metric: &str| {
+        let text = format!(
+            "schema_version = 1\n[[target]]\nid = \"X\"\ndescription = \"d\"\nsource = \"s\"\nrefers_to = \"r\"\n\
+             published = 1\nkind = \"{kind}\"\nmeasure = {{ type = \"annual\", metric = \"{metric}\", year = 2019 }}\n"
+        );
+        check::parse_targets(Path::new("t.toml"), &text)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(bad("count", "cost.kontanthjaelp.all").contains("money"));
+    assert!(bad("money", "starts.ressourceforloeb").contains("money"));
+    assert!(bad("money", "cost.nothing.all").contains("unknown yearly metric"));
+}
+
+/// Targets for tests/data/ok/small.toml: the fitted stock S1 and a held-out
+/// stock H published at `held_out`.
+fn small_targets(held_out: f64) -> Vec<Target> {
+    let text = format!(
+        "schema_version = 1\n\
+         [[target]]\nid = \"S1\"\ndescription = \"d\"\nsource = \"s\"\nrefers_to = \"2020Q4\"\npublished = 900\n\
+         kind = \"count\"\nrole = \"fitted\"\ntolerance = 0.02\n\
+         measure = {{ type = \"stock\", states = [\"kontanthjaelp\"], quarter = \"2020Q4\" }}\n\
+         [[target]]\nid = \"H\"\ndescription = \"d\"\nsource = \"s\"\nrefers_to = \"2021\"\npublished = {held_out}\n\
+         kind = \"count\"\nrole = \"held_out\"\n\
+         measure = {{ type = \"volume\", states = [\"employed\"], year = 2021 }}\n"
+    );
+    check::parse_targets(Path::new("t.toml"), &text).unwrap()
+}
+
+/// Calibration fits only `fitted` targets: a held-out figure is never
+/// evaluated, so its published value (here 5 or 50,000) changes nothing in
+/// the fit; a file with no fitted target is refused.
+#[test]
+fn calibrate_never_touches_a_held_out_target() {
+    let path = root().join("tests/data/ok/small.toml");
+    let cfg = RunConfig {
+        replications: 2,
+        seed: 11,
+        scale: 1.0,
+    };
+    let free = vec!["transitions.kontanthjaelp.out.all".to_string()];
+    let fit = |held_out: f64| {
+        calibrate::calibrate(&path, &free, &small_targets(held_out), &cfg, &[], 8).unwrap()
+    };
+    let (a, b) = (fit(5.0), fit(50000.0));
+    assert_eq!(a.after.values, b.after.values);
+    assert_eq!(a.after.objective, b.after.objective);
+    assert_eq!(a.evaluations, b.evaluations);
+    for f in [&a, &b] {
+        let ids: Vec<&str> = f
+            .after
+            .checked
+            .iter()
+            .map(|c| c.target.id.as_str())
+            .collect();
+        assert_eq!(ids, ["S1"]);
+    }
+    // The fit moved the parameter (the start misses S1), so the equality
+    // above is not that of two fits that did nothing.
+    assert_ne!(a.after.values, a.before.values);
+    let only_held_out: Vec<Target> = small_targets(5.0)
+        .into_iter()
+        .filter(|t| t.role == Role::HeldOut)
+        .collect();
+    let err = calibrate::calibrate(&path, &free, &only_held_out, &cfg, &[], 8)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no target with role `fitted`"), "{err}");
 }
