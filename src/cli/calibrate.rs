@@ -106,7 +106,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         fit.evaluations
     );
 
-    let text = std::fs::read_to_string(&a.scenario).map_err(|source| Error::Io {
+    let text = fleksim::scenario::read_input(&a.scenario).map_err(|source| Error::Io {
         action: "cannot read",
         path: a.scenario.clone(),
         source,

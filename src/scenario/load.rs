@@ -104,7 +104,7 @@ impl Loader {
     }
 
     fn file(&mut self, path: &Path, from: Option<Location>) -> Result<Item, ScenarioError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match super::read::read_input(path) {
             Ok(t) => t,
             Err(e) => {
                 let msg = if from.is_some() {
@@ -234,7 +234,7 @@ impl Loader {
         path: &Path,
         from: Location,
     ) -> Result<BTreeMap<String, Item>, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = super::read::read_input(path).map_err(|e| {
             self.fail(
                 Some(from.clone()),
                 Some("extends"),

@@ -10,6 +10,7 @@ mod explain;
 mod load;
 mod model;
 mod raw;
+mod read;
 mod validate;
 
 use std::path::Path;
@@ -17,6 +18,7 @@ use std::path::Path;
 pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources, did_you_mean};
 pub use explain::{Change, Explanation, explain};
 pub use model::*;
+pub use read::{MAX_INPUT_BYTES, read_input};
 pub use validate::{annual_to_quarterly, effective, max_boundary};
 
 /// The baseline scenario compiled into the binary (the same text as

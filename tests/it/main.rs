@@ -6,6 +6,7 @@ mod cli;
 mod compare;
 mod determinism;
 mod exact;
+mod hostile;
 mod layers;
 mod model;
 mod proposals;

@@ -1,0 +1,145 @@
+//! Malformed and hostile inputs: files that never end, deep chains, amounts
+//! and sizes beyond the documented limits (scenarios/README.md, "Limits").
+//! Each must end in a clear error that names the file, key or option, with
+//! exit status 1, never a hang, a crash or a wrong number.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fleksim::scenario;
+
+use crate::util;
+
+/// A temporary folder holding a copy of the baseline as `baseline.toml`.
+fn with_baseline() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        util::root().join("scenarios/baseline.toml"),
+        dir.path().join("baseline.toml"),
+    )
+    .expect("copy baseline");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+/// Runs fleksim with a time limit; returns (exit code, stderr).
+fn fleksim(args: &[&str]) -> (i32, String) {
+    let out = util::fleksim()
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("run fleksim");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn load_err(path: &Path) -> String {
+    match scenario::load_file(path) {
+        Ok(_) => panic!("{} was accepted", path.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn devices_as_scenario_parent_or_patch_are_refused() {
+    let (code, err) = fleksim(&["validate", "/dev/zero"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("/dev/zero") && err.contains("not a regular file (a character device)"),
+        "{err}"
+    );
+    let dir = with_baseline();
+    let parent = write(dir.path(), "p.toml", "extends = \"/dev/urandom\"\n");
+    let err = load_err(&parent);
+    assert!(
+        err.contains("cannot read parent scenario /dev/urandom: not a regular file"),
+        "{err}"
+    );
+    assert!(
+        err.starts_with(&format!("{}:1:11: `extends`", parent.display())),
+        "{err}"
+    );
+    let patch = write(
+        dir.path(),
+        "q.toml",
+        "extends = [\"baseline.toml\", \"/dev/zero\"]\n",
+    );
+    let err = load_err(&patch);
+    assert!(
+        err.contains("cannot read patch scenario /dev/zero: not a regular file"),
+        "{err}"
+    );
+    let (code, err) = fleksim(&["check", "--targets", "/dev/zero", "-n", "1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("cannot read targets file /dev/zero: not a regular file"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_scenario_or_patch_never_blocks() {
+    let dir = with_baseline();
+    let fifo = dir.path().join("fifo.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    // Nobody ever writes to the FIFO: a blocking open would hang (the
+    // helper's time limit would then fail the test).
+    let (code, err) = fleksim(&["validate", fifo.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("fifo.toml: not a regular file (a FIFO)"),
+        "{err}"
+    );
+    let patch = write(
+        dir.path(),
+        "p.toml",
+        "extends = [\"baseline.toml\", \"fifo.toml\"]\n",
+    );
+    assert!(load_err(&patch).contains("not a regular file (a FIFO)"));
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused_with_their_path() {
+    let dir = with_baseline();
+    let big = dir.path().join("big.toml");
+    // A valid scenario padded with a comment to just over 4 MiB.
+    let mut text = std::fs::read_to_string(dir.path().join("baseline.toml")).unwrap();
+    let pad = scenario::MAX_INPUT_BYTES as usize + 1 - text.len();
+    text.push('#');
+    text.push_str(&"x".repeat(pad - 1));
+    std::fs::write(&big, &text).unwrap();
+    let err = load_err(&big);
+    assert!(
+        err.contains(&format!("cannot read scenario file {}", big.display()))
+            && err.contains("larger than the 4 MiB limit"),
+        "{err}"
+    );
+    // One byte less is read and valid.
+    text.pop();
+    std::fs::write(&big, &text).unwrap();
+    assert!(scenario::load_file(&big).is_ok());
+    // A parent over the limit is named with the `extends` that points at it.
+    text.push('x');
+    std::fs::write(&big, &text).unwrap();
+    let child = write(dir.path(), "child.toml", "extends = \"big.toml\"\n");
+    let err = load_err(&child);
+    assert!(
+        err.starts_with(&format!("{}:1:11: `extends`", child.display())),
+        "{err}"
+    );
+    assert!(err.contains("larger than the 4 MiB limit"), "{err}");
+}
