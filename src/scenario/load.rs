@@ -104,6 +104,10 @@ impl Loader {
     }
 
     fn file(&mut self, path: &Path, from: Option<Location>) -> Result<Item, ScenarioError> {
+        if self.stack.len() >= super::limits::MAX_EXTENDS_DEPTH {
+            let msg = super::limits::chain_too_deep(&self.stack, path);
+            return Err(self.fail(from, Some("extends"), msg));
+        }
         let text = match super::read::read_input(path) {
             Ok(t) => t,
             Err(e) => {

@@ -7,6 +7,7 @@
 pub mod calendar;
 mod diag;
 mod explain;
+pub mod limits;
 mod load;
 mod model;
 mod raw;

@@ -143,3 +143,52 @@ fn files_over_the_size_limit_are_refused_with_their_path() {
     );
     assert!(err.contains("larger than the 4 MiB limit"), "{err}");
 }
+
+/// Writes `n` files, `level1.toml` extends `baseline.toml` and each
+/// `level<k>.toml` extends `level<k-1>.toml`; returns the last.
+fn chain(dir: &Path, n: usize) -> PathBuf {
+    let mut last = PathBuf::new();
+    for k in 1..=n {
+        let parent = if k == 1 {
+            "baseline.toml".to_string()
+        } else {
+            format!("level{}.toml", k - 1)
+        };
+        last = write(
+            dir,
+            &format!("level{k}.toml"),
+            &format!("extends = \"{parent}\"\nname = \"level{k}\"\n"),
+        );
+    }
+    last
+}
+
+#[test]
+fn extends_chains_are_followed_to_the_limit_and_refused_beyond() {
+    let limit = scenario::limits::MAX_EXTENDS_DEPTH;
+    let dir = with_baseline();
+    // The chain of `limit` files, the last one included, is followed.
+    let ok = chain(dir.path(), limit - 1);
+    let loaded = scenario::load_file(&ok).expect("a chain at the limit is valid");
+    assert_eq!(loaded.scenario.name, format!("level{}", limit - 1));
+    // 5,000 files: refused with the chain named, not a stack overflow.
+    let dir = with_baseline();
+    let deep = chain(dir.path(), 5000);
+    let err = load_err(&deep);
+    assert!(
+        err.contains(&format!("`extends` chain is longer than {limit} files")),
+        "{err}"
+    );
+    let d = dir.path().display();
+    assert!(
+        err.contains(&format!("level5000.toml -> {d}/level4999.toml")),
+        "{err}"
+    );
+    assert!(
+        err.contains("(59 more)") && err.ends_with("level4936.toml"),
+        "{err}"
+    );
+    let (code, err) = fleksim(&["validate", deep.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("longer than 64 files"), "{err}");
+}
