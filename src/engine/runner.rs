@@ -119,7 +119,13 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         let entrants = pop.len() - before;
         kernel::step(&p.tables, &mut pop, t, key, &mut c);
         let mut cost = [[0i64; 2]; N_ITEMS];
-        p.costs.price(&c.occupancy, &c.flows, &mut cost);
+        p.costs
+            .price(&c.occupancy, &c.flows, &mut cost)
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "{e} in replication {rep}, quarter {now}; lower the amounts under [costs] or --scale"
+                ))
+            })?;
         // Conservation: everyone ever created is in exactly one state (out cumulative).
         let total: u64 = c.stock.iter().flatten().map(|&n| u64::from(n)).sum();
         let prev: u64 = res.stocks[t as usize]

@@ -32,3 +32,99 @@ pub(super) fn chain_too_deep(stack: &[PathBuf], next: &Path) -> String {
         next.display()
     )
 }
+
+/// The kinds of money amount in a scenario, each with its own upper bound.
+///
+/// The bounds are about fifty times the largest real amount of each kind
+/// (benefits are at most about 20,000 DKK a month, a caseworker costs about
+/// 600,000 DKK a year), so any plausible scenario fits, and they keep every
+/// price of one person-quarter below 1.8·10⁹ øre, so that a quarter of up to
+/// 2³² persons (the most a replication can hold) costs less than the 64-bit
+/// øre ledger can count. The ledger's arithmetic is checked as well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Amount {
+    /// A benefit rate, subsidy ceiling, wage threshold or private payment.
+    Monthly,
+    /// An hourly wage.
+    Hourly,
+    /// A service bought per quarter (interventions).
+    Quarterly,
+    /// A service bought once per case (the rehabilitation team).
+    PerCase,
+    /// A cost per year (caseworker salary, education).
+    Yearly,
+}
+
+impl Amount {
+    /// The largest amount allowed, in DKK.
+    pub const fn max(self) -> f64 {
+        match self {
+            Amount::Monthly => 1_000_000.0,
+            Amount::Hourly => 10_000.0,
+            Amount::Quarterly => 3_000_000.0,
+            Amount::PerCase => 5_000_000.0,
+            Amount::Yearly => 12_000_000.0,
+        }
+    }
+
+    /// The unit, for messages: "DKK a month".
+    pub const fn unit(self) -> &'static str {
+        match self {
+            Amount::Monthly => "DKK a month",
+            Amount::Hourly => "DKK an hour",
+            Amount::Quarterly => "DKK a quarter",
+            Amount::PerCase => "DKK a case",
+            Amount::Yearly => "DKK a year",
+        }
+    }
+
+    /// The message for `x` of this kind above its bound, if it is.
+    pub fn above(self, what: &str, x: f64) -> Option<String> {
+        (x > self.max()).then(|| {
+            format!(
+                "{what} {x} is above the limit of {} {}",
+                thousands(self.max()),
+                self.unit()
+            )
+        })
+    }
+}
+
+/// `1000000` as `1,000,000` (whole numbers).
+pub fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quarter_at_every_bound_fits_the_ledger() {
+        // The dearest person-quarter: a benefit, an intervention, a
+        // caseworker with one case, the rehabilitation team and education.
+        let ore = 100.0
+            * (3.0 * Amount::Monthly.max()
+                + Amount::Quarterly.max()
+                + Amount::Yearly.max() / 4.0
+                + Amount::PerCase.max()
+                + Amount::Yearly.max() / 4.0);
+        assert!(ore < 1.8e9, "{ore}");
+        assert!(ore * f64::from(u32::MAX) < i64::MAX as f64);
+        assert_eq!(thousands(1_000_000.0), "1,000,000");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(
+            Amount::Monthly.above("rate", 1e11).as_deref(),
+            Some("rate 100000000000 is above the limit of 1,000,000 DKK a month")
+        );
+        assert_eq!(Amount::Monthly.above("rate", 1e6), None);
+    }
+}

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::diag::{Origins, Reporter, did_you_mean};
+use super::limits::Amount;
 use super::model::*;
 use super::raw::{self, RawCohort, RawScenario, RawWhen};
 use crate::scenario::calendar::Quarter;
@@ -308,6 +309,19 @@ fn non_negative(v: &mut Reporter, path: &str, x: f64, what: &str) -> f64 {
             path,
             format!("{what} {x} must be a finite number of at least 0"),
         );
+        return 0.0;
+    }
+    x
+}
+
+/// A money amount: finite, at least 0 and at most the bound of its kind
+/// (`limits::Amount`).
+fn amount(v: &mut Reporter, path: &str, x: f64, what: &str, kind: Amount) -> f64 {
+    let x = non_negative(v, path, x, what);
+    if let Some(message) = kind.above(what, x) {
+        let hint =
+            "amounts are DKK at the scenario's price_year; see \"Limits\" in scenarios/README.md";
+        v.push_value(path, message, Some(hint.into()));
         return 0.0;
     }
     x
@@ -1075,7 +1089,9 @@ fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
                 let msg = "the flex-job subsidy is computed by `[costs.fleksloentilskud]`; remove this rate";
                 v.key_error(&mp, msg, None)
             }
-            Some(s) if s.is_benefit() => monthly[s as usize] = non_negative(v, &mp, x, "rate"),
+            Some(s) if s.is_benefit() => {
+                monthly[s as usize] = amount(v, &mp, x, "rate", Amount::Monthly)
+            }
             Some(_) => v.key_error(&mp, format!("`{k}` pays no benefit"), None),
             None => {
                 let hint = did_you_mean(k, State::ALL.iter().map(|s| s.id()));
@@ -1102,22 +1118,35 @@ fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
     Costs {
         discount_rate,
         monthly,
-        flex_max: non_negative(v, &format!("{fp}.max"), f.max, "amount"),
-        flex_threshold: non_negative(v, &format!("{fp}.threshold"), f.threshold, "amount"),
+        flex_max: amount(v, &format!("{fp}.max"), f.max, "amount", Amount::Monthly),
+        flex_threshold: amount(
+            v,
+            &format!("{fp}.threshold"),
+            f.threshold,
+            "amount",
+            Amount::Monthly,
+        ),
         flex_rate_below: probability(v, &format!("{fp}.rate_below"), f.rate_below),
         flex_rate_above: probability(v, &format!("{fp}.rate_above"), f.rate_above),
-        hourly_wage: non_negative(v, &format!("{fp}.hourly_wage"), f.hourly_wage, "wage"),
+        hourly_wage: amount(
+            v,
+            &format!("{fp}.hourly_wage"),
+            f.hourly_wage,
+            "wage",
+            Amount::Hourly,
+        ),
         weeks_per_month: non_negative(
             v,
             &format!("{fp}.weeks_per_month"),
             f.weeks_per_month,
             "weeks",
         ),
-        insurance_payment: non_negative(
+        insurance_payment: amount(
             v,
             "costs.insurance.monthly_payment",
             c.insurance.monthly_payment,
             "amount",
+            Amount::Monthly,
         ),
         insurance_offset: probability(v, "costs.insurance.offset", c.insurance.offset),
         state_share,
@@ -1142,8 +1171,9 @@ fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
 
 fn services(v: &mut Reporter, s: &raw::RawServices) -> Services {
     let p = "costs.services";
-    let amount =
-        |v: &mut Reporter, key: &str, x: f64| non_negative(v, &format!("{p}.{key}"), x, "amount");
+    let amount = |v: &mut Reporter, key: &str, x: f64, kind: Amount| {
+        amount(v, &format!("{p}.{key}"), x, "amount", kind)
+    };
     let caseload = s.caseworker_caseload;
     if !(caseload >= 1.0 && caseload.is_finite()) {
         v.error(
@@ -1152,12 +1182,32 @@ fn services(v: &mut Reporter, s: &raw::RawServices) -> Services {
         );
     }
     Services {
-        intervention_active: amount(v, "intervention_active", s.intervention_active),
-        intervention_company: amount(v, "intervention_company", s.intervention_company),
-        rehab_team_per_case: amount(v, "rehab_team_per_case", s.rehab_team_per_case),
-        caseworker_salary: amount(v, "caseworker_salary", s.caseworker_salary),
+        intervention_active: amount(
+            v,
+            "intervention_active",
+            s.intervention_active,
+            Amount::Quarterly,
+        ),
+        intervention_company: amount(
+            v,
+            "intervention_company",
+            s.intervention_company,
+            Amount::Quarterly,
+        ),
+        rehab_team_per_case: amount(
+            v,
+            "rehab_team_per_case",
+            s.rehab_team_per_case,
+            Amount::PerCase,
+        ),
+        caseworker_salary: amount(v, "caseworker_salary", s.caseworker_salary, Amount::Yearly),
         caseworker_caseload: caseload.max(1.0),
-        revalidering_education: amount(v, "revalidering_education", s.revalidering_education),
+        revalidering_education: amount(
+            v,
+            "revalidering_education",
+            s.revalidering_education,
+            Amount::Yearly,
+        ),
         revalidering_education_state_share: probability(
             v,
             &format!("{p}.revalidering_education_state_share"),

@@ -192,3 +192,72 @@ fn extends_chains_are_followed_to_the_limit_and_refused_beyond() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("longer than 64 files"), "{err}");
 }
+
+#[test]
+fn every_money_key_is_bounded_by_its_kind() {
+    use scenario::limits::Amount;
+    let keys = [
+        ("costs.monthly.kontanthjaelp", Amount::Monthly),
+        ("costs.monthly.foertidspension", Amount::Monthly),
+        ("costs.fleksloentilskud.max", Amount::Monthly),
+        ("costs.fleksloentilskud.threshold", Amount::Monthly),
+        ("costs.fleksloentilskud.hourly_wage", Amount::Hourly),
+        ("costs.insurance.monthly_payment", Amount::Monthly),
+        ("costs.services.intervention_active", Amount::Quarterly),
+        ("costs.services.intervention_company", Amount::Quarterly),
+        ("costs.services.rehab_team_per_case", Amount::PerCase),
+        ("costs.services.caseworker_salary", Amount::Yearly),
+        ("costs.services.revalidering_education", Amount::Yearly),
+    ];
+    for (key, kind) in keys {
+        let at = [(key.to_string(), toml::Value::Float(kind.max()))];
+        if let Err(e) = scenario::load_with(None, &at) {
+            panic!("{key} at its bound {} is refused: {e}", kind.max());
+        }
+        let beyond = [(key.to_string(), toml::Value::Float(kind.max() * 1.01))];
+        let err = match scenario::load_with(None, &beyond) {
+            Ok(_) => panic!("{key} beyond its bound is accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.starts_with(&format!("`{key}`: ")), "{err}");
+        assert!(
+            err.contains(&format!(
+                "is above the limit of {}",
+                scenario::limits::thousands(kind.max())
+            )),
+            "{err}"
+        );
+        assert!(err.contains(kind.unit()), "{err}");
+    }
+}
+
+#[test]
+fn a_huge_rate_in_a_file_is_refused_with_file_key_and_line() {
+    let dir = with_baseline();
+    let p = write(
+        dir.path(),
+        "rich.toml",
+        "extends = \"baseline.toml\"\nname = \"rich\"\n\n[costs.monthly]\nkontanthjaelp = 1e11\n",
+    );
+    let (code, err) = fleksim(&[
+        "run",
+        p.to_str().unwrap(),
+        "-n",
+        "1",
+        "--scale",
+        "0.01",
+        "-q",
+        "1",
+        "--quiet",
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("`costs.monthly.kontanthjaelp`"), "{err}");
+    assert!(err.contains("rich.toml:5:17"), "{err}");
+    assert!(
+        err.contains("rate 100000000000 is above the limit of 1,000,000 DKK a month"),
+        "{err}"
+    );
+    assert!(!dir.path().join("o").exists(), "nothing is written");
+}
