@@ -76,6 +76,15 @@ fn devices_as_scenario_parent_or_patch_are_refused() {
         err.contains("cannot read patch scenario /dev/zero: not a regular file"),
         "{err}"
     );
+    let err = load_err(dir.path());
+    assert!(err.contains("not a regular file (a directory)"), "{err}");
+    let latin1 = dir.path().join("latin1.toml");
+    std::fs::write(&latin1, b"name = \"k\xf8ge\"\n").unwrap();
+    let err = load_err(&latin1);
+    assert!(
+        err.contains("not UTF-8 text (invalid byte at offset 9)"),
+        "{err}"
+    );
     let (code, err) = fleksim(&["check", "--targets", "/dev/zero", "-n", "1"]);
     assert_eq!(code, 1, "{err}");
     assert!(
