@@ -103,6 +103,33 @@ pub fn thousands(x: f64) -> String {
     out
 }
 
+/// The largest cohort: an initial stock `count` or an inflow `per_quarter`
+/// of 100 million persons (Denmark has six million inhabitants; the
+/// baseline's largest stock is 203,400).
+pub const MAX_COHORT: f64 = 1e8;
+
+/// Whether the persons a scenario creates at full scale can be told apart by
+/// 32-bit ids, as the engine packs them (group index, index in group):
+/// at most `u32::MAX` persons, and the group and index bits fit in 32.
+/// `sizes` are the cohort sizes (`count`, `per_quarter`) rounded as the
+/// engine rounds them, `groups` the number of groups (stock cohorts plus
+/// inflow cohorts times the horizon). On failure: the persons created.
+pub fn ids_fit(
+    sizes: &[f64],
+    stock: f64,
+    inflow: f64,
+    groups: u64,
+    horizon: u16,
+) -> Result<(), u64> {
+    let largest = sizes.iter().fold(0.0f64, |m, &c| m.max(c.round())) as u64;
+    let persons = stock.round() as u64 + inflow.round() as u64 * u64::from(horizon);
+    let idx_bits = (u64::BITS - largest.saturating_sub(1).leading_zeros()).max(1);
+    if persons > u64::from(u32::MAX) || idx_bits > 31 || groups >= 1 << (32 - idx_bits) {
+        return Err(persons);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

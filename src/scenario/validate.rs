@@ -84,6 +84,7 @@ pub(super) fn validate(
         false,
         entry_phase,
     );
+    population_fits(v, &stock, &inflow, raw.horizon);
     let pension_age = pension(v, &raw.population.pension_age);
     let transitions = transitions(v, &raw.transitions);
     let flex = flex(v, raw.fleksjob.as_ref());
@@ -426,6 +427,17 @@ fn cohorts(
                 0.0
             }
         };
+        let key = if is_stock { "count" } else { "per_quarter" };
+        let count = if count > super::limits::MAX_COHORT {
+            let max = super::limits::thousands(super::limits::MAX_COHORT);
+            v.error(
+                &format!("{p}.{key}"),
+                format!("{count} persons is more than the {max} a cohort may have"),
+            );
+            0.0
+        } else {
+            count
+        };
         let age_years = shares(v, &format!("{p}.age"), &c.age, 15, 80, "years of age");
         if age_years.is_empty() {
             v.error(&format!("{p}.age"), "the age distribution is empty");
@@ -509,6 +521,29 @@ fn cohorts(
         });
     }
     out
+}
+
+/// The population at full scale must be representable: persons told apart
+/// by 32-bit ids (`limits::ids_fit`).
+fn population_fits(v: &mut Reporter, stock: &[Cohort], inflow: &[Cohort], horizon: i64) {
+    let Ok(horizon) = u16::try_from(horizon) else {
+        return;
+    };
+    let sizes: Vec<f64> = stock.iter().chain(inflow).map(|c| c.count).collect();
+    let total = |cs: &[Cohort]| cs.iter().map(|c| c.count.round()).sum::<f64>();
+    let groups = stock.len() as u64 + inflow.len() as u64 * u64::from(horizon);
+    if let Err(persons) =
+        super::limits::ids_fit(&sizes, total(stock), total(inflow), groups, horizon)
+    {
+        v.push_value(
+            "population",
+            format!(
+                "the scenario creates {persons} persons at full scale in {groups} cohorts \
+                 over {horizon} quarters, more than 32-bit person ids can tell apart"
+            ),
+            Some("lower the stock counts, the inflow per quarter or the horizon".into()),
+        );
+    }
 }
 
 fn pension(v: &mut Reporter, steps: &[raw::RawPensionStep]) -> Vec<(Quarter, u16)> {

@@ -270,3 +270,162 @@ fn a_huge_rate_in_a_file_is_refused_with_file_key_and_line() {
     );
     assert!(!dir.path().join("o").exists(), "nothing is written");
 }
+
+/// The small fixture with `count` persons in its stock, `per_quarter` a
+/// quarter of inflow and `horizon` quarters.
+fn small(dir: &Path, count: &str, per_quarter: &str, horizon: u16) -> PathBuf {
+    let text = std::fs::read_to_string(util::data("ok/small.toml"))
+        .unwrap()
+        .replace("count = 1000\n", &format!("count = {count}\n"))
+        .replace(
+            "per_quarter = 100\n",
+            &format!("per_quarter = {per_quarter}\n"),
+        )
+        .replace("horizon = 8\n", &format!("horizon = {horizon}\n"));
+    write(dir, "small.toml", &text)
+}
+
+#[test]
+fn populations_that_cannot_be_represented_are_refused_by_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = small(dir.path(), "1e12", "100", 8);
+    let (code, err) = fleksim(&["validate", p.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("`population.stock.kontanthjaelp.count`"),
+        "{err}"
+    );
+    assert!(err.contains("small.toml:16:9"), "{err}");
+    assert!(
+        err.contains("1000000000000 persons is more than the 100,000,000 a cohort may have"),
+        "{err}"
+    );
+    // Each cohort within the limit, but 400 quarters of 20 million: more
+    // persons than 32-bit ids tell apart.
+    let p = small(dir.path(), "1000", "2e7", 400);
+    let err = load_err(&p);
+    assert!(
+        err.contains("`population`: the scenario creates 8000001000 persons"),
+        "{err}"
+    );
+    // At the cohort limit with a short horizon it is valid.
+    let p = small(dir.path(), "1e8", "100", 8);
+    scenario::load_file(&p).expect("a cohort of 1e8 is representable");
+}
+
+#[test]
+fn runs_beyond_the_design_limits_are_refused_naming_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let out = out.to_str().unwrap();
+    let d05 = util::root().join("scenarios/proposals/d05-shorter-waits.toml");
+    let d05 = d05.to_str().unwrap();
+    let path = "ressourceforloeb.phases.waiting_team.waiting_intervention";
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["run".into(), "-n".into(), "1000000000".into()],
+            "--replications 1000000000 is more than the 100000 a run accepts",
+        ),
+        (
+            vec!["run".into(), "--threads".into(), "100000".into()],
+            "--threads 100000 is more than the 256 a run accepts",
+        ),
+        (
+            vec!["run".into(), "--scale".into(), "1e-320".into()],
+            "--scale 1e-320 is too small",
+        ),
+        (
+            vec!["run".into(), "--scale".into(), "1e-9".into()],
+            "--scale 1e-9 leaves no person of `baseline` to simulate",
+        ),
+        (
+            vec!["exact".into(), "--scale".into(), "1e-320".into()],
+            "--scale 1e-320 is too small",
+        ),
+        (
+            vec![
+                "sweep".into(),
+                d05.into(),
+                "--vary".into(),
+                format!("{path}=0:1:1000000000000"),
+            ],
+            "--vary <PATH=VALUES>': a grid of 1000000000000 points is more than the 10000",
+        ),
+        (
+            vec![
+                "sweep".into(),
+                d05.into(),
+                "--vary".into(),
+                format!("{path}=0:1:200"),
+                "--vary".into(),
+                "ressourceforloeb.phases.waiting_team.passive=0:0.1:200".into(),
+            ],
+            "the --vary grid has 40000 design points, more than the 10000",
+        ),
+        (
+            vec![
+                "sweep".into(),
+                d05.into(),
+                "--lhs".into(),
+                "1000000000".into(),
+                "--range".into(),
+                format!("{path}=0:1"),
+            ],
+            "--lhs 1000000000 has 1000000000 design points",
+        ),
+        (
+            vec![
+                "uncertainty".into(),
+                d05.into(),
+                "--draws".into(),
+                "1000000000".into(),
+            ],
+            "--draws 1000000000 has 1000000000 design points",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+        all.extend(["--out", out, "--quiet"]);
+        if all[0] == "exact" {
+            all.retain(|a| *a != "--quiet");
+            all.push("--quiet");
+        }
+        let (code, err) = fleksim(&all);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("internal error"), "{args:?}: {err}");
+    }
+    assert!(!Path::new(out).exists(), "a refused run writes nothing");
+}
+
+#[test]
+fn a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate() {
+    let Some(avail) = fleksim::engine::budget::available_memory() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // 5 million a quarter for 400 quarters: 2e9 persons, 64 GB at 32 bytes.
+    let p = small(dir.path(), "1000", "5e6", 400);
+    if avail > 60 << 30 {
+        return;
+    }
+    let out = dir.path().join("o");
+    let (code, err) = fleksim(&[
+        "run",
+        p.to_str().unwrap(),
+        "-n",
+        "1",
+        "-j",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "this run needs about 59.7 GiB of memory (2000001000 persons a replication at --scale 1"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("lower --scale to"), "{err}");
+}
