@@ -49,6 +49,12 @@ impl RunConfig {
                 self.scale
             )));
         }
+        if !(1.0 / self.scale).is_finite() {
+            return Err(Error::Invalid(format!(
+                "--scale {:e} is too small: 1/scale, the factor that scales counts back, is not a finite number",
+                self.scale
+            )));
+        }
         Ok(())
     }
 }

@@ -130,6 +130,37 @@ pub fn ids_fit(
     Ok(())
 }
 
+/// Checks the syntax of a parameter path (`--set`, `--vary`, `path` of an
+/// uncertainty): segments joined by `.`, none empty, each a key optionally
+/// followed by one array index `[i]`.
+pub fn check_path(path: &str) -> Result<(), String> {
+    for seg in path.split('.') {
+        let (key, index) = match seg.split_once('[') {
+            Some((k, rest)) => (k, Some(rest)),
+            None => (seg, None),
+        };
+        if key.is_empty() {
+            return Err(format!(
+                "`{path}` has an empty key; write keys joined by `.`"
+            ));
+        }
+        if key.contains(']') {
+            return Err(format!("`{path}`: `]` without `[` in `{seg}`"));
+        }
+        if let Some(rest) = index {
+            let closed = rest
+                .strip_suffix(']')
+                .is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()));
+            if !closed {
+                return Err(format!(
+                    "`{path}`: `{seg}` is not a key with an array index such as `{key}[0]`"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +184,21 @@ mod tests {
             Some("rate 100000000000 is above the limit of 1,000,000 DKK a month")
         );
         assert_eq!(Amount::Monthly.above("rate", 1e6), None);
+    }
+
+    #[test]
+    fn paths_need_closed_indices_and_no_empty_keys() {
+        for ok in ["a.b", "a.b[0]", "costs.refusion.state_share[4]", "x.5+"] {
+            assert_eq!(check_path(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "a.b[0", "a[", "a[]", "a[x]", "a[1]b", "a..b", ".a", "a.", "a]",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            check_path("costs.refusion.state_share[1").unwrap_err(),
+            "`costs.refusion.state_share[1`: `state_share[1` is not a key with an array index such as `state_share[0]`"
+        );
     }
 }

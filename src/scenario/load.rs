@@ -410,6 +410,7 @@ pub fn parse_override(s: &str) -> Result<Override, String> {
     if path.is_empty() {
         return Err(format!("`{s}` names no parameter"));
     }
+    super::limits::check_path(path)?;
     let doc: toml::Table = toml::from_str(&format!("v = {}", value.trim())).map_err(|e| {
         format!(
             "`{}` is not a TOML value: {}",

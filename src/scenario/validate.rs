@@ -977,6 +977,24 @@ fn when(v: &mut Reporter, path: &str, w: &RawWhen, allow_hours: bool) -> When {
 }
 
 fn active(v: &mut Reporter, path: &str, from: &Option<String>, until: &Option<String>) -> Active {
+    let active = active_quarters(v, path, from, until);
+    if let (Some(f), Some(u)) = (active.from, active.until)
+        && u < f
+    {
+        v.error(
+            &format!("{path}.active_until"),
+            format!("active_until {u} is before active_from {f}: `{path}` would never be in force"),
+        );
+    }
+    active
+}
+
+fn active_quarters(
+    v: &mut Reporter,
+    path: &str,
+    from: &Option<String>,
+    until: &Option<String>,
+) -> Active {
     Active {
         from: from
             .as_ref()

@@ -429,3 +429,31 @@ fn a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate() {
     );
     assert!(err.contains("lower --scale to"), "{err}");
 }
+
+#[test]
+fn lenient_inputs_are_errors() {
+    let dir = with_baseline();
+    let p = write(
+        dir.path(),
+        "backwards.toml",
+        "extends = \"baseline.toml\"\nname = \"backwards\"\n\n[gates.no_foertidspension_under_40]\nactive_from = \"2024Q1\"\nactive_until = \"2020Q4\"\n",
+    );
+    let err = load_err(&p);
+    assert!(
+        err.starts_with(&format!("{}:6:16: `gates.no_foertidspension_under_40.active_until`: active_until 2020Q4 is before active_from 2024Q1", p.display())),
+        "{err}"
+    );
+    let (code, err) = fleksim(&[
+        "run",
+        "--set",
+        "costs.refusion.state_share[1=0.5",
+        "-n",
+        "1",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--set"), "{err}");
+    assert!(
+        err.contains("`state_share[1` is not a key with an array index"),
+        "{err}"
+    );
+}
