@@ -10,6 +10,7 @@ mod hostile;
 mod layers;
 mod model;
 mod proposals;
+mod publish;
 mod sweep;
 mod util;
 mod verify;
