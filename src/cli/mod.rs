@@ -74,9 +74,10 @@ pub fn report_error(e: &Error) {
     match e {
         Error::Scenario(se) => eprint!("{}", se.render(color())),
         Error::Internal(_) => eprintln!(
-            "error: {e}\n\nhint: this is a bug in fleksim; please report it with the command line"
+            "error: {}\n\nhint: this is a bug in fleksim; please report it with the command line",
+            scenario::escape_controls(&e.to_string())
         ),
-        _ => eprintln!("error: {e}"),
+        _ => eprintln!("error: {}", scenario::escape_controls(&e.to_string())),
     }
 }
 

@@ -151,7 +151,11 @@ impl Loader {
         let doc = match DeTable::parse(&text) {
             Ok(doc) => doc,
             Err(e) => {
-                let loc = e.span().map(|span| Location { file, span });
+                // Errors without a span (the recursion limit) still name the file.
+                let loc = Some(Location {
+                    file,
+                    span: e.span().unwrap_or(0..0),
+                });
                 return Err(self.fail(
                     loc,
                     None,
@@ -248,7 +252,11 @@ impl Loader {
         let file = self.sources.add(path.display().to_string(), text);
         let text = self.sources.files[file].text.clone();
         let doc = DeTable::parse(&text).map_err(|e| {
-            let loc = e.span().map(|span| Location { file, span });
+            // Errors without a span (the recursion limit) still name the file.
+            let loc = Some(Location {
+                file,
+                span: e.span().unwrap_or(0..0),
+            });
             self.fail(
                 loc,
                 None,

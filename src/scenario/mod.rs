@@ -16,7 +16,9 @@ mod validate;
 
 use std::path::Path;
 
-pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources, did_you_mean};
+pub use diag::{
+    Diagnostic, Location, ScenarioError, SourceFile, Sources, did_you_mean, escape_controls,
+};
 pub use explain::{Change, Explanation, explain};
 pub use model::*;
 pub use read::{MAX_INPUT_BYTES, read_input};

@@ -457,3 +457,47 @@ fn lenient_inputs_are_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn messages_name_the_option_and_the_file_and_escape_control_characters() {
+    for (args, expected) in [
+        (["--scale", "-1"], "--scale must be in (0, 1], got -1"),
+        (["--seed", "-1"], "invalid value '-1' for '--seed <SEED>'"),
+        (
+            ["--quarters", "-3"],
+            "invalid value '-3' for '--quarters <QUARTERS>'",
+        ),
+    ] {
+        let (code, err) = fleksim(&["run", args[0], args[1], "-n", "1"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("unexpected argument"), "{err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Nested arrays beyond TOML's recursion limit: the error names the file.
+    let deep = write(
+        dir.path(),
+        "deep.toml",
+        &format!("x = {}", "[".repeat(100_000)),
+    );
+    let err = load_err(&deep);
+    assert!(err.starts_with(&format!("{}:1:", deep.display())), "{err}");
+    assert!(
+        err.contains("TOML syntax error") && err.contains("recursion"),
+        "{err}"
+    );
+    // A terminal escape sequence in a value or a raw one in the file is
+    // shown escaped, never raw.
+    let text = std::fs::read_to_string(util::data("ok/small.toml"))
+        .unwrap()
+        .replace("name = \"small\"", "name = \"a\\u001b[2Jb\"");
+    let named = write(dir.path(), "esc.toml", &text);
+    let raw = write(dir.path(), "raw.toml", "[\"k\u{1b}[2J\"]\n");
+    for p in [named, raw] {
+        let (code, err) = fleksim(&["validate", p.to_str().unwrap()]);
+        assert_eq!(code, 1, "{err}");
+        assert!(!err.contains('\u{1b}'), "{err:?}");
+    }
+    let (_, err) = fleksim(&["validate", dir.path().join("esc.toml").to_str().unwrap()]);
+    assert!(err.contains("\\u{1b}[2J"), "{err}");
+}
