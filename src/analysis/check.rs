@@ -281,7 +281,7 @@ pub const TARGETS_TOML: &str = include_str!("../../scenarios/targets.toml");
 
 /// Reads a targets file.
 pub fn load_targets(path: &Path) -> Result<Vec<Target>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = crate::scenario::read_input(path).map_err(|source| Error::Io {
         action: "cannot read targets file",
         path: path.to_path_buf(),
         source,

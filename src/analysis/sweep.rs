@@ -47,6 +47,12 @@ pub fn parse_vary(s: &str) -> std::result::Result<(String, Vec<f64>), String> {
             .trim()
             .parse()
             .map_err(|_| format!("`{n}` is not a whole number of points"))?;
+        if n > crate::engine::budget::MAX_POINTS {
+            return Err(format!(
+                "a grid of {n} points is more than the {} a run accepts",
+                crate::engine::budget::MAX_POINTS
+            ));
+        }
         match n {
             0 => return Err("a grid needs at least one point".into()),
             1 => vec![a],

@@ -202,19 +202,19 @@ pub struct CompareArgs {
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Number of Monte Carlo replications
-    #[arg(short = 'n', long, default_value_t = 20)]
+    #[arg(short = 'n', long, default_value_t = 20, allow_negative_numbers = true)]
     pub replications: u32,
     /// Master seed; a replication's random numbers depend on (seed, replication) only
-    #[arg(short, long, default_value_t = 2019)]
+    #[arg(short, long, default_value_t = 2019, allow_negative_numbers = true)]
     pub seed: u64,
     /// Worker threads (default: RAYON_NUM_THREADS or the number of cores)
-    #[arg(short = 'j', long)]
+    #[arg(short = 'j', long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// Fraction of the population to simulate; counts are scaled back up
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub scale: f64,
     /// Override the scenarios' horizon (quarters)
-    #[arg(short, long)]
+    #[arg(short, long, allow_negative_numbers = true)]
     pub quarters: Option<u16>,
     /// Set a parameter by its path in every scenario loaded, e.g.
     /// --set costs.discount_rate=0.05 or --set transitions.kontanthjaelp.employed.all=0.03
@@ -266,10 +266,10 @@ pub struct ExactArgs {
     /// Scenario file (default: the embedded baseline, same as scenarios/baseline.toml)
     pub scenario: Option<PathBuf>,
     /// Override the scenario's horizon (quarters)
-    #[arg(short, long)]
+    #[arg(short, long, allow_negative_numbers = true)]
     pub quarters: Option<u16>,
     /// Population scale whose Monte Carlo mean to reproduce (cohort sizes are rounded as in `run`)
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub scale: f64,
     /// Set a parameter by its path, as in `run` (repeatable; the value in TOML syntax)
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = scenario::parse_override)]

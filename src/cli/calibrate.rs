@@ -6,7 +6,6 @@ use std::time::SystemTime;
 
 use fleksim::analysis::calibrate::{self, Evaluation};
 use fleksim::analysis::check;
-use fleksim::output::report;
 use fleksim::{Error, Result};
 
 use super::args::CalibrateArgs;
@@ -107,7 +106,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         fit.evaluations
     );
 
-    let text = std::fs::read_to_string(&a.scenario).map_err(|source| Error::Io {
+    let text = fleksim::scenario::read_input(&a.scenario).map_err(|source| Error::Io {
         action: "cannot read",
         path: a.scenario.clone(),
         source,
@@ -137,7 +136,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| Error::Invalid(format!("--out {}: not a file name", a.out.display())))?;
-    report::write_all(dir, &[(name, fitted.into_bytes())])?;
+    fleksim::output::publish::write_file(dir, name, fitted.as_bytes())?;
     eprintln!("wrote {}", a.out.display());
     Ok(ExitCode::SUCCESS)
 }

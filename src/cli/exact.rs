@@ -23,6 +23,14 @@ pub fn exact(a: ExactArgs) -> Result<ExitCode> {
 
     let start_time = SystemTime::now();
     let clock = Instant::now();
+    let cfg = fleksim::engine::runner::RunConfig {
+        replications: 1,
+        seed: 0,
+        scale: a.scale,
+    };
+    cfg.validate()?;
+    let single = fleksim::engine::budget::Design::SINGLE;
+    fleksim::engine::budget::check(&[&sc], &cfg, 1, single, None)?;
     let prepared = Prepared::new(&sc);
     let run = exact::run(&prepared, a.scale)?;
     let elapsed = clock.elapsed().as_secs_f64();

@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use fleksim::Error;
+use fleksim::engine::budget;
 use fleksim::engine::runner::RunConfig;
 use fleksim::scenario::{self, Loaded};
 
@@ -73,9 +74,10 @@ pub fn report_error(e: &Error) {
     match e {
         Error::Scenario(se) => eprint!("{}", se.render(color())),
         Error::Internal(_) => eprintln!(
-            "error: {e}\n\nhint: this is a bug in fleksim; please report it with the command line"
+            "error: {}\n\nhint: this is a bug in fleksim; please report it with the command line",
+            scenario::escape_controls(&e.to_string())
         ),
-        _ => eprintln!("error: {e}"),
+        _ => eprintln!("error: {}", scenario::escape_controls(&e.to_string())),
     }
 }
 
@@ -92,6 +94,18 @@ pub fn setup(
         scale: sim.scale,
     };
     cfg.validate()?;
+    // Refuse what cannot fit or finish before anything large is allocated.
+    let threads = sim
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let refs: Vec<&fleksim::scenario::Scenario> = scenarios.iter().collect();
+    budget::check(
+        &refs,
+        &cfg,
+        threads,
+        budget::Design::SINGLE,
+        budget::available_memory(),
+    )?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(t) = sim.threads {
         if t == 0 {

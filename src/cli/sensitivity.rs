@@ -167,6 +167,7 @@ pub fn uncertainty(a: UncertaintyArgs) -> Result<ExitCode> {
     if a.draws < 2 {
         return Err(Error::Invalid("--draws must be at least 2".into()));
     }
+    fleksim::engine::budget::check_points(&format!("--draws {}", a.draws), a.draws as u128)?;
     let mut s = setup(&a.plan, "uncertainty")?;
     let u = uncertain(&s)?;
     let metric = check_metric(&s, &a.metric)?;

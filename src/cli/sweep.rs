@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use fleksim::analysis::sweep::{self, Outcome, Plan};
+use fleksim::engine::budget;
 use fleksim::output::parts::PartsFolder;
 use fleksim::output::report;
 use fleksim::{Error, Result};
@@ -81,6 +82,18 @@ pub type Extra<'a> = &'a dyn Fn(&Outcome) -> Result<Vec<(String, Vec<u8>)>>;
 /// plus `extra` files and `<kind>.json` atomically, then removes the parts.
 pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
     let plan = &s.plan;
+    let design = budget::Design {
+        points: plan.points.len(),
+        keeps_replications: true,
+    };
+    let threads = s.pool.current_num_threads();
+    budget::check(
+        &[&s.proposal],
+        &plan.cfg,
+        threads,
+        design,
+        budget::available_memory(),
+    )?;
     let parts = s.out.join(".parts").join(plan.kind);
     let start_time = SystemTime::now();
     let clock = Instant::now();
@@ -160,6 +173,7 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         if n == 0 {
             return Err(Error::Invalid("--lhs needs at least 1 point".into()));
         }
+        budget::check_points(&format!("--lhs {n}"), n as u128)?;
         s.plan.paths = a.range.iter().map(|r| r.0.clone()).collect();
         s.plan.points = sweep::unit_lhs(n, a.range.len(), s.plan.cfg.seed)
             .into_iter()
@@ -178,6 +192,10 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         }
         s.plan.paths = a.vary.iter().map(|v| v.0.clone()).collect();
         let values: Vec<Vec<f64>> = a.vary.iter().map(|v| v.1.clone()).collect();
+        let size = values
+            .iter()
+            .fold(1u128, |n, v| n.saturating_mul(v.len() as u128));
+        budget::check_points("the --vary grid", size)?;
         s.plan.points = sweep::grid(&values);
     }
     for (i, p) in s.plan.paths.iter().enumerate() {

@@ -157,12 +157,17 @@ impl CostTable {
     /// Adds the cost of one quarter to `out[item][payer]` (øre): occupancy
     /// (benefits, interventions, education, caseworkers) and ressourceforløb
     /// starts from `flows[age][from][to]` (rehabilitation team).
+    ///
+    /// The arithmetic is checked: a sum beyond the 64-bit øre ledger is an
+    /// error, never a wrapped number (the amount limits of
+    /// `scenario::limits::Amount` keep it out of reach of any population a
+    /// replication can hold).
     pub fn price(
         &self,
         occupancy: &[u32],
         flows: &[[[u32; N_STATES]; N_STATES + 1]; 2],
         out: &mut [[i64; 2]; N_ITEMS],
-    ) {
+    ) -> Result<(), LedgerOverflow> {
         let rf = State::Ressourceforloeb as usize;
         for state in 0..N_STATES {
             let lo = cell(state, 0, 0, 0);
@@ -179,26 +184,47 @@ impl CostTable {
                 let n = i64::from(*n);
                 persons += n;
                 if state < N_BENEFITS {
-                    out[state][0] += n * c[0];
-                    out[state][1] += n * c[1];
+                    add(&mut out[state], n, *c)?;
                 }
                 if *item != 0 {
-                    out[*item][0] += n * sc[0];
-                    out[*item][1] += n * sc[1];
+                    add(&mut out[*item], n, *sc)?;
                 }
             }
             if state == rf {
-                out[CASEWORKER][0] += persons * self.caseworker[0];
-                out[CASEWORKER][1] += persons * self.caseworker[1];
+                add(&mut out[CASEWORKER], persons, self.caseworker)?;
             }
         }
         let starts: i64 = (0..2)
             .flat_map(|age| (0..=ENTRY).map(move |from| (age, from)))
             .map(|(age, from)| i64::from(flows[age][from][rf]))
             .sum();
-        out[REHAB_TEAM][0] += starts * self.rehab_team[0];
-        out[REHAB_TEAM][1] += starts * self.rehab_team[1];
+        add(&mut out[REHAB_TEAM], starts, self.rehab_team)
     }
+}
+
+/// A quarter's cost beyond what 64-bit øre can count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerOverflow;
+
+impl std::fmt::Display for LedgerOverflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a quarter's cost exceeds the ledger's range of {} øre",
+            i64::MAX
+        )
+    }
+}
+
+/// `acc[payer] += n * price[payer]`, checked.
+fn add(acc: &mut [i64; 2], n: i64, price: [i64; 2]) -> Result<(), LedgerOverflow> {
+    for payer in 0..2 {
+        acc[payer] = n
+            .checked_mul(price[payer])
+            .and_then(|x| acc[payer].checked_add(x))
+            .ok_or(LedgerOverflow)?;
+    }
+    Ok(())
 }
 
 impl CostTable {
@@ -314,7 +340,8 @@ mod tests {
             let mut occ = vec![0u32; N_CELLS];
             occ[cell(state, 1, 4, var)] = 1;
             let mut out = [[0i64; 2]; N_ITEMS];
-            t.price(&occ, &[[[0; N_STATES]; N_STATES + 1]; 2], &mut out);
+            t.price(&occ, &[[[0; N_STATES]; N_STATES + 1]; 2], &mut out)
+                .unwrap();
             let expected = ore(monthly_amount(c, state, var) * 3.0);
             assert_eq!(
                 out[state][0] + out[state][1],
@@ -327,5 +354,25 @@ mod tests {
                 (expected as f64 * state_share(c, state, 4, var)).round() as i64
             );
         }
+    }
+
+    /// The ledger refuses a sum it cannot hold instead of wrapping.
+    #[test]
+    fn an_overflowing_quarter_is_an_error() {
+        let mut sc = scenario::baseline().scenario;
+        sc.costs.monthly[State::Kontanthjaelp as usize] = 1e10;
+        let t = CostTable::new(&sc);
+        let mut occ = vec![0u32; N_CELLS];
+        occ[cell(State::Kontanthjaelp as usize, 0, 0, 0)] = u32::MAX;
+        let mut out = [[0i64; 2]; N_ITEMS];
+        let flows = [[[0; N_STATES]; N_STATES + 1]; 2];
+        assert_eq!(t.price(&occ, &flows, &mut out), Err(LedgerOverflow));
+        // At the validated bound the same quarter fits.
+        sc.costs.monthly[State::Kontanthjaelp as usize] =
+            crate::scenario::limits::Amount::Monthly.max();
+        let t = CostTable::new(&sc);
+        let mut out = [[0i64; 2]; N_ITEMS];
+        t.price(&occ, &flows, &mut out).unwrap();
+        assert!(out[State::Kontanthjaelp as usize].iter().all(|&x| x > 0));
     }
 }

@@ -12,6 +12,7 @@
 //! Knows no analysis (check, verify, sweep, ...), writes no file and prints
 //! nothing.
 
+pub mod budget;
 pub mod cells;
 pub mod costing;
 pub mod kernel;

@@ -383,8 +383,9 @@ impl Layout {
     pub fn values(&self, r: &RepResult, scale: f64) -> Vec<f64> {
         let k = 1.0 / scale;
         let mut annual = vec![[0.0f64; 8]; self.years.len()];
-        // Øre by year, item (last: total) and payer (state, municipality).
-        let mut annual_cost = vec![[[0i64; 2]; N_ITEMS + 1]; self.years.len()];
+        // Øre by year, item (last: total) and payer (state, municipality),
+        // summed in 128 bits so that no sum of 64-bit quarters can wrap.
+        let mut annual_cost = vec![[[0i128; 2]; N_ITEMS + 1]; self.years.len()];
         let mut pv = [0.0f64; 2];
         let year_idx = |t: u16| self.year_index(self.start.plus(t).year());
         for t in 0..self.horizon {
@@ -413,10 +414,10 @@ impl Layout {
             for (item, c) in r.costs[t as usize].iter().enumerate() {
                 a[5] += c[0] as f64;
                 a[6] += c[1] as f64;
-                a[7] += (c[0] + c[1]) as f64;
+                a[7] += by_payer(c.map(i128::from), 2) as f64;
                 for payer in 0..2 {
-                    yc[item][payer] += c[payer];
-                    yc[N_ITEMS][payer] += c[payer];
+                    yc[item][payer] += i128::from(c[payer]);
+                    yc[N_ITEMS][payer] += i128::from(c[payer]);
                     pv[payer] += c[payer] as f64 * discount;
                 }
             }
@@ -440,10 +441,13 @@ impl Layout {
                 }
                 Cell::Cost { t, item, payer } => {
                     let costs = &r.costs[t as usize];
-                    let ore: i64 = if item as usize == N_ITEMS {
-                        costs.iter().map(|&c| by_payer(c, payer)).sum()
+                    let ore: i128 = if item as usize == N_ITEMS {
+                        costs
+                            .iter()
+                            .map(|&c| by_payer(c.map(i128::from), payer))
+                            .sum()
                     } else {
-                        by_payer(costs[item as usize], payer)
+                        by_payer(costs[item as usize].map(i128::from), payer)
                     };
                     ore as f64 / 100.0 * k
                 }
@@ -664,7 +668,7 @@ fn citizen(r: &RepResult, metric: Citizen, horizon: u16) -> f64 {
 }
 
 /// Øre of a `[state, municipality]` pair for `payer` (2: both).
-fn by_payer(c: [i64; 2], payer: u8) -> i64 {
+fn by_payer(c: [i128; 2], payer: u8) -> i128 {
     if payer == 2 {
         c[0] + c[1]
     } else {

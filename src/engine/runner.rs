@@ -49,6 +49,12 @@ impl RunConfig {
                 self.scale
             )));
         }
+        if !(1.0 / self.scale).is_finite() {
+            return Err(Error::Invalid(format!(
+                "--scale {:e} is too small: 1/scale, the factor that scales counts back, is not a finite number",
+                self.scale
+            )));
+        }
         Ok(())
     }
 }
@@ -119,7 +125,13 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         let entrants = pop.len() - before;
         kernel::step(&p.tables, &mut pop, t, key, &mut c);
         let mut cost = [[0i64; 2]; N_ITEMS];
-        p.costs.price(&c.occupancy, &c.flows, &mut cost);
+        p.costs
+            .price(&c.occupancy, &c.flows, &mut cost)
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "{e} in replication {rep}, quarter {now}; lower the amounts under [costs] or --scale"
+                ))
+            })?;
         // Conservation: everyone ever created is in exactly one state (out cumulative).
         let total: u64 = c.stock.iter().flatten().map(|&n| u64::from(n)).sum();
         let prev: u64 = res.stocks[t as usize]

@@ -6,4 +6,5 @@
 //! formats and writes what those layers computed.
 
 pub mod parts;
+pub mod publish;
 pub mod report;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::analysis::sweep::PointStore;
 use crate::error::{Error, Result};
-use crate::output::report::write_all;
+use crate::output::publish::write_file;
 
 /// Finished points kept as files under a parts folder.
 pub struct PartsFolder {
@@ -38,6 +38,6 @@ impl PointStore for PartsFolder {
     }
 
     fn save(&self, fingerprint: u64, i: usize, rows: &[u8]) -> Result<()> {
-        write_all(&self.dir(fingerprint), &[(&Self::file(i), rows.to_vec())]).map(|_| ())
+        write_file(&self.dir(fingerprint), &Self::file(i), rows).map(|_| ())
     }
 }

@@ -6,7 +6,6 @@
 //! decimal separator; a missing value (a standard error from a single
 //! replication) is written `NA`, which R and pandas both read as missing.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -330,42 +329,8 @@ impl Manifest {
     }
 }
 
-/// Writes every file into `dir` so that either all of them appear complete
-/// or none does: each is written to a temporary file in `dir` and renamed
-/// only after all were written and flushed.
+/// Writes every file into the folder `dir` all or nothing, keeping the
+/// folder's other files: see [`crate::output::publish`].
 pub fn write_all(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        action: "cannot create output folder",
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut temps = Vec::with_capacity(files.len());
-    for (name, bytes) in files {
-        let target = dir.join(name);
-        let io = |source| Error::Io {
-            action: "cannot write",
-            path: target.clone(),
-            source,
-        };
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".partial");
-        // tempfile creates 0600 files; results should follow the umask like any file.
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let mut tmp = builder.tempfile_in(dir).map_err(io)?;
-        tmp.write_all(bytes).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        temps.push((tmp, target));
-    }
-    let mut written = Vec::with_capacity(temps.len());
-    for (tmp, target) in temps {
-        tmp.persist(&target).map_err(|e| Error::Io {
-            action: "cannot move into place",
-            path: target.clone(),
-            source: e.error,
-        })?;
-        written.push(target);
-    }
-    Ok(written)
+    crate::output::publish::publish(dir, files)
 }

@@ -142,21 +142,24 @@ impl ScenarioError {
             .sources
             .files
             .iter()
-            .map(|f| (f.name.clone(), f.text.clone()))
+            .map(|f| (escape_controls(&f.name), inert(&f.text)))
             .collect();
         for d in &self.diagnostics {
             let head = match &d.key {
                 Some(k) if !k.is_empty() => format!("`{k}`: {}", d.message),
                 _ => d.message.clone(),
             };
+            let head = escape_controls(&head);
+            let message = escape_controls(&d.message);
+            let hint = d.hint.as_deref().map(escape_controls);
             let Some(loc) = &d.location else {
                 out.extend_from_slice(format!("error: {head}\n").as_bytes());
-                if let Some(h) = &d.hint {
+                if let Some(h) = &hint {
                     out.extend_from_slice(format!("\nhint: {h}\n").as_bytes());
                 }
                 continue;
             };
-            let name = self.sources.files[loc.file].name.clone();
+            let name = escape_controls(&self.sources.files[loc.file].name);
             let mut report = Report::build(ReportKind::Error, (name.clone(), loc.span.clone()))
                 .with_config(
                     Config::default()
@@ -164,8 +167,8 @@ impl ScenarioError {
                         .with_index_type(IndexType::Byte),
                 )
                 .with_message(&head)
-                .with_label(Label::new((name, loc.span.clone())).with_message(&d.message));
-            if let Some(h) = &d.hint {
+                .with_label(Label::new((name, loc.span.clone())).with_message(&message));
+            if let Some(h) = &hint {
                 report = report.with_help(h);
             }
             let _ = report
@@ -189,11 +192,11 @@ impl fmt::Display for ScenarioError {
             if let Some(k) = &d.key
                 && !k.is_empty()
             {
-                write!(f, "`{k}`: ")?;
+                write!(f, "`{}`: ", escape_controls(k))?;
             }
-            write!(f, "{}", d.message)?;
+            write!(f, "{}", escape_controls(&d.message))?;
             if let Some(h) = &d.hint {
-                write!(f, "\n  hint: {h}")?;
+                write!(f, "\n  hint: {}", escape_controls(h))?;
             }
         }
         Ok(())
@@ -244,6 +247,35 @@ impl<'a> Reporter<'a> {
             hint,
         });
     }
+}
+
+/// `text` with control characters (terminal escape sequences among them)
+/// written as `\u{1b}`, so that a message quoting user text cannot drive the
+/// terminal; newlines and tabs are kept.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A file's text for a snippet: control characters replaced by `?` of the
+/// same length in bytes, so that spans still point at the right place.
+fn inert(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                "?".repeat(c.len_utf8())
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `hint: did you mean ...` for a misspelt name, if one is close enough.

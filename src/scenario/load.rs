@@ -120,7 +120,11 @@ impl Loader {
     }
 
     fn file(&mut self, path: &Path, from: Option<Location>) -> Result<Item, ScenarioError> {
-        let text = match std::fs::read_to_string(path) {
+        if self.stack.len() >= super::limits::MAX_EXTENDS_DEPTH {
+            let msg = super::limits::chain_too_deep(&self.stack, path);
+            return Err(self.fail(from, Some("extends"), msg));
+        }
+        let text = match super::read::read_input(path) {
             Ok(t) => t,
             Err(e) => {
                 let msg = if from.is_some() {
@@ -163,7 +167,11 @@ impl Loader {
         let doc = match DeTable::parse(&text) {
             Ok(doc) => doc,
             Err(e) => {
-                let loc = e.span().map(|span| Location { file, span });
+                // Errors without a span (the recursion limit) still name the file.
+                let loc = Some(Location {
+                    file,
+                    span: e.span().unwrap_or(0..0),
+                });
                 return Err(self.fail(
                     loc,
                     None,
@@ -258,7 +266,7 @@ impl Loader {
         path: &Path,
         from: Location,
     ) -> Result<BTreeMap<String, Item>, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = super::read::read_input(path).map_err(|e| {
             self.fail(
                 Some(from.clone()),
                 Some("extends"),
@@ -268,7 +276,11 @@ impl Loader {
         let file = self.sources.add(path.display().to_string(), text);
         let text = self.sources.files[file].text.clone();
         let doc = DeTable::parse(&text).map_err(|e| {
-            let loc = e.span().map(|span| Location { file, span });
+            // Errors without a span (the recursion limit) still name the file.
+            let loc = Some(Location {
+                file,
+                span: e.span().unwrap_or(0..0),
+            });
             self.fail(
                 loc,
                 None,
@@ -460,6 +472,7 @@ pub fn parse_override(s: &str) -> Result<Override, String> {
     if path.is_empty() {
         return Err(format!("`{s}` names no parameter"));
     }
+    super::limits::check_path(path)?;
     let doc: toml::Table = toml::from_str(&format!("v = {}", value.trim())).map_err(|e| {
         format!(
             "`{}` is not a TOML value: {}",

@@ -8,16 +8,21 @@ pub mod calendar;
 mod compose;
 mod diag;
 mod explain;
+pub mod limits;
 mod load;
 mod model;
 mod raw;
+mod read;
 mod validate;
 
 use std::path::Path;
 
-pub use diag::{Diagnostic, Location, ScenarioError, SourceFile, Sources, did_you_mean};
+pub use diag::{
+    Diagnostic, Location, ScenarioError, SourceFile, Sources, did_you_mean, escape_controls,
+};
 pub use explain::{Change, Explanation, Link, explain};
 pub use model::*;
+pub use read::{MAX_INPUT_BYTES, read_input};
 pub use validate::{annual_to_quarterly, effective, max_boundary};
 
 /// The baseline scenario compiled into the binary (the same text as

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::diag::{Origins, Reporter, did_you_mean};
+use super::limits::Amount;
 use super::model::*;
 use super::raw::{self, RawCohort, RawScenario, RawWhen};
 use crate::scenario::calendar::Quarter;
@@ -84,6 +85,7 @@ pub(super) fn validate(
         false,
         entry_phase,
     );
+    population_fits(v, &stock, &inflow, raw.horizon);
     let pension_age = pension(v, &raw.population.pension_age);
     let transitions = transitions(v, &raw.transitions);
     let flex = flex(v, raw.fleksjob.as_ref());
@@ -329,6 +331,19 @@ fn non_negative(v: &mut Reporter, path: &str, x: f64, what: &str) -> f64 {
     x
 }
 
+/// A money amount: finite, at least 0 and at most the bound of its kind
+/// (`limits::Amount`).
+fn amount(v: &mut Reporter, path: &str, x: f64, what: &str, kind: Amount) -> f64 {
+    let x = non_negative(v, path, x, what);
+    if let Some(message) = kind.above(what, x) {
+        let hint =
+            "amounts are DKK at the scenario's price_year; see \"Limits\" in scenarios/README.md";
+        v.push_value(path, message, Some(hint.into()));
+        return 0.0;
+    }
+    x
+}
+
 fn int_in(v: &mut Reporter, path: &str, x: i64, lo: i64, hi: i64) -> i64 {
     if !(lo..=hi).contains(&x) {
         v.error(
@@ -446,6 +461,17 @@ fn cohorts(
                 0.0
             }
         };
+        let key = if is_stock { "count" } else { "per_quarter" };
+        let count = if count > super::limits::MAX_COHORT {
+            let max = super::limits::thousands(super::limits::MAX_COHORT);
+            v.error(
+                &format!("{p}.{key}"),
+                format!("{count} persons is more than the {max} a cohort may have"),
+            );
+            0.0
+        } else {
+            count
+        };
         let age_years = shares(v, &format!("{p}.age"), &c.age, 15, 80, "years of age");
         if age_years.is_empty() {
             v.error(&format!("{p}.age"), "the age distribution is empty");
@@ -529,6 +555,29 @@ fn cohorts(
         });
     }
     out
+}
+
+/// The population at full scale must be representable: persons told apart
+/// by 32-bit ids (`limits::ids_fit`).
+fn population_fits(v: &mut Reporter, stock: &[Cohort], inflow: &[Cohort], horizon: i64) {
+    let Ok(horizon) = u16::try_from(horizon) else {
+        return;
+    };
+    let sizes: Vec<f64> = stock.iter().chain(inflow).map(|c| c.count).collect();
+    let total = |cs: &[Cohort]| cs.iter().map(|c| c.count.round()).sum::<f64>();
+    let groups = stock.len() as u64 + inflow.len() as u64 * u64::from(horizon);
+    if let Err(persons) =
+        super::limits::ids_fit(&sizes, total(stock), total(inflow), groups, horizon)
+    {
+        v.push_value(
+            "population",
+            format!(
+                "the scenario creates {persons} persons at full scale in {groups} cohorts \
+                 over {horizon} quarters, more than 32-bit person ids can tell apart"
+            ),
+            Some("lower the stock counts, the inflow per quarter or the horizon".into()),
+        );
+    }
 }
 
 fn pension(v: &mut Reporter, steps: &[raw::RawPensionStep]) -> Vec<(Quarter, u16)> {
@@ -1073,6 +1122,24 @@ fn when(v: &mut Reporter, path: &str, w: &RawWhen, allow_hours: bool, age_line_q
 }
 
 fn active(v: &mut Reporter, path: &str, from: &Option<String>, until: &Option<String>) -> Active {
+    let active = active_quarters(v, path, from, until);
+    if let (Some(f), Some(u)) = (active.from, active.until)
+        && u < f
+    {
+        v.error(
+            &format!("{path}.active_until"),
+            format!("active_until {u} is before active_from {f}: `{path}` would never be in force"),
+        );
+    }
+    active
+}
+
+fn active_quarters(
+    v: &mut Reporter,
+    path: &str,
+    from: &Option<String>,
+    until: &Option<String>,
+) -> Active {
     Active {
         from: from
             .as_ref()
@@ -1224,7 +1291,9 @@ fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
                 let msg = "the flex-job subsidy is computed by `[costs.fleksloentilskud]`; remove this rate";
                 v.key_error(&mp, msg, None)
             }
-            Some(s) if s.is_benefit() => monthly[s as usize] = non_negative(v, &mp, x, "rate"),
+            Some(s) if s.is_benefit() => {
+                monthly[s as usize] = amount(v, &mp, x, "rate", Amount::Monthly)
+            }
             Some(_) => v.key_error(&mp, format!("`{k}` pays no benefit"), None),
             None => {
                 let hint = did_you_mean(k, State::ALL.iter().map(|s| s.id()));
@@ -1251,22 +1320,35 @@ fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
     Costs {
         discount_rate,
         monthly,
-        flex_max: non_negative(v, &format!("{fp}.max"), f.max, "amount"),
-        flex_threshold: non_negative(v, &format!("{fp}.threshold"), f.threshold, "amount"),
+        flex_max: amount(v, &format!("{fp}.max"), f.max, "amount", Amount::Monthly),
+        flex_threshold: amount(
+            v,
+            &format!("{fp}.threshold"),
+            f.threshold,
+            "amount",
+            Amount::Monthly,
+        ),
         flex_rate_below: probability(v, &format!("{fp}.rate_below"), f.rate_below),
         flex_rate_above: probability(v, &format!("{fp}.rate_above"), f.rate_above),
-        hourly_wage: non_negative(v, &format!("{fp}.hourly_wage"), f.hourly_wage, "wage"),
+        hourly_wage: amount(
+            v,
+            &format!("{fp}.hourly_wage"),
+            f.hourly_wage,
+            "wage",
+            Amount::Hourly,
+        ),
         weeks_per_month: non_negative(
             v,
             &format!("{fp}.weeks_per_month"),
             f.weeks_per_month,
             "weeks",
         ),
-        insurance_payment: non_negative(
+        insurance_payment: amount(
             v,
             "costs.insurance.monthly_payment",
             c.insurance.monthly_payment,
             "amount",
+            Amount::Monthly,
         ),
         insurance_offset: probability(v, "costs.insurance.offset", c.insurance.offset),
         state_share,
@@ -1291,8 +1373,9 @@ fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
 
 fn services(v: &mut Reporter, s: &raw::RawServices) -> Services {
     let p = "costs.services";
-    let amount =
-        |v: &mut Reporter, key: &str, x: f64| non_negative(v, &format!("{p}.{key}"), x, "amount");
+    let amount = |v: &mut Reporter, key: &str, x: f64, kind: Amount| {
+        amount(v, &format!("{p}.{key}"), x, "amount", kind)
+    };
     let caseload = s.caseworker_caseload;
     if !(caseload >= 1.0 && caseload.is_finite()) {
         v.error(
@@ -1301,12 +1384,32 @@ fn services(v: &mut Reporter, s: &raw::RawServices) -> Services {
         );
     }
     Services {
-        intervention_active: amount(v, "intervention_active", s.intervention_active),
-        intervention_company: amount(v, "intervention_company", s.intervention_company),
-        rehab_team_per_case: amount(v, "rehab_team_per_case", s.rehab_team_per_case),
-        caseworker_salary: amount(v, "caseworker_salary", s.caseworker_salary),
+        intervention_active: amount(
+            v,
+            "intervention_active",
+            s.intervention_active,
+            Amount::Quarterly,
+        ),
+        intervention_company: amount(
+            v,
+            "intervention_company",
+            s.intervention_company,
+            Amount::Quarterly,
+        ),
+        rehab_team_per_case: amount(
+            v,
+            "rehab_team_per_case",
+            s.rehab_team_per_case,
+            Amount::PerCase,
+        ),
+        caseworker_salary: amount(v, "caseworker_salary", s.caseworker_salary, Amount::Yearly),
         caseworker_caseload: caseload.max(1.0),
-        revalidering_education: amount(v, "revalidering_education", s.revalidering_education),
+        revalidering_education: amount(
+            v,
+            "revalidering_education",
+            s.revalidering_education,
+            Amount::Yearly,
+        ),
         revalidering_education_state_share: probability(
             v,
             &format!("{p}.revalidering_education_state_share"),
