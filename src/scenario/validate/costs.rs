@@ -1,0 +1,148 @@
+//! `[costs]`: benefit rates, the wage subsidy, refusion, services; every
+//! amount within its plausible range.
+
+use super::*;
+
+pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
+    let p = "costs";
+    let discount_rate = c.discount_rate;
+    if !(0.0..=0.5).contains(&discount_rate) {
+        v.error(
+            "costs.discount_rate",
+            format!("discount rate {discount_rate} is outside 0..=0.5"),
+        );
+    }
+    let mut monthly = [0.0; N_STATES];
+    for (k, &x) in &c.monthly {
+        let mp = format!("{p}.monthly.{k}");
+        match State::from_id(k) {
+            Some(State::Fleksjob) => {
+                let msg = "the flex-job subsidy is computed by `[costs.fleksloentilskud]`; remove this rate";
+                v.key_error(&mp, msg, None)
+            }
+            Some(s) if s.is_benefit() => {
+                monthly[s as usize] = amount(v, &mp, x, "rate", Amount::Monthly)
+            }
+            Some(_) => v.key_error(&mp, format!("`{k}` pays no benefit"), None),
+            None => {
+                let hint = did_you_mean(k, State::ALL.iter().map(|s| s.id()));
+                v.key_error(&mp, format!("unknown state `{k}`"), hint);
+            }
+        }
+    }
+    let f = &c.fleksloentilskud;
+    let fp = "costs.fleksloentilskud";
+    let r = &c.refusion;
+    let mut state_share = [0.0; 5];
+    if r.state_share.len() != 5 {
+        v.error(
+            "costs.refusion.state_share",
+            format!(
+                "{} shares given; give 5 (quarters 1, 2, 3, 4, 5 and later)",
+                r.state_share.len()
+            ),
+        );
+    }
+    for (i, &x) in r.state_share.iter().take(5).enumerate() {
+        state_share[i] = probability(v, &format!("costs.refusion.state_share[{i}]"), x);
+    }
+    Costs {
+        discount_rate,
+        monthly,
+        flex_max: amount(v, &format!("{fp}.max"), f.max, "amount", Amount::Monthly),
+        flex_threshold: amount(
+            v,
+            &format!("{fp}.threshold"),
+            f.threshold,
+            "amount",
+            Amount::Monthly,
+        ),
+        flex_rate_below: probability(v, &format!("{fp}.rate_below"), f.rate_below),
+        flex_rate_above: probability(v, &format!("{fp}.rate_above"), f.rate_above),
+        hourly_wage: amount(
+            v,
+            &format!("{fp}.hourly_wage"),
+            f.hourly_wage,
+            "wage",
+            Amount::Hourly,
+        ),
+        weeks_per_month: non_negative(
+            v,
+            &format!("{fp}.weeks_per_month"),
+            f.weeks_per_month,
+            "weeks",
+        ),
+        insurance_payment: amount(
+            v,
+            "costs.insurance.monthly_payment",
+            c.insurance.monthly_payment,
+            "amount",
+            Amount::Monthly,
+        ),
+        insurance_offset: probability(v, "costs.insurance.offset", c.insurance.offset),
+        state_share,
+        reset_after_quarters: int_in(
+            v,
+            "costs.refusion.reset_after_quarters",
+            r.reset_after_quarters,
+            1,
+            40,
+        ) as u8,
+        fp_pre2014_state_share: probability(
+            v,
+            "costs.refusion.foertidspension_pre2014_state_share",
+            r.foertidspension_pre2014_state_share,
+        ),
+        fp_state_share: r
+            .foertidspension_state_share
+            .map(|x| probability(v, "costs.refusion.foertidspension_state_share", x)),
+        services: services(v, &c.services),
+    }
+}
+
+pub(super) fn services(v: &mut Reporter, s: &raw::RawServices) -> Services {
+    let p = "costs.services";
+    let amount = |v: &mut Reporter, key: &str, x: f64, kind: Amount| {
+        amount(v, &format!("{p}.{key}"), x, "amount", kind)
+    };
+    let caseload = s.caseworker_caseload;
+    if !(caseload >= 1.0 && caseload.is_finite()) {
+        v.error(
+            &format!("{p}.caseworker_caseload"),
+            format!("caseload {caseload} must be at least 1 case"),
+        );
+    }
+    Services {
+        intervention_active: amount(
+            v,
+            "intervention_active",
+            s.intervention_active,
+            Amount::Quarterly,
+        ),
+        intervention_company: amount(
+            v,
+            "intervention_company",
+            s.intervention_company,
+            Amount::Quarterly,
+        ),
+        rehab_team_per_case: amount(
+            v,
+            "rehab_team_per_case",
+            s.rehab_team_per_case,
+            Amount::PerCase,
+        ),
+        caseworker_salary: amount(v, "caseworker_salary", s.caseworker_salary, Amount::Yearly),
+        caseworker_caseload: caseload.max(1.0),
+        revalidering_education: amount(
+            v,
+            "revalidering_education",
+            s.revalidering_education,
+            Amount::Yearly,
+        ),
+        revalidering_education_state_share: probability(
+            v,
+            &format!("{p}.revalidering_education_state_share"),
+            s.revalidering_education_state_share,
+        ),
+    }
+}
