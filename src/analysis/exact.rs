@@ -412,9 +412,9 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
     // Entrants of quarter `t` join before it is stepped.
     let inflow = |lump: &mut Lumper, map: &mut Map, t: u16| {
         let mut flows = [[[0.0; N_STATES]; N_STATES + 1]; 2];
-        for c in &sc.inflow {
+        let now = sc.start.plus(t);
+        for c in &sc.at(now).inflow {
             let mut by_age = [0.0; 2];
-            let now = sc.start.plus(t);
             cohort_records(sc, tb, lump, c, mass(c.count), now, map, &mut by_age);
             for age in 0..2 {
                 flows[age][ENTRY][c.state as usize] += by_age[age];
@@ -492,7 +492,7 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
         cur = sorted(&mut map);
 
         let mut cost = [[0.0; 2]; N_ITEMS];
-        p.costs.price_expected(&occupancy, &flows, &mut cost);
+        p.costs[sc.period_of(sc.start.plus(t))].price_expected(&occupancy, &flows, &mut cost);
         ex.rf_phase
             .push(crate::engine::runner::rf_phase_quarters(&occupancy));
         ex.minifleks.push(crate::engine::runner::minifleks(

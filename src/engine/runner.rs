@@ -63,7 +63,9 @@ impl RunConfig {
 pub struct Prepared<'a> {
     pub scenario: &'a Scenario,
     pub tables: Tables,
-    pub costs: CostTable,
+    /// The cost table of each set of numbers in force
+    /// ([`Scenario::period`]; one unless amounts are dated).
+    pub costs: Vec<CostTable>,
 }
 
 impl<'a> Prepared<'a> {
@@ -71,7 +73,9 @@ impl<'a> Prepared<'a> {
         Prepared {
             scenario,
             tables: Tables::compile(scenario),
-            costs: CostTable::new(scenario),
+            costs: (0..scenario.n_periods())
+                .map(|k| CostTable::new(scenario.period(k)))
+                .collect(),
         }
     }
 }
@@ -125,7 +129,7 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         let entrants = pop.len() - before;
         kernel::step(&p.tables, &mut pop, t, key, &mut c);
         let mut cost = [[0i64; 2]; N_ITEMS];
-        p.costs
+        p.costs[sc.period_of(now)]
             .price(&c.occupancy, &c.flows, &mut cost)
             .map_err(|e| {
                 Error::Invalid(format!(

@@ -165,8 +165,9 @@ pub struct Tables {
 impl Tables {
     /// Compiles every rule of `s` into lookup tables.
     pub fn compile(s: &Scenario) -> Tables {
-        // Policy periods: quarters with the same set of active gates share rows.
-        let mut signatures: Vec<u64> = Vec::new();
+        // Policy periods: quarters with the same set of active gates and the
+        // same numbers in force (dated changes) share rows.
+        let mut signatures: Vec<(u64, usize)> = Vec::new();
         let mut period_of = Vec::with_capacity(s.horizon as usize);
         for q in s.quarters() {
             let sig = s
@@ -175,14 +176,15 @@ impl Tables {
                 .enumerate()
                 .filter(|(_, g)| g.active.contains(q))
                 .fold(0u64, |acc, (i, _)| acc | 1 << i);
+            let key = (sig, s.period_of(q));
             let p = signatures
                 .iter()
-                .position(|&x| x == sig)
+                .position(|&x| x == key)
                 .unwrap_or_else(|| {
-                    signatures.push(sig);
+                    signatures.push(key);
                     signatures.len() - 1
                 });
-            period_of.push(p as u8);
+            period_of.push(u8::try_from(p).expect("at most 255 policy periods"));
         }
 
         let groups = s.age_groups();
@@ -224,7 +226,9 @@ impl Tables {
         let rows_per_period = base;
 
         let mut rows = Vec::with_capacity(rows_per_period * signatures.len());
-        for &sig in &signatures {
+        for &(sig, k) in &signatures {
+            // Gates are never dated, so every period's scenario has the same.
+            let sk = s.period(k);
             for st in State::ALL {
                 let l = states[st as usize];
                 for g in 0..n_groups {
@@ -235,7 +239,7 @@ impl Tables {
                             let flags = (class % 16) as u8;
                             let phase = class / 16;
                             rows.push(Row::from_probs(&row_probs(
-                                s, sig, st, who, d, flags, phase,
+                                sk, sig, st, who, d, flags, phase,
                             )));
                         }
                     }

@@ -154,12 +154,15 @@ fn is_modifier(key: &str) -> bool {
 
 /// Whether `item`, the value at `segs`, is written as a relative value or an
 /// override. The tables whose keys are ids (`[gates]`, `[assessments]`,
-/// `[uncertainty]`) never are.
+/// `[uncertainty]`) never are, nor the dated changes of `[[schedule]]`,
+/// whose `factor` and `add` are their own.
 pub(super) fn is_relative(segs: &[&str], item: &Item) -> bool {
     let Node::Table(t) = &item.node else {
         return false;
     };
-    !matches!(segs, ["gates" | "assessments" | "uncertainty"]) && t.keys().any(|k| is_modifier(k))
+    !matches!(segs, ["gates" | "assessments" | "uncertainty"])
+        && !segs.first().is_some_and(|s| s.starts_with("schedule"))
+        && t.keys().any(|k| is_modifier(k))
 }
 
 /// Whether `item` is a table whose every entry is a relative value: a band
@@ -277,6 +280,8 @@ fn agree(a: &str, va: &toml::Value, b: &str, vb: &toml::Value) -> bool {
 fn exempt(path: &str) -> bool {
     path == "name"
         || path == "description"
+        || path == "schedule"
+        || path.starts_with("schedule[")
         || path == "uncertainty"
         || path.starts_with("uncertainty.")
 }

@@ -408,6 +408,15 @@ pub(super) fn merge(
         }
         let whole = replaced_whole(path, &k) && !compose::all_relative(&sub, &c);
         match (parent.get_mut(&k), c.node) {
+            // Dated changes accumulate: every file's `[[schedule]]` entries
+            // apply, parent's first.
+            (Some(p), Node::Array(items)) if path.is_empty() && k == "schedule" => {
+                if let Node::Array(pa) = &mut p.node {
+                    pa.extend(items);
+                } else {
+                    p.node = Node::Array(items);
+                }
+            }
             (Some(p), Node::Table(ct)) if matches!(p.node, Node::Table(_)) && !whole => {
                 let Node::Table(pt) = &mut p.node else {
                     unreachable!()

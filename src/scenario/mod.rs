@@ -13,6 +13,7 @@ mod load;
 mod model;
 mod raw;
 mod read;
+mod schedule;
 mod validate;
 
 use std::path::Path;
@@ -116,7 +117,7 @@ pub fn baseline() -> Loaded {
 
 fn finish(l: load::Loaded) -> Result<Loaded, ScenarioError> {
     let hash = format!("{:016x}", fnv1a(l.canonical.as_bytes()));
-    match validate::validate(&l.raw, &l.value, &l.origins, hash) {
+    match validated(&l, hash) {
         Ok(scenario) => Ok(Loaded {
             scenario,
             sources: l.sources,
@@ -132,6 +133,74 @@ fn finish(l: load::Loaded) -> Result<Loaded, ScenarioError> {
             })
         }
     }
+}
+
+/// Validates the merged document: once as in force at the start and, if
+/// it has dated changes, once more from every quarter at which they move a
+/// number (`schedule`).
+fn validated(l: &load::Loaded, hash: String) -> Result<Scenario, Vec<Diagnostic>> {
+    let start = calendar::Quarter::parse(&l.raw.start);
+    let horizon = u16::try_from(l.raw.horizon).unwrap_or(0);
+    let entries = match start {
+        Some(start) if !l.raw.schedule.is_empty() => {
+            schedule::entries(&l.raw.schedule, &l.value, &l.origins, start, horizon)?
+        }
+        // Without a start the ordinary validation says what is wrong.
+        _ => Vec::new(),
+    };
+    let Some(start) = start.filter(|_| !entries.is_empty()) else {
+        return validate::validate(&l.raw, &l.value, &l.origins, hash);
+    };
+    let at = |q: calendar::Quarter| -> Result<Scenario, Vec<Diagnostic>> {
+        let doc = schedule::apply(&l.value, &entries, q);
+        let raw: raw::RawScenario = doc.clone().try_into().map_err(|e| {
+            vec![Diagnostic {
+                location: None,
+                key: Some("schedule".into()),
+                message: format!("the dated changes in force in {q} give no valid scenario: {e}"),
+                hint: None,
+            }]
+        })?;
+        validate::validate(&raw, &doc, &l.origins, hash.clone()).map_err(|mut ds| {
+            if q != start {
+                // Name the dated changes that act then, where they are written.
+                let acting: Vec<String> = entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.weight(q) > 0.0)
+                    .map(|(i, e)| {
+                        let at = l.origins.value(&format!("schedule[{i}]")).map_or(
+                            String::new(),
+                            |loc| {
+                                let (line, _) = l.sources.line_col(loc.file, loc.span.start);
+                                format!(" ({}:{line})", l.sources.files[loc.file].name)
+                            },
+                        );
+                        format!("`{}` from {}{at}", e.path, e.from)
+                    })
+                    .collect();
+                for d in &mut ds {
+                    d.message = format!(
+                        "{} (from {q}, with the dated changes in force then)",
+                        d.message
+                    );
+                    let more = format!("dated changes acting in {q}: {}", acting.join("; "));
+                    d.hint = Some(match d.hint.take() {
+                        Some(h) => format!("{h}\n{more}"),
+                        None => more,
+                    });
+                }
+            }
+            ds
+        })
+    };
+    let mut sc = at(start)?;
+    for q in schedule::breakpoints(&entries, start, horizon) {
+        let later = at(q)?;
+        sc.timeline.push((q, later));
+    }
+    sc.schedule = entries;
+    Ok(sc)
 }
 
 /// Adds to a diagnostic how the composed values it is about came about, so

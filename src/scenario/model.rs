@@ -519,6 +519,57 @@ pub struct Scenario {
     pub uncertain: Vec<Uncertain>,
     /// FNV-1a hash of the merged document, hex.
     pub hash: String,
+    /// Dated changes (`[[schedule]]`), as written; already applied below.
+    pub schedule: Vec<Scheduled>,
+    /// The scenario's numbers from each quarter after the start at which a
+    /// dated change moves them, in order (empty: nothing is dated). `self`
+    /// holds the numbers in force at the start.
+    pub timeline: Vec<(Quarter, Scenario)>,
+}
+
+/// How a dated change changes its number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScheduleOp {
+    Factor(f64),
+    Add(f64),
+    Value(f64),
+}
+
+/// A dated change of the numbers at `path` (a number, or every number of a
+/// table): in full from `from`, or phased in over equal steps from `from`
+/// to `until` inclusive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scheduled {
+    pub path: String,
+    pub op: ScheduleOp,
+    pub from: Quarter,
+    pub until: Option<Quarter>,
+}
+
+impl Scheduled {
+    /// The share of the change in force in quarter `q`: 0 before `from`,
+    /// `k / n` in the `k`-th of the `n` quarters `from..=until`, 1 after.
+    pub fn weight(&self, q: Quarter) -> f64 {
+        if q < self.from {
+            return 0.0;
+        }
+        match self.until {
+            None => 1.0,
+            Some(u) => {
+                let n = f64::from(u.0 - self.from.0 + 1);
+                (f64::from(q.0 - self.from.0 + 1) / n).min(1.0)
+            }
+        }
+    }
+
+    /// A number `v` with the share `w` of this change applied.
+    pub fn apply(&self, v: f64, w: f64) -> f64 {
+        match self.op {
+            ScheduleOp::Factor(f) => v * (1.0 + w * (f - 1.0)),
+            ScheduleOp::Add(a) => v + w * a,
+            ScheduleOp::Value(x) => v + w * (x - v),
+        }
+    }
 }
 
 /// The shape of a parameter's uncertainty.
@@ -622,6 +673,31 @@ impl Uncertain {
 }
 
 impl Scenario {
+    /// The numbers in force in quarter `q` (see [`Scenario::timeline`]).
+    pub fn at(&self, q: Quarter) -> &Scenario {
+        self.period(self.period_of(q))
+    }
+
+    /// The index of the numbers in force in quarter `q`: 0 for `self`, `k`
+    /// for `timeline[k - 1]`.
+    pub fn period_of(&self, q: Quarter) -> usize {
+        self.timeline.partition_point(|(from, _)| *from <= q)
+    }
+
+    /// The numbers of period `k` ([`Scenario::period_of`]).
+    pub fn period(&self, k: usize) -> &Scenario {
+        if k == 0 {
+            self
+        } else {
+            &self.timeline[k - 1].1
+        }
+    }
+
+    /// How many sets of numbers the horizon has (1 when nothing is dated).
+    pub fn n_periods(&self) -> usize {
+        self.timeline.len() + 1
+    }
+
     /// The age groups the scenario's rules distinguish (see [`AgeGroups`]).
     pub fn age_groups(&self) -> AgeGroups {
         let mut age_cuts = vec![AGE40_Q];

@@ -43,6 +43,22 @@ pub struct RawScenario {
     /// Uncertain parameters, by a short id (sweeps, `sensitivity`, `uncertainty`).
     #[serde(default)]
     pub uncertainty: BTreeMap<String, RawUncertain>,
+    /// Dated changes of numbers: from a quarter, or ramped in.
+    #[serde(default)]
+    pub schedule: Vec<RawSchedule>,
+}
+
+/// One dated change: `path` changed by `factor`, `add` or to `value` from
+/// quarter `from`, reaching the full change at `until` (a linear ramp).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchedule {
+    pub path: String,
+    pub factor: Option<f64>,
+    pub add: Option<f64>,
+    pub value: Option<f64>,
+    pub from: String,
+    pub until: Option<String>,
 }
 
 /// The uncertainty of one numeric parameter: a range, a distribution and why.

@@ -293,6 +293,14 @@ cases! {
     negative_wage: bad("negative_wage.toml", 5, "costs.fleksloentilskud.hourly_wage", &["wage -200", "at least 0"]),
     negative_discount_rate: bad("discount_rate.toml", 5, "costs.discount_rate", &["discount rate -0.01 is outside 0..=0.5"]),
 
+    // Dated changes.
+    schedule_until_before_from: bad("schedule/until_before_from.toml", 8, "schedule[0].until", &["the ramp ends in 2021Q1, not after it starts in 2022Q1"]),
+    schedule_path_not_allowed: bad("schedule/path_not_allowed.toml", 5, "schedule[0].path", &["`fleksjob.raise_probability` cannot be dated"]),
+    schedule_path_unknown: bad("schedule/path_unknown.toml", 5, "schedule[0].path", &["is not a key of the scenario", "did you mean `employed`?"]),
+    schedule_two_changes: bad("schedule/two_changes.toml", 4, "schedule[0]", &["give exactly one of `factor`, `add` and `value`"]),
+    schedule_value_on_table: bad("schedule/value_on_table.toml", 6, "schedule[0].value", &["`value` sets one number"]),
+    schedule_ramp_above_one: bad("schedule/ramp_above_one.toml", 160, "transitions.kontanthjaelp", &["sum to 1.0011 (> 1)", "from 2022Q1, with the dated changes in force then", "ramp_above_one.toml:4"]).at("schedule/../../../../scenarios/baseline.toml"),
+
     // Age bands and age conditions.
     age_band_overlap: bad("ages/age_band_overlap.toml", 5, "transitions.kontanthjaelp.employed.ages.30+", &["age band 30+ overlaps 18-39"]),
     age_band_gap: bad("ages/age_band_gap.toml", 5, "transitions.kontanthjaelp.employed.ages.35+", &["age bands leave a gap", "nothing covers 30-34 years"]),

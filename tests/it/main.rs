@@ -13,6 +13,7 @@ mod layers;
 mod model;
 mod proposals;
 mod publish;
+mod schedule;
 mod streams;
 mod sweep;
 mod util;

@@ -43,6 +43,11 @@ fn inactive_rules() -> Vec<(String, String)> {
                 "[assessments.{id}]\nstate = \"ressourceforloeb\"\nat = 200\nroute = {{ foertidspension = 0.5 }}\n"
             ),
         ));
+        // A dated change after the horizon.
+        out.push((
+            format!("dated change after the horizon, schedule entry {id}"),
+            "[[schedule]]\npath = \"transitions.kontanthjaelp.employed\"\nfactor = 2.0\nfrom = \"2035Q1\"\n".to_string(),
+        ));
     }
     out
 }

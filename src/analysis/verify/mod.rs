@@ -334,6 +334,8 @@ struct Key {
     gates: u64,
     /// Bits over `Plan::assessments`: assessments due for the person.
     assess: u64,
+    /// The set of numbers in force (`Scenario::period_of`; 0 unless dated).
+    period: u8,
 }
 
 /// Observed counts, summed over quarters and replications.
@@ -492,6 +494,7 @@ mod tests {
             phase: Phase::Passive as u8,
             gates: 1 << gate,
             assess: 0,
+            period: 0,
         };
         let p = plan.expected(&key);
         assert_eq!(p[State::Out as usize], out40);

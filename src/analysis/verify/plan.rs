@@ -142,6 +142,7 @@ impl<'a> Plan<'a> {
                 cached_birth = b;
                 exit = b + sc.pension_age_q(Quarter(b));
             }
+            let period = sc.period_of(Quarter(t_abs)) as u8;
             let who = Who {
                 age_q: t_abs - b,
                 to_pension_q: exit.saturating_sub(t_abs),
@@ -162,6 +163,7 @@ impl<'a> Plan<'a> {
                     phase: 0,
                     gates: 0,
                     assess: 0,
+                    period,
                 }
             } else {
                 let mut gates = 0u64;
@@ -204,6 +206,7 @@ impl<'a> Plan<'a> {
                     phase: if sp.phase_matters { phase } else { 0 },
                     gates,
                     assess,
+                    period,
                 }
             };
             tally.moves.entry(key).or_insert([0; N_STATES + 1])[outcome] += 1;
@@ -266,7 +269,8 @@ impl<'a> Plan<'a> {
         // among the group cuts), so the group's youngest stands for it.
         let age_q = self.groups.representative(usize::from(k.age)).age_q;
         let mut row = [0.0; N_STATES];
-        for t in self.sc.transitions.iter().filter(|t| t.from == st) {
+        let sc = self.sc.period(usize::from(k.period));
+        for t in sc.transitions.iter().filter(|t| t.from == st) {
             row[t.to as usize] += effective(t, age_q, d, k.class, usize::from(k.phase));
         }
         for (gi, g) in self.gates.iter().enumerate() {
@@ -348,7 +352,16 @@ impl<'a> Plan<'a> {
             } else {
                 dash()
             },
-            gates: names(k.gates, &mut self.gates.iter().map(|g| g.id.as_str())),
+            gates: {
+                let g = names(k.gates, &mut self.gates.iter().map(|g| g.id.as_str()));
+                match k.period {
+                    0 => g,
+                    p => format!(
+                        "{g} (numbers from {})",
+                        self.sc.timeline[usize::from(p) - 1].0
+                    ),
+                }
+            },
             forced: if k.pension {
                 "pension_age".into()
             } else {

@@ -207,12 +207,21 @@ impl Population {
     /// An empty population sized for `scenario` at `scale`: checks that
     /// every person it will create gets a distinct 32-bit packed id.
     pub fn for_scenario(scenario: &Scenario, scale: f64) -> Result<Population> {
+        // Inflows may be dated: size every cohort by its largest count.
+        let inflow: Vec<u32> = (0..scenario.inflow.len())
+            .map(|i| {
+                (0..scenario.n_periods())
+                    .map(|k| scaled(scenario.period(k).inflow[i].count, scale))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
         let sizes = || {
             scenario
                 .stock
                 .iter()
-                .chain(&scenario.inflow)
                 .map(|c| scaled(c.count, scale))
+                .chain(inflow.iter().copied())
         };
         let largest = sizes().max().unwrap_or(0);
         let groups = scenario.stock.len() as u64
@@ -222,12 +231,7 @@ impl Population {
             .iter()
             .map(|c| u64::from(scaled(c.count, scale)))
             .sum::<u64>()
-            + scenario
-                .inflow
-                .iter()
-                .map(|c| u64::from(scaled(c.count, scale)))
-                .sum::<u64>()
-                * u64::from(scenario.horizon);
+            + inflow.iter().map(|&n| u64::from(n)).sum::<u64>() * u64::from(scenario.horizon);
         let idx_bits = (u32::BITS - largest.saturating_sub(1).leading_zeros()).max(1);
         if persons > u64::from(u32::MAX) || idx_bits > 31 || groups >= 1 << (32 - idx_bits) {
             return Err(Error::Invalid(format!(
@@ -401,7 +405,8 @@ impl Population {
         rep: RepKey,
         each: impl FnMut(&Population, &Cohort, std::ops::Range<usize>),
     ) {
-        self.add_cohorts(sc, &sc.inflow, t + 1, sc.start.plus(t), scale, rep, each);
+        let now = sc.start.plus(t);
+        self.add_cohorts(sc, &sc.at(now).inflow, t + 1, now, scale, rep, each);
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -147,6 +147,8 @@ pub(super) fn validate(
         costs,
         uncertain,
         hash,
+        schedule: Vec::new(),
+        timeline: Vec::new(),
     };
     let groups = sc.age_groups();
     if groups.len() > MAX_AGE_GROUPS {

@@ -309,7 +309,7 @@ pub(super) fn check_row_sums(v: &mut Reporter, ts: &[Transition]) {
             .collect();
         ages.sort_unstable();
         ages.dedup();
-        'found: for &age in &ages {
+        'found: for (ai, &age) in ages.iter().enumerate() {
             for d in 1..=max_d {
                 for class in 0..16u8 {
                     for phase in 0..n_phase {
@@ -319,7 +319,7 @@ pub(super) fn check_row_sums(v: &mut Reporter, ts: &[Transition]) {
                             .sum();
                         if sum > 1.0 + EPS {
                             let who = describe_class(
-                                age,
+                                (age, ages.get(ai + 1).copied()),
                                 class,
                                 if from == State::Ressourceforloeb {
                                     Some(phase)
@@ -340,8 +340,17 @@ pub(super) fn check_row_sums(v: &mut Reporter, ts: &[Transition]) {
     }
 }
 
-pub(super) fn describe_class(age_q: u16, class: u8, phase: Option<usize>) -> String {
-    let mut parts = vec![format!("aged {}+", age_q / 4)];
+/// Persons of an age band (quarters of age, end exclusive), flag class and
+/// phase, in words.
+pub(super) fn describe_class(ages: (u16, Option<u16>), class: u8, phase: Option<usize>) -> String {
+    let age = match ages {
+        (0, Some(AGE40_Q)) => "under40".to_string(),
+        (AGE40_Q, None) => "over40".to_string(),
+        (0, None) => "of every age".to_string(),
+        (lo, Some(hi)) => format!("aged {}-{}", lo / 4, hi.div_ceil(4) - 1),
+        (lo, None) => format!("aged {}+", lo / 4),
+    };
+    let mut parts = vec![age];
     for (bit, name) in flag::NAMES.iter().enumerate() {
         if class & (1 << bit) != 0 {
             parts.push((*name).to_string());
