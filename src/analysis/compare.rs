@@ -72,7 +72,9 @@ pub fn compare(
                 for (p, layout) in std::iter::once(base).chain(proposals).zip(&layouts) {
                     let res = simulate(p, cfg, r)?;
                     pq += res.person_quarters;
-                    values.push(layout.values(&res, cfg.scale));
+                    let mut v = layout.values(&res, cfg.scale);
+                    layout.reprice(&mut v, p.prices);
+                    values.push(v);
                 }
                 on_done();
                 Ok((values, pq))

@@ -193,6 +193,10 @@ pub struct CompareArgs {
     /// Output folder (default: outputs/compare)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Report money at this year's prices (each scenario's [prices.index]
+    /// turns its price_year amounts into them)
+    #[arg(long, value_name = "YEAR")]
+    pub prices: Option<i32>,
     /// Print no tables
     #[arg(long)]
     pub quiet: bool,
@@ -231,6 +235,7 @@ has finished; a failed run leaves none behind.
 Examples:
   fleksim run
   fleksim run scenarios/baseline.toml --replications 100 --threads 2
+  fleksim run --prices 2024 --scale 0.1
   RAYON_NUM_THREADS=1 fleksim run --seed 1 --out /tmp/a";
 
 #[derive(Debug, Args)]
@@ -239,6 +244,10 @@ pub struct RunArgs {
     pub scenario: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
+    /// Report money at this year's prices (the scenario's [prices.index]
+    /// turns its price_year amounts into them)
+    #[arg(long, value_name = "YEAR")]
+    pub prices: Option<i32>,
     /// Output folder (default: outputs/<scenario name>)
     #[arg(short, long)]
     pub out: Option<PathBuf>,

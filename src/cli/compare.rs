@@ -36,7 +36,26 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("outputs").join("compare"));
     let clock = Instant::now();
-    let prepared: Vec<Prepared> = scenarios.iter().map(Prepared::new).collect();
+    let prepared: Vec<Prepared> = match a.prices {
+        Some(year) => scenarios
+            .iter()
+            .map(|sc| Prepared::new(sc).in_prices(year))
+            .collect::<Result<_>>()?,
+        None => {
+            let years: Vec<i32> = scenarios.iter().map(|sc| sc.price_year).collect();
+            if years.iter().any(|&y| y != years[0]) {
+                eprintln!(
+                    "warning: the scenarios state money at different price years ({}); differences mix price levels; give --prices YEAR to put them on one",
+                    years
+                        .iter()
+                        .map(|y| y.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            scenarios.iter().map(Prepared::new).collect()
+        }
+    };
     let pb = super::progress::replications(cfg.replications);
     let res = pool.install(|| compare::compare(&prepared[0], &prepared[1..], &cfg, &|| pb.inc(1)));
     pb.finish_and_clear();

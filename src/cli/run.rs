@@ -25,7 +25,10 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
 
     let start_time = SystemTime::now();
     let clock = Instant::now();
-    let prepared = Prepared::new(&sc);
+    let prepared = match a.prices {
+        Some(year) => Prepared::new(&sc).in_prices(year)?,
+        None => Prepared::new(&sc),
+    };
     let pb = super::progress::replications(cfg.replications);
     let res = pool.install(|| runner::run(&prepared, &cfg, &|| pb.inc(1)));
     pb.finish_and_clear();
@@ -40,6 +43,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         person_quarters: res.person_quarters,
         elapsed_seconds: elapsed,
         checksum: format!("{:016x}", res.checksum),
+        prices: a.prices,
         ..Manifest::describe(&sc, &loaded.sources, start_time)
     };
     let files = [
@@ -53,7 +57,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     report::write_all(&out, &files)?;
 
     if !a.quiet {
-        print_summary(&sc, &res);
+        print_summary(&sc, &res, a.prices.unwrap_or(sc.price_year));
     }
     eprintln!(
         "{} replications of `{}` ({} quarters, scale {}) in {:.2} s on {} threads: {:.0} million person-quarters/s",
@@ -87,7 +91,7 @@ pub fn fmt_ci(s: &CellStats, div: f64, decimals: usize) -> String {
     )
 }
 
-fn print_summary(sc: &fleksim::scenario::Scenario, res: &runner::RunResult) {
+fn print_summary(sc: &fleksim::scenario::Scenario, res: &runner::RunResult, prices: i32) {
     let s = report::summary(res);
     let first = res.layout.stock_quarter(0);
     let last = res.layout.stock_quarter(res.layout.horizon);
@@ -143,6 +147,6 @@ fn print_summary(sc: &fleksim::scenario::Scenario, res: &runner::RunResult) {
             fmt_ci(&get(Annual::CostAll), 1e9, 2),
         ]);
     }
-    println!("Per year, mean (95 % CI), prices of {}", sc.price_year);
+    println!("Per year, mean (95 % CI), prices of {prices}");
     println!("{t}");
 }

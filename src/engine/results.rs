@@ -151,6 +151,17 @@ impl Annual {
     }
 }
 
+impl Cell {
+    /// Whether the cell is an amount of money (DKK at some price level).
+    pub fn is_money(&self) -> bool {
+        match self {
+            Cell::Cost { .. } | Cell::AnnualCost { .. } | Cell::Pv { .. } => true,
+            Cell::Annual { metric, .. } => metric.unit() == "DKK",
+            _ => false,
+        }
+    }
+}
+
 /// One output cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cell {
@@ -380,6 +391,19 @@ impl Layout {
 
     /// Output values of one replication, in cell order, scaled back to the
     /// full population (`1 / scale`) and in DKK.
+    /// Multiplies the money cells of one replication's `values` by `factor`
+    /// (another year's prices); nothing else changes.
+    pub fn reprice(&self, values: &mut [f64], factor: f64) {
+        if factor == 1.0 {
+            return;
+        }
+        for (v, c) in values.iter_mut().zip(&self.cells) {
+            if c.is_money() {
+                *v *= factor;
+            }
+        }
+    }
+
     pub fn values(&self, r: &RepResult, scale: f64) -> Vec<f64> {
         let k = 1.0 / scale;
         let mut annual = vec![[0.0f64; 8]; self.years.len()];

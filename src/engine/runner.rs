@@ -66,6 +66,9 @@ pub struct Prepared<'a> {
     /// The cost table of each set of numbers in force
     /// ([`Scenario::period`]; one unless amounts are dated).
     pub costs: Vec<CostTable>,
+    /// Money results are multiplied by this: 1 at the scenario's own
+    /// prices ([`Prepared::in_prices`]).
+    pub prices: f64,
 }
 
 impl<'a> Prepared<'a> {
@@ -76,7 +79,15 @@ impl<'a> Prepared<'a> {
             costs: (0..scenario.n_periods())
                 .map(|k| CostTable::new(scenario.period(k)))
                 .collect(),
+            prices: 1.0,
         }
+    }
+
+    /// Reports money at `year`'s prices (the scenario's price index turns
+    /// its `price_year` amounts into them).
+    pub fn in_prices(mut self, year: i32) -> Result<Self> {
+        self.prices = self.scenario.price_factor(year).map_err(Error::Invalid)?;
+        Ok(self)
     }
 }
 
@@ -280,7 +291,8 @@ pub fn run_each(
             .collect();
         for r in results {
             let r = r?;
-            let values = layout.values(&r, cfg.scale);
+            let mut values = layout.values(&r, cfg.scale);
+            layout.reprice(&mut values, p.prices);
             each(&values);
             acc.add(&values);
             person_quarters += r.person_quarters;

@@ -290,6 +290,10 @@ pub struct Manifest {
     /// Combined checksum of every replication's final states (FNV-1a over
     /// each replication's `Population::checksum`).
     pub checksum: String,
+    /// The year whose prices money is reported in, when not the scenario's
+    /// own `price_year` (`--prices`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prices: Option<i32>,
 }
 
 impl Manifest {
@@ -318,6 +322,7 @@ impl Manifest {
             person_quarters: 0,
             elapsed_seconds: 0.0,
             checksum: String::new(),
+            prices: None,
         }
     }
 

@@ -519,6 +519,8 @@ pub struct Scenario {
     pub uncertain: Vec<Uncertain>,
     /// FNV-1a hash of the merged document, hex.
     pub hash: String,
+    /// Rate level by year (`[prices.index]`), ascending; empty if not given.
+    pub price_index: Vec<(i32, f64)>,
     /// Dated changes (`[[schedule]]`), as written; already applied below.
     pub schedule: Vec<Scheduled>,
     /// The scenario's numbers from each quarter after the start at which a
@@ -673,6 +675,31 @@ impl Uncertain {
 }
 
 impl Scenario {
+    /// The factor that turns amounts at the scenario's `price_year` into
+    /// amounts at `year`'s prices, from the price index.
+    pub fn price_factor(&self, year: i32) -> Result<f64, String> {
+        let level = |y: i32| self.price_index.iter().find(|(x, _)| *x == y).map(|p| p.1);
+        if year == self.price_year {
+            return Ok(1.0);
+        }
+        match (level(self.price_year), level(year)) {
+            (Some(from), Some(to)) => Ok(to / from),
+            _ if self.price_index.is_empty() => Err(format!(
+                "scenario `{}` has no price index ([prices.index]) to turn {} prices into {year} prices",
+                self.name, self.price_year
+            )),
+            _ => Err(format!(
+                "the price index of scenario `{}` has no level for {year}; it has {}",
+                self.name,
+                self.price_index
+                    .iter()
+                    .map(|(y, _)| y.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
     /// The numbers in force in quarter `q` (see [`Scenario::timeline`]).
     pub fn at(&self, q: Quarter) -> &Scenario {
         self.period(self.period_of(q))

@@ -46,6 +46,15 @@ pub struct RawScenario {
     /// Dated changes of numbers: from a quarter, or ramped in.
     #[serde(default)]
     pub schedule: Vec<RawSchedule>,
+    /// A price index, to report results in another year's prices.
+    pub prices: Option<RawPrices>,
+}
+
+/// `[prices]`: the level of benefit rates by year (any base).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrices {
+    pub index: BTreeMap<String, f64>,
 }
 
 /// One dated change: `path` changed by `factor`, `add` or to `value` from

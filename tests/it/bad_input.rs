@@ -293,6 +293,10 @@ cases! {
     negative_wage: bad("negative_wage.toml", 5, "costs.fleksloentilskud.hourly_wage", &["wage -200", "at least 0"]),
     negative_discount_rate: bad("discount_rate.toml", 5, "costs.discount_rate", &["discount rate -0.01 is outside 0..=0.5"]),
 
+    // The price index.
+    prices_index_not_positive: bad("prices/index_not_positive.toml", 5, "prices.index.2024", &["price level 0 must be a positive number"]),
+    prices_index_without_price_year: bad("prices/index_without_price_year.toml", 313, "prices.index", &["no level for the scenario's price_year 2021"]).at("prices/../../../../scenarios/baseline.toml"),
+
     // Dated changes.
     schedule_until_before_from: bad("schedule/until_before_from.toml", 8, "schedule[0].until", &["the ramp ends in 2021Q1, not after it starts in 2022Q1"]),
     schedule_path_not_allowed: bad("schedule/path_not_allowed.toml", 5, "schedule[0].path", &["`fleksjob.raise_probability` cannot be dated"]),

@@ -11,6 +11,7 @@ mod exact;
 mod hostile;
 mod layers;
 mod model;
+mod prices;
 mod proposals;
 mod publish;
 mod schedule;

@@ -124,6 +124,7 @@ pub(super) fn validate(
     let uncertain = uncertainties(v, &raw.uncertainty, doc);
     check_row_sums(v, &transitions);
 
+    let price_index = price_index(v, raw);
     if !r.diagnostics.is_empty() {
         return Err(r.diagnostics);
     }
@@ -134,6 +135,7 @@ pub(super) fn validate(
         start,
         horizon: raw.horizon as u16,
         price_year: raw.price_year,
+        price_index,
         age_line_q,
         stock,
         inflow,
@@ -164,6 +166,41 @@ pub(super) fn validate(
         return Err(r.diagnostics);
     }
     Ok(sc)
+}
+
+/// `[prices.index]`: years with positive levels, the price year among them.
+fn price_index(v: &mut Reporter, raw: &RawScenario) -> Vec<(i32, f64)> {
+    let Some(p) = &raw.prices else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (year, &level) in &p.index {
+        let path = format!("prices.index.{year}");
+        match year.parse::<i32>() {
+            Ok(y) if (1950..=2100).contains(&y) => {
+                if level.is_finite() && level > 0.0 {
+                    out.push((y, level));
+                } else {
+                    v.error(
+                        &path,
+                        format!("price level {level} must be a positive number"),
+                    );
+                }
+            }
+            _ => v.key_error(&path, format!("{year:?} is not a year (1950-2100)"), None),
+        }
+    }
+    out.sort_by_key(|p| p.0);
+    if !out.is_empty() && !out.iter().any(|p| p.0 == raw.price_year) {
+        v.error(
+            "prices.index",
+            format!(
+                "the price index has no level for the scenario's price_year {}",
+                raw.price_year
+            ),
+        );
+    }
+    out
 }
 
 /// `[uncertainty.<id>]`: the path holds a number, the range contains it,
