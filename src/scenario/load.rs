@@ -187,6 +187,7 @@ impl Loader {
         let Some(ext) = table.remove("extends") else {
             compose::reject_relative(&table).map_err(|d| self.failed(d))?;
             self.chains = Chains::default();
+            self.sources.applied.push(file);
             return Ok(Item {
                 node: Node::Table(table),
                 key: whole.clone(),
@@ -243,11 +244,13 @@ impl Loader {
             if !root_parent_only {
                 cx.next_layer();
                 merge(&[], ptable, patch, &mut cx, &self.sources).map_err(|d| self.failed(d))?;
+                self.sources.applied.push(self.sources.files.len() - 1);
             }
         }
         if !(self.parent_only && self.stack.len() == 1) {
             cx.next_layer();
             merge(&[], ptable, table, &mut cx, &self.sources).map_err(|d| self.failed(d))?;
+            self.sources.applied.push(file);
         }
         self.chains = cx.finish().map_err(|d| self.failed(d))?;
         Ok(Item {

@@ -116,7 +116,7 @@ pub fn baseline() -> Loaded {
 
 fn finish(l: load::Loaded) -> Result<Loaded, ScenarioError> {
     let hash = format!("{:016x}", fnv1a(l.canonical.as_bytes()));
-    match validate::validate(&l.raw, &l.value, &l.origins, hash) {
+    match validate::validate(&l.raw, &l.value, &l.origins, &l.sources, hash) {
         Ok(scenario) => Ok(Loaded {
             scenario,
             sources: l.sources,
