@@ -365,6 +365,7 @@ cases! {
     uncertain_factor_in_child: bad("uncertainty/factor_child.toml", 7, "transitions.kontanthjaelp.employed.all.5+", &["the value 0.12 set in", "uncertainty/parent.toml:12", "composed:", "x 3 ("]),
     uncertain_value_in_patch: bad("uncertainty/package.toml", 6, "transitions.kontanthjaelp.employed.all.5+", &["the value 0.01 set in", "uncertainty/value_lever.toml:6", "uncertainty/parent.toml:11"]).at("uncertainty/value_lever.toml"),
     uncertain_low_above_high: bad("uncertainty/low_above_high.toml", 7, "uncertainty.exit_late.low", &["low < high", "low 0.07 (set in", "uncertainty/low_above_high.toml:7", "high 0.06 (set in", "uncertainty/parent.toml:12"]),
+    uncertain_below_min_in_child: bad("uncertainty/below_min_child.toml", 7, "transitions.kontanthjaelp.employed.all.5+", &["the truncation min 0.03", "uncertainty/parent.toml:13", "must contain the value 0.025", "uncertainty/below_min_child.toml:7"]),
     uncertain_same_file: bad("uncertainty/same_file.toml", 11, "uncertainty.rate.low", &["the range 12500 .. 13000 given in", "does not contain the value 12000", "uncertainty/same_file.toml:7"]),
 }
 
