@@ -21,12 +21,32 @@ pub struct SourceFile {
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
     pub files: Vec<SourceFile>,
+    /// Indices into `files` in the order their keys were merged into the
+    /// scenario: a file's keys override those of every file before it (a
+    /// parent before its child, the patches of an `extends` list in order,
+    /// the file's own keys last).
+    pub applied: Vec<usize>,
 }
 
 impl Sources {
     pub fn add(&mut self, name: String, text: String) -> usize {
         self.files.push(SourceFile { name, text });
         self.files.len() - 1
+    }
+
+    /// Where `file` comes in the merge (`applied`): a later file's keys win.
+    /// A file not merged comes first.
+    pub fn precedence(&self, file: usize) -> usize {
+        self.applied
+            .iter()
+            .position(|&f| f == file)
+            .map_or(0, |i| i + 1)
+    }
+
+    /// `name:line` of a location, for a message that names a second place.
+    pub fn site(&self, loc: &Location) -> String {
+        let (line, _) = self.line_col(loc.file, loc.span.start);
+        format!("{}:{line}", self.files[loc.file].name)
     }
 
     /// 1-based line and column of a byte offset.
@@ -196,7 +216,9 @@ impl fmt::Display for ScenarioError {
             }
             write!(f, "{}", escape_controls(&d.message))?;
             if let Some(h) = &d.hint {
-                write!(f, "\n  hint: {}", escape_controls(h))?;
+                // A hint of several lines stays one indented block.
+                let h = escape_controls(h).replace('\n', "\n        ");
+                write!(f, "\n  hint: {h}")?;
             }
         }
         Ok(())
@@ -208,15 +230,37 @@ impl std::error::Error for ScenarioError {}
 /// Collects diagnostics while validating; resolves key paths to locations.
 pub struct Reporter<'a> {
     pub origins: &'a Origins,
+    pub sources: &'a Sources,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl<'a> Reporter<'a> {
-    pub fn new(origins: &'a Origins) -> Self {
+    pub fn new(origins: &'a Origins, sources: &'a Sources) -> Self {
         Reporter {
             origins,
+            sources,
             diagnostics: Vec::new(),
         }
+    }
+
+    /// `file:line` where the value at `path` was written (see
+    /// [`Origins::value`]), or `?` if no file holds it.
+    pub fn site(&self, path: &str) -> String {
+        match self.origins.value(path) {
+            Some(loc) if loc.file < self.sources.files.len() => self.sources.site(&loc),
+            _ => "?".to_string(),
+        }
+    }
+
+    /// Whether the value at `a` was written by a file merged after the one
+    /// that wrote `b` (so `a` is the newer of the two; false within one file).
+    pub fn later(&self, a: &str, b: &str) -> bool {
+        let rank = |p: &str| {
+            self.origins
+                .value(p)
+                .map_or(0, |l| self.sources.precedence(l.file))
+        };
+        rank(a) > rank(b)
     }
 
     /// An error about the value at `path`.

@@ -57,12 +57,17 @@ pub struct Explanation {
 /// Explains `path` (see the module docs).
 pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
     let own = load::load_file(path)?;
-    super::validate::validate(&own.raw, &own.value, &own.origins, String::new()).map_err(
-        |diagnostics| ScenarioError {
-            sources: own.sources.clone(),
-            diagnostics,
-        },
-    )?;
+    super::validate::validate(
+        &own.raw,
+        &own.value,
+        &own.origins,
+        &own.sources,
+        String::new(),
+    )
+    .map_err(|diagnostics| ScenarioError {
+        sources: own.sources.clone(),
+        diagnostics,
+    })?;
     let parent = load::load_parent(path)?;
     let mut changes = Vec::new();
     let empty = toml::Value::Table(toml::Table::new());

@@ -8,6 +8,7 @@
 //! later points at the right line of the right file.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
@@ -166,18 +167,7 @@ impl Loader {
         let text = self.sources.files[file].text.clone();
         let doc = match DeTable::parse(&text) {
             Ok(doc) => doc,
-            Err(e) => {
-                // Errors without a span (the recursion limit) still name the file.
-                let loc = Some(Location {
-                    file,
-                    span: e.span().unwrap_or(0..0),
-                });
-                return Err(self.fail(
-                    loc,
-                    None,
-                    format!("TOML syntax error: {}", e.message().trim()),
-                ));
-            }
+            Err(e) => return Err(self.failed(syntax_error(file, &text, &e))),
         };
         let whole = Location {
             file,
@@ -187,6 +177,7 @@ impl Loader {
         let Some(ext) = table.remove("extends") else {
             compose::reject_relative(&table).map_err(|d| self.failed(d))?;
             self.chains = Chains::default();
+            self.sources.applied.push(file);
             return Ok(Item {
                 node: Node::Table(table),
                 key: whole.clone(),
@@ -243,11 +234,13 @@ impl Loader {
             if !root_parent_only {
                 cx.next_layer();
                 merge(&[], ptable, patch, &mut cx, &self.sources).map_err(|d| self.failed(d))?;
+                self.sources.applied.push(self.sources.files.len() - 1);
             }
         }
         if !(self.parent_only && self.stack.len() == 1) {
             cx.next_layer();
             merge(&[], ptable, table, &mut cx, &self.sources).map_err(|d| self.failed(d))?;
+            self.sources.applied.push(file);
         }
         self.chains = cx.finish().map_err(|d| self.failed(d))?;
         Ok(Item {
@@ -275,22 +268,70 @@ impl Loader {
         })?;
         let file = self.sources.add(path.display().to_string(), text);
         let text = self.sources.files[file].text.clone();
-        let doc = DeTable::parse(&text).map_err(|e| {
-            // Errors without a span (the recursion limit) still name the file.
-            let loc = Some(Location {
-                file,
-                span: e.span().unwrap_or(0..0),
-            });
-            self.fail(
-                loc,
-                None,
-                format!("TOML syntax error: {}", e.message().trim()),
-            )
-        })?;
+        let doc = DeTable::parse(&text).map_err(|e| self.failed(syntax_error(file, &text, &e)))?;
         let mut table = convert_table(doc.get_ref(), file);
         table.remove("extends");
         Ok(table)
     }
+}
+
+/// Parts of a dotted key at which the TOML parser gives up (its recursion
+/// limit; nesting deeper than it is reported with a position).
+const TOML_KEY_PARTS: usize = 81;
+
+/// A TOML syntax error in `file`, at the parser's position. The parser
+/// gives none for a dotted key of too many parts (its recursion limit):
+/// the error then points at the first such key, or at the start of the
+/// file if none is found, and always names the file.
+fn syntax_error(file: usize, text: &str, e: &toml::de::Error) -> Diagnostic {
+    let message = format!("TOML syntax error: {}", e.message().trim());
+    let (span, hint) = match e.span() {
+        Some(span) => (span, None),
+        None => {
+            let line = long_dotted_key(text);
+            let hint = format!(
+                "a dotted key may have at most {} parts{}",
+                TOML_KEY_PARTS - 1,
+                if line.is_none() {
+                    "; the parser gives no position for this error"
+                } else {
+                    ""
+                }
+            );
+            (line.unwrap_or(0..0), Some(hint))
+        }
+    };
+    Diagnostic {
+        location: Some(Location { file, span }),
+        key: None,
+        message,
+        hint,
+    }
+}
+
+/// The byte range of the first line whose key (before `=`, or a table
+/// header) has at least [`TOML_KEY_PARTS`] dotted parts, counting dots
+/// outside quotes.
+fn long_dotted_key(text: &str) -> Option<Range<usize>> {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let (mut dots, mut quote) = (0usize, None);
+        for c in line.trim_start().chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '.') => dots += 1,
+                (None, '=' | ']' | '#') => break,
+                _ => {}
+            }
+        }
+        if dots + 1 >= TOML_KEY_PARTS {
+            return Some(start..start + line.trim_end().len());
+        }
+        start += line.len();
+    }
+    None
 }
 
 fn convert_table(table: &DeTable<'_>, file: usize) -> BTreeMap<String, Item> {

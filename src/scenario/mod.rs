@@ -142,14 +142,19 @@ fn validated(l: &load::Loaded, hash: String) -> Result<Scenario, Vec<Diagnostic>
     let start = calendar::Quarter::parse(&l.raw.start);
     let horizon = u16::try_from(l.raw.horizon).unwrap_or(0);
     let entries = match start {
-        Some(start) if !l.raw.schedule.is_empty() => {
-            schedule::entries(&l.raw.schedule, &l.value, &l.origins, start, horizon)?
-        }
+        Some(start) if !l.raw.schedule.is_empty() => schedule::entries(
+            &l.raw.schedule,
+            &l.value,
+            &l.origins,
+            &l.sources,
+            start,
+            horizon,
+        )?,
         // Without a start the ordinary validation says what is wrong.
         _ => Vec::new(),
     };
     let Some(start) = start.filter(|_| !entries.is_empty()) else {
-        return validate::validate(&l.raw, &l.value, &l.origins, hash);
+        return validate::validate(&l.raw, &l.value, &l.origins, &l.sources, hash);
     };
     let at = |q: calendar::Quarter| -> Result<Scenario, Vec<Diagnostic>> {
         let doc = schedule::apply(&l.value, &entries, q);
@@ -161,7 +166,7 @@ fn validated(l: &load::Loaded, hash: String) -> Result<Scenario, Vec<Diagnostic>
                 hint: None,
             }]
         })?;
-        validate::validate(&raw, &doc, &l.origins, hash.clone()).map_err(|mut ds| {
+        validate::validate(&raw, &doc, &l.origins, &l.sources, hash.clone()).map_err(|mut ds| {
             if q != start {
                 // Name the dated changes that act then, where they are written.
                 let acting: Vec<String> = entries

@@ -10,7 +10,7 @@
 //! itself reads no dates.
 
 use super::calendar::Quarter;
-use super::diag::{Diagnostic, Origins, Reporter, did_you_mean};
+use super::diag::{Diagnostic, Origins, Reporter, Sources, did_you_mean};
 use super::load::lookup;
 use super::model::{ScheduleOp, Scheduled};
 use super::raw::RawSchedule;
@@ -36,10 +36,11 @@ pub(super) fn entries(
     raw: &[RawSchedule],
     doc: &toml::Value,
     origins: &Origins,
+    sources: &Sources,
     start: Quarter,
     horizon: u16,
 ) -> Result<Vec<Scheduled>, Vec<Diagnostic>> {
-    let mut r = Reporter::new(origins);
+    let mut r = Reporter::new(origins, sources);
     let v = &mut r;
     let mut out = Vec::new();
     for (i, e) in raw.iter().enumerate() {

@@ -368,6 +368,17 @@ cases! {
     patches_conflict: bad("compose/conflict.toml", 5, "ressourceforloeb.phases.passive.active", &["set by two patches", "compose/lever_a.toml:5", "sets it to 0.25", "override"]).at("compose/lever_b.toml"),
     absolute_after_relative: bad("compose/after_relative.toml", 6, "ressourceforloeb.phases.passive.company", &["an absolute value after a relative one", "compose/lever_a.toml:6", "override"]).at("compose/lever_c.toml"),
     composed_above_one: bad("compose/composed_above_one.toml", 5, "ressourceforloeb.phases.waiting_team.waiting_intervention", &["is outside [0, 1]", "composed:", "x 1.2 (", "compose/lever_d.toml:5", "= 1.08"]).at("compose/lever_d2.toml"),
+
+    // `[uncertainty]` ranges broken across files (uncertainty/): the error
+    // points at whichever side was written last and names the other.
+    uncertain_value_in_child: bad("uncertainty/value_child.toml", 7, "transitions.kontanthjaelp.employed.all.5+", &["the value 0.09 set in", "uncertainty/value_child.toml:7", "is outside the range 0.02 .. 0.06 of `uncertainty.exit_late`", "uncertainty/parent.toml:12"]),
+    uncertain_range_in_child: bad("uncertainty/range_child.toml", 7, "uncertainty.exit_late.low", &["the range 0.045 .. 0.06 given in", "uncertainty/range_child.toml:7", "does not contain the value 0.04", "uncertainty/parent.toml:7"]),
+    uncertain_path_in_child: bad("uncertainty/path_child.toml", 7, "uncertainty.exit_late.path", &["the range 0.02 .. 0.06", "does not contain the value 12000 of `costs.monthly.kontanthjaelp`", "ok/small.toml:35"]),
+    uncertain_factor_in_child: bad("uncertainty/factor_child.toml", 7, "transitions.kontanthjaelp.employed.all.5+", &["the value 0.12 set in", "uncertainty/parent.toml:12", "composed:", "x 3 ("]),
+    uncertain_value_in_patch: bad("uncertainty/package.toml", 6, "transitions.kontanthjaelp.employed.all.5+", &["the value 0.01 set in", "uncertainty/value_lever.toml:6", "uncertainty/parent.toml:11"]).at("uncertainty/value_lever.toml"),
+    uncertain_low_above_high: bad("uncertainty/low_above_high.toml", 7, "uncertainty.exit_late.low", &["low < high", "low 0.07 (set in", "uncertainty/low_above_high.toml:7", "high 0.06 (set in", "uncertainty/parent.toml:12"]),
+    uncertain_below_min_in_child: bad("uncertainty/below_min_child.toml", 7, "transitions.kontanthjaelp.employed.all.5+", &["the truncation min 0.03", "uncertainty/parent.toml:13", "must contain the value 0.025", "uncertainty/below_min_child.toml:7"]),
+    uncertain_same_file: bad("uncertainty/same_file.toml", 11, "uncertainty.rate.low", &["the range 12500 .. 13000 given in", "does not contain the value 12000", "uncertainty/same_file.toml:7"]),
 }
 
 /// Corpus files checked by a dedicated test rather than a table row, or
@@ -376,6 +387,7 @@ const OTHER_FILES: &[&str] = &[
     "multiple_errors.toml",
     "compose/lever_a.toml",
     "compose/lever_d.toml",
+    "uncertainty/parent.toml",
 ];
 
 #[test]

@@ -486,6 +486,68 @@ fn messages_name_the_option_and_the_file_and_escape_control_characters() {
         err.contains("TOML syntax error") && err.contains("recursion"),
         "{err}"
     );
+    // A dotted key of too many parts: the parser gives no position, and
+    // the error still names the file, and the line of the key where one
+    // is found.
+    let key = vec!["a"; 81].join(".");
+    let dotted = write(
+        dir.path(),
+        "dotted.toml",
+        &format!("# a key too long\nname = \"x\"\n{key} = 1\n"),
+    );
+    let err = load_err(&dotted);
+    assert!(
+        err.starts_with(&format!("{}:3:1: ", dotted.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("recursion limit") && err.contains("a dotted key may have at most 80 parts"),
+        "{err}"
+    );
+    assert!(!err.contains("no position"), "{err}");
+    let fits = write(
+        dir.path(),
+        "fits.toml",
+        &format!("[{}]\n", vec!["a"; 80].join(".")),
+    );
+    assert!(!load_err(&fits).contains("recursion"), "80 parts parse");
+    // In an inline table the line is not found: the file is still named.
+    let inline = write(
+        dir.path(),
+        "inline.toml",
+        &format!("x = 1\ny = {{ {key} = 1 }}\n"),
+    );
+    let err = load_err(&inline);
+    assert!(
+        err.starts_with(&format!("{}:1:1: ", inline.display())),
+        "{err}"
+    );
+    assert!(err.contains("the parser gives no position"), "{err}");
+    // In a parent and in a patch, the error names that file.
+    let child = write(
+        dir.path(),
+        "child.toml",
+        "extends = \"dotted.toml\"\nname = \"c\"\n",
+    );
+    let small = util::data("ok/small.toml");
+    let package = write(
+        dir.path(),
+        "package.toml",
+        &format!(
+            "extends = [{:?}, \"dotted.toml\"]\nname = \"p\"\n",
+            small.display().to_string()
+        ),
+    );
+    for p in [child, package] {
+        let err = load_err(&p);
+        assert!(
+            err.starts_with(&format!("{}:3:1: ", dotted.display())),
+            "{err}"
+        );
+        let (code, cli) = fleksim(&["validate", p.to_str().unwrap()]);
+        assert_eq!(code, 1, "{cli}");
+        assert!(cli.contains(&format!("{}:3:1", dotted.display())), "{cli}");
+    }
     // A terminal escape sequence in a value or a raw one in the file is
     // shown escaped, never raw.
     let text = std::fs::read_to_string(util::data("ok/small.toml"))

@@ -4,7 +4,8 @@
 //! taken from the run itself; a correct engine fails one such comparison
 //! with probability about 6e-5.
 
-use fleksim::engine::results::Cell;
+use fleksim::engine::costing::N_ITEMS;
+use fleksim::engine::results::{Annual, Cell, Layout};
 use fleksim::engine::runner::{self, Prepared, RunConfig, RunResult};
 use fleksim::scenario::{self, N_STATES, Scenario, State};
 use proptest::prelude::*;
@@ -194,34 +195,84 @@ fn baseline_conserves_persons() {
     }
 }
 
-/// Builds a random but valid scenario: random stocks, inflows and
-/// transition probabilities (rows scaled to sum below 1), random ages that
-/// include people at and beyond the pension age, a gate and an assessment.
-fn random_scenario(seed: u64, probs: &[f64], counts: &[u32]) -> Scenario {
-    let states = [
-        "kontanthjaelp",
-        "sygedagpenge",
-        "ressourceforloeb",
-        "fleksjob",
-        "foertidspension",
-        "employed",
-    ];
+/// The random parts of a scenario for the property tests; everything else
+/// comes from [`random_scenario`]'s fixed skeleton.
+#[derive(Debug, Clone)]
+struct Draw {
+    seed: u64,
+    /// Transition probabilities, reused cyclically (rows are scaled to sum below 1).
+    probs: Vec<f64>,
+    /// Initial stock of each non-`out` state.
+    stocks: Vec<u32>,
+    /// Entrants a quarter of each non-`out` state.
+    inflows: Vec<u32>,
+    /// Numbers in [0, 1) that place each cost parameter within its documented range.
+    costs: Vec<f64>,
+    /// Factors in [0, 1] of the `kontanthjaelp` rates for three age bands.
+    age_factors: Vec<f64>,
+    horizon: u16,
+    scale: f64,
+}
+
+fn draws() -> impl Strategy<Value = Draw> {
+    (
+        0u64..1000,
+        prop::collection::vec(0.0f64..1.0, 8..20),
+        prop::collection::vec(0u32..400, N_STATES - 1),
+        prop::collection::vec(prop_oneof![Just(0u32), 0u32..60], N_STATES - 1),
+        prop::collection::vec(0.0f64..1.0, 24),
+        prop::collection::vec(0.0f64..=1.0, 3),
+        1u16..=9,
+        prop_oneof![Just(1.0f64), 0.3f64..1.0],
+    )
+        .prop_map(
+            |(seed, probs, stocks, inflows, costs, age_factors, horizon, scale)| Draw {
+                seed,
+                probs,
+                stocks,
+                inflows,
+                costs,
+                age_factors,
+                horizon,
+                scale,
+            },
+        )
+}
+
+/// Builds a random but valid scenario: random stocks and inflows in every
+/// state, transition probabilities by duration (rows scaled to sum
+/// below 1) and, out of cash benefit, by age band; random ages that include
+/// people at and beyond the pension age; ressourceforløb phases, flex-job
+/// raises, a gate and two assessments; and every cost parameter drawn within
+/// its documented range (money up to the limits of `scenario::limits`).
+fn random_scenario(d: &Draw) -> Scenario {
+    let states: Vec<&str> = State::ALL[..N_STATES - 1].iter().map(|s| s.id()).collect();
     let mut body = String::new();
     for (i, s) in states.iter().enumerate() {
         body.push_str(&format!(
             "[population.stock.{s}]\ncount = {}\nage = {{ \"18-39\" = 0.4, \"40-70\" = 0.6 }}\nduration = {{ \"0-8\" = 1.0 }}\nhours = {{ \"0-20\" = 1.0 }}\ninsured = 0.3\nevident = 0.2\n",
-            counts[i]
+            d.stocks[i]
         ));
+        if *s == "foertidspension" {
+            body.push_str("pre2014 = 0.5\n");
+        }
+        if *s == "ressourceforloeb" {
+            body.push_str(
+                "phase = { waiting_team = 0.2, passive = 0.3, active = 0.3, company = 0.2 }\n",
+            );
+        }
+        if d.inflows[i] > 0 {
+            body.push_str(&format!(
+                "[population.inflow.{s}]\nper_quarter = {}\nage = {{ \"18-64\" = 1.0 }}\nhours = {{ \"0-37\" = 1.0 }}\ninsured = 0.5\n",
+                d.inflows[i]
+            ));
+        }
     }
-    body.push_str(&format!(
-        "[population.inflow.kontanthjaelp]\nper_quarter = {}\nage = {{ \"18-64\" = 1.0 }}\n",
-        counts[6]
-    ));
     let mut k = 0;
     for (i, from) in states.iter().enumerate() {
         body.push_str(&format!("[transitions.{from}]\n"));
         let row: Vec<f64> = (0..states.len() + 1)
-            .map(|j| probs[(k + j) % probs.len()])
+            .map(|j| d.probs[(k + j) % d.probs.len()])
             .collect();
         k += 7;
         let sum: f64 = row.iter().sum::<f64>() + 1e-9;
@@ -229,35 +280,290 @@ fn random_scenario(seed: u64, probs: &[f64], counts: &[u32]) -> Scenario {
             if j == i {
                 continue;
             }
-            body.push_str(&format!(
-                "{to} = {{ all = {{ \"1-2\" = {}, \"3+\" = {} }} }}\n",
-                row[j] / sum * 0.9,
-                row[j] / sum * 0.5
-            ));
+            let (early, late) = (row[j] / sum * 0.9, row[j] / sum * 0.5);
+            if *from == "kontanthjaelp" {
+                let [a, b, c] = [0, 1, 2].map(|n| d.age_factors[n]);
+                body.push_str(&format!(
+                    "{to} = {{ ages = {{ \"18-29\" = {{ \"1-2\" = {}, \"3+\" = {} }}, \"30-49\" = {}, \"50+\" = {{ \"1\" = {}, \"2+\" = {} }} }} }}\n",
+                    early * a,
+                    late * a,
+                    early * b,
+                    late * c,
+                    early * c
+                ));
+            } else {
+                body.push_str(&format!(
+                    "{to} = {{ all = {{ \"1-2\" = {early}, \"3+\" = {late} }} }}\n"
+                ));
+            }
         }
     }
+    let c = &d.costs;
+    body.push_str(&format!(
+        "[ressourceforloeb]\nentry_phase = \"waiting_team\"\n[ressourceforloeb.phases.waiting_team]\nactive = {}\n[ressourceforloeb.phases.active]\ncompany = {}\npassive = {}\n",
+        c[20],
+        c[21] / 2.0,
+        c[22] / 2.0
+    ));
+    body.push_str(&format!(
+        "[fleksjob]\nminifleks_max_hours = 10\nraise_probability = {}\nraise_eligible_max_hours = 12\nraise_after_quarters = 1\nraise_step_hours = 3\nmax_hours = 30\n",
+        c[23]
+    ));
     body.push_str(&format!(
         "[gates.g]\nto = [\"foertidspension\"]\nwhen = {{ evident = false }}\nredirect = \"ressourceforloeb\"\nactive_from = \"2019Q{}\"\n",
-        1 + seed % 4
+        1 + d.seed % 4
     ));
     body.push_str("[assessments.a]\nstate = \"kontanthjaelp\"\nat = 2\nevery = 2\nroute = { fleksjob = 0.3, kontanthjaelp = 0.2 }\n");
-    scenario("random", 6, &body)
+    body.push_str("[assessments.b]\nstate = \"ressourceforloeb\"\nat = 3\nroute = { ressourceforloeb = 0.4, revalidering = 0.3 }\n");
+    // Money up to the limits of the Limits table in scenarios/README.md.
+    let month = |x: f64| (x * 1_000_000.0).round();
+    let share = |x: f64| (x * 1000.0).round() / 1000.0;
+    let d3 = if c[19] < 0.5 {
+        format!("foertidspension_state_share = {}\n", share(c[19] * 2.0))
+    } else {
+        String::new()
+    };
+    let costs = format!(
+        "[costs]\ndiscount_rate = {}\n\
+         [costs.monthly]\nkontanthjaelp = {}\nsygedagpenge = {}\nressourceforloeb = {}\nrevalidering = {}\nledighedsydelse = {}\nfoertidspension = {}\n\
+         [costs.fleksloentilskud]\nmax = {}\nthreshold = {}\nrate_below = {}\nrate_above = {}\nhourly_wage = {}\nweeks_per_month = {}\n\
+         [costs.insurance]\nmonthly_payment = {}\noffset = {}\n\
+         [costs.refusion]\nstate_share = [{}, {}, {}, {}, {}]\nreset_after_quarters = {}\nfoertidspension_pre2014_state_share = {}\n{d3}\
+         [costs.services]\nintervention_active = {}\nintervention_company = {}\nrehab_team_per_case = {}\ncaseworker_salary = {}\ncaseworker_caseload = {}\nrevalidering_education = {}\nrevalidering_education_state_share = {}\n",
+        share(c[0] / 2.0),
+        month(c[1]),
+        month(c[2]),
+        month(c[3]),
+        month(c[4]),
+        month(c[5]),
+        month(c[6]),
+        month(c[7]),
+        month(c[8]),
+        share(c[9]),
+        share(c[10]),
+        (c[11] * 10_000.0).round(),
+        share(c[12]) * 5.0,
+        month(c[13]),
+        share(c[14]),
+        share(c[15]),
+        share(c[16]),
+        share(c[17]),
+        share(c[18]),
+        share(1.0 - c[15]),
+        1 + (c[0] * 40.0) as u32 % 40,
+        share(c[1]),
+        (c[2] * 3_000_000.0).round(),
+        (c[3] * 3_000_000.0).round(),
+        (c[4] * 5_000_000.0).round(),
+        (c[5] * 12_000_000.0).round(),
+        1.0 + (c[6] * 200.0).round(),
+        (c[7] * 12_000_000.0).round(),
+        share(c[8]),
+    );
+    let text = format!(
+        "schema_version = 1\nname = \"random\"\nstart = \"{}Q{}\"\nhorizon = {}\nprice_year = 2019\n\
+         [[population.pension_age]]\nborn_from = \"1900Q1\"\nyears = 67.0\n{body}\n{costs}",
+        2012 + d.seed % 10,
+        1 + d.seed / 10 % 4,
+        d.horizon
+    );
+    match scenario::load_text("random", &text, None) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("random scenario is invalid:\n{e}\n---\n{text}"),
+    }
+}
+
+/// `a == b` up to the rounding of adding a few DKK amounts in `f64`.
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Checks one replication's output values: money is finite and never
+/// negative, the payer `all` (`total` in costs.csv) is state plus
+/// municipality, the item `total` is the sum of the items, a year is the
+/// sum of its quarters, present values are discounted totals, and persons
+/// are conserved quarter by quarter (the stock of each state moves only by
+/// its recorded flows) and over the horizon.
+fn check_values(
+    sc: &Scenario,
+    layout: &Layout,
+    v: &[f64],
+    scale: f64,
+) -> Result<(), TestCaseError> {
+    let mut at = std::collections::HashMap::new();
+    for (i, c) in layout.cells.iter().enumerate() {
+        at.insert(format!("{c:?}"), v[i]);
+    }
+    let get = |c: Cell| at[&format!("{c:?}")];
+    let n_items = N_ITEMS as u8;
+    for (c, &x) in layout.cells.iter().zip(v) {
+        let money = match *c {
+            Cell::Cost { .. } | Cell::AnnualCost { .. } | Cell::Pv { .. } => true,
+            Cell::Annual { metric, .. } | Cell::PerYear { metric } => metric.unit() == "DKK",
+            _ => false,
+        };
+        if money {
+            prop_assert!(x.is_finite() && x >= 0.0, "{c:?} = {x}");
+        }
+    }
+    let payers = |cell: &dyn Fn(u8) -> Cell| -> Result<(), TestCaseError> {
+        let [s, m, all] = [0, 1, 2].map(|p| get(cell(p)));
+        prop_assert!(close(all, s + m), "{:?}: {all} is not {s} + {m}", cell(2));
+        Ok(())
+    };
+    let items = |cell: &dyn Fn(u8) -> Cell| -> Result<(), TestCaseError> {
+        let sum: f64 = (0..n_items).map(|i| get(cell(i))).sum();
+        let total = get(cell(n_items));
+        prop_assert!(
+            close(total, sum),
+            "{:?}: {total}, items sum to {sum}",
+            cell(n_items)
+        );
+        Ok(())
+    };
+    let mut undiscounted = [0.0f64; 3];
+    for t in 0..sc.horizon {
+        for item in 0..=n_items {
+            payers(&|payer| Cell::Cost { t, item, payer })?;
+        }
+        for payer in 0..3 {
+            items(&|item| Cell::Cost { t, item, payer })?;
+            undiscounted[payer as usize] += get(Cell::Cost {
+                t,
+                item: n_items,
+                payer,
+            });
+        }
+    }
+    for &(year, _) in &layout.years {
+        let quarters: Vec<u16> = (0..sc.horizon)
+            .filter(|&t| sc.start.plus(t).year() == year)
+            .collect();
+        for item in 0..=n_items {
+            payers(&|payer| Cell::AnnualCost { year, item, payer })?;
+            for payer in 0..3 {
+                let sum: f64 = quarters
+                    .iter()
+                    .map(|&t| get(Cell::Cost { t, item, payer }))
+                    .sum();
+                let y = get(Cell::AnnualCost { year, item, payer });
+                prop_assert!(
+                    close(y, sum),
+                    "{year} item {item} payer {payer}: {y}, quarters sum to {sum}"
+                );
+            }
+        }
+        for payer in 0..3 {
+            items(&|item| Cell::AnnualCost { year, item, payer })?;
+        }
+        for (payer, metric) in [
+            (0, Annual::CostState),
+            (1, Annual::CostMunicipality),
+            (2, Annual::CostAll),
+        ] {
+            let a = get(Cell::Annual { year, metric });
+            let y = get(Cell::AnnualCost {
+                year,
+                item: n_items,
+                payer,
+            });
+            prop_assert!(close(a, y), "{year} {}: {a}, annual cost {y}", metric.id());
+        }
+    }
+    payers(&|payer| Cell::Pv { payer })?;
+    for payer in 0..3u8 {
+        let pv = get(Cell::Pv { payer });
+        let total = undiscounted[payer as usize];
+        prop_assert!(
+            pv <= total * (1.0 + 1e-9),
+            "payer {payer}: present value {pv} above the total {total}"
+        );
+    }
+    // Persons: each state's stock moves by its flows, and everyone created
+    // is in exactly one state (`out` cumulative).
+    let n = N_STATES as u8;
+    let stock = |t: u16, state: u8| get(Cell::Stock { t, state, age: 2 });
+    for t in 0..=sc.horizon {
+        for state in 0..n {
+            let by_age =
+                get(Cell::Stock { t, state, age: 0 }) + get(Cell::Stock { t, state, age: 1 });
+            prop_assert!(
+                close(stock(t, state), by_age),
+                "t={t} state {state}: total is not the sum of the age groups"
+            );
+        }
+    }
+    let mut entrants = 0.0;
+    for t in 0..sc.horizon {
+        for state in 0..n {
+            let inflow = get(Cell::Flow {
+                t,
+                from: n,
+                to: state,
+            });
+            let into: f64 = (0..n)
+                .filter(|&f| f != state)
+                .map(|from| get(Cell::Flow { t, from, to: state }))
+                .sum();
+            let from_it: f64 = (0..n)
+                .filter(|&to| to != state)
+                .map(|to| get(Cell::Flow { t, from: state, to }))
+                .sum();
+            let expected = stock(t, state) + inflow + into - from_it;
+            prop_assert!(
+                close(stock(t + 1, state), expected),
+                "t={t} state {state}: stock {} after, {} before + {inflow} entrants + {into} in - {from_it} out",
+                stock(t + 1, state),
+                stock(t, state)
+            );
+            entrants += inflow;
+        }
+    }
+    let created: f64 = sc
+        .inflow
+        .iter()
+        .map(|c| f64::from(runner::scaled(c.count, scale)) / scale)
+        .sum::<f64>()
+        * f64::from(sc.horizon);
+    prop_assert!(
+        close(entrants, created),
+        "{entrants} entrants in the flows, {created} created"
+    );
+    let initial: f64 = (0..n).map(|s| stock(0, s)).sum();
+    let end: f64 = (0..n).map(|s| stock(sc.horizon, s)).sum();
+    prop_assert!(
+        close(end, initial + entrants),
+        "{end} at the end, {initial} at the start + {entrants} entrants"
+    );
+    Ok(())
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
-    /// Conservation holds for random valid scenarios (the runner also
-    /// checks it every quarter and fails with an internal error if not).
+    /// Random valid scenarios run (the runner checks conservation every
+    /// quarter and fails with an internal error if it breaks), and every
+    /// replication's outputs pass [`check_values`]; the means reported in
+    /// costs.csv and annual.csv keep the payer and item totals too.
     #[test]
-    fn random_scenarios_conserve_persons(
-        seed in 0u64..1000,
-        probs in prop::collection::vec(0.0f64..1.0, 8..20),
-        counts in prop::collection::vec(0u32..400, 7),
-    ) {
-        let sc = random_scenario(seed, &probs, &counts);
-        let res = run(&sc, 2, seed, 1.0);
-        assert_conserved(&sc, &res, 1.0);
+    fn random_scenarios_conserve_persons_and_money(d in draws()) {
+        let sc = random_scenario(&d);
+        let p = Prepared::new(&sc);
+        let cfg = RunConfig { replications: 2, seed: d.seed, scale: d.scale };
+        let layout = Layout::new(sc.start, sc.horizon, sc.costs.discount_rate);
+        let mut each = Vec::new();
+        let res = runner::run_each(&p, &cfg, &|| {}, &mut |v| each.push(v.to_vec()));
+        let res = match res {
+            Ok(r) => r,
+            Err(e) => return Err(TestCaseError::fail(format!("run failed: {e}"))),
+        };
+        prop_assert_eq!(each.len(), 2);
+        for v in &each {
+            check_values(&sc, &layout, v, d.scale)?;
+        }
+        let means: Vec<f64> = res.stats.iter().map(|s| s.mean).collect();
+        check_values(&sc, &res.layout, &means, d.scale)?;
+        assert_conserved(&sc, &res, d.scale);
         // Absorbing `out` never decreases.
         for t in 1..=sc.horizon {
             prop_assert!(stock(&res, t, State::Out).mean >= stock(&res, t - 1, State::Out).mean);

@@ -11,7 +11,7 @@ mod transitions;
 use std::collections::BTreeMap;
 
 use crate::scenario::calendar::Quarter;
-use crate::scenario::diag::{Origins, Reporter, did_you_mean};
+use crate::scenario::diag::{Origins, Reporter, Sources, did_you_mean};
 use crate::scenario::limits::Amount;
 use crate::scenario::model::*;
 use crate::scenario::raw::{self, RawCohort, RawScenario, RawWhen};
@@ -39,9 +39,10 @@ pub(super) fn validate(
     raw: &RawScenario,
     doc: &toml::Value,
     origins: &Origins,
+    sources: &Sources,
     hash: String,
 ) -> Result<Scenario, Vec<super::diag::Diagnostic>> {
-    let mut r = Reporter::new(origins);
+    let mut r = Reporter::new(origins, sources);
     let v = &mut r;
 
     if raw.schema_version != 1 {
@@ -266,26 +267,44 @@ fn uncertainties(
             u.max.unwrap_or(f64::INFINITY),
         );
         if !(u.low.is_finite() && u.high.is_finite() && u.low < u.high) {
+            // Blame the bound written last (`high` if one file wrote both).
+            let (low_at, high_at) = (format!("{at}.low"), format!("{at}.high"));
+            let blamed = if v.later(&low_at, &high_at) {
+                low_at.clone()
+            } else {
+                high_at.clone()
+            };
+            let (ls, hs) = (v.site(&low_at), v.site(&high_at));
             v.error(
-                &format!("{at}.high"),
+                &blamed,
                 format!(
-                    "the range must have low < high, got {} .. {}",
+                    "the range must have low < high, got low {} (set in {ls}) and high {} (set in {hs})",
                     u.low, u.high
                 ),
             );
         } else if !(u.low..=u.high).contains(&central) {
-            v.error(
-                &format!("{at}.path"),
-                format!(
-                    "the scenario's value {central} of `{}` is outside the range {} .. {}",
-                    u.path, u.low, u.high
-                ),
-            );
+            range_excludes_value(v, &at, u, central);
         } else if min >= max || central < min || central > max {
-            v.error(
-                &format!("{at}.min"),
-                format!("the truncation min {min} .. max {max} must contain the value {central}"),
+            // The value written after the truncation bound it breaks is at
+            // fault; otherwise the bound (or both bounds, if min >= max).
+            let bound = if central < min && u.min.is_some() {
+                format!("{at}.min")
+            } else {
+                format!("{at}.max")
+            };
+            let message = format!(
+                "the truncation min {min} .. max {max} given in {} must contain the value {central} of `{}` set in {}",
+                v.site(&bound),
+                u.path,
+                v.site(&u.path)
             );
+            if min < max && v.later(&u.path, &bound) {
+                v.error(&u.path, message);
+            } else if min < max {
+                v.error(&bound, message);
+            } else {
+                v.error(&format!("{at}.min"), message);
+            }
         } else {
             let sd = (u.high - u.low) / (2.0 * 1.959_963_984_540_054);
             let problem = match dist {
@@ -328,6 +347,44 @@ fn uncertainties(
         }
     }
     out
+}
+
+/// The error for a range `low .. high` that does not contain the value
+/// its `path` names. It points at whichever was written last: the value
+/// (a child file that sets it outside an inherited range) or the side of
+/// the range it falls beyond, or the `path` (a file that moves the range
+/// or names another parameter); the message names the other place too.
+fn range_excludes_value(v: &mut Reporter, at: &str, u: &raw::RawUncertain, central: f64) {
+    let side = if central < u.low { "low" } else { "high" };
+    let bound = format!("{at}.{side}");
+    let path_key = format!("{at}.path");
+    let range = if v.later(&path_key, &bound) {
+        path_key
+    } else {
+        bound
+    };
+    let (value_site, range_site) = (v.site(&u.path), v.site(&range));
+    let (low, high) = (u.low, u.high);
+    if v.later(&u.path, &range) {
+        v.push_value(
+            &u.path,
+            format!(
+                "the value {central} set in {value_site} is outside the range {low} .. {high} of `{at}` given in {range_site}"
+            ),
+            Some(format!(
+                "set a value within {low} .. {high}, or give `{at}` a range that contains {central} in the file that sets the value"
+            )),
+        );
+    } else {
+        v.push_value(
+            &range,
+            format!(
+                "the range {low} .. {high} given in {range_site} does not contain the value {central} of `{}` set in {value_site}",
+                u.path
+            ),
+            Some(format!("give a range that contains {central}, or set a value within {low} .. {high} in the file that sets the range")),
+        );
+    }
 }
 
 pub(super) fn quarter(v: &mut Reporter, path: &str, text: &str) -> Option<Quarter> {
