@@ -37,8 +37,22 @@ pub fn explain(a: ExplainArgs) -> Result<ExitCode> {
             .iter()
             .filter(|c| c.path != "name" && c.path != "description")
             .collect();
+        if !e.dated.is_empty() {
+            println!("  dated changes ({}):", e.dated.len());
+            for c in &e.dated {
+                println!("  - {}: {}", c.path, c.new.as_deref().unwrap_or(""));
+                if let Some(why) = &c.comment {
+                    println!("      {why}");
+                }
+                if let Some(at) = &c.at {
+                    println!("      ({at})");
+                }
+            }
+        }
         if changes.is_empty() {
-            println!("  changes no parameter or rule of the scenario it extends");
+            if e.dated.is_empty() {
+                println!("  changes no parameter or rule of the scenario it extends");
+            }
             continue;
         }
         println!("  changes {} setting(s):", changes.len());

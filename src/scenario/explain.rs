@@ -11,6 +11,7 @@ use std::path::Path;
 use super::compose::{self, Chain};
 use super::diag::{Location, ScenarioError, Sources};
 use super::load;
+use super::model::ScheduleOp;
 
 /// One changed setting.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,19 +53,16 @@ pub struct Explanation {
     /// Whether the file extends anything.
     pub extends: bool,
     pub changes: Vec<Change>,
+    /// Dated changes in force in the merged scenario (its own and its
+    /// parents'), each described with where it is written and its comment.
+    pub dated: Vec<Change>,
 }
 
 /// Explains `path` (see the module docs).
 pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
     let own = load::load_file(path)?;
-    super::validate::validate(
-        &own.raw,
-        &own.value,
-        &own.origins,
-        &own.sources,
-        String::new(),
-    )
-    .map_err(|diagnostics| ScenarioError {
+    // Every set of numbers a schedule puts in force must be valid too.
+    let sc = super::validated(&own, String::new()).map_err(|diagnostics| ScenarioError {
         sources: own.sources.clone(),
         diagnostics,
     })?;
@@ -78,7 +76,44 @@ pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
         &mut changes,
     );
     // Uncertainty ranges describe parameters; they change nothing in a run.
-    changes.retain(|c| c.path != "uncertainty" && !c.path.starts_with("uncertainty."));
+    // Dated changes are listed one by one below.
+    changes.retain(|c| {
+        c.path != "uncertainty"
+            && !c.path.starts_with("uncertainty.")
+            && c.path != "schedule"
+            && !c.path.starts_with("schedule[")
+    });
+    let dated = sc
+        .schedule
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let op = match e.op {
+                ScheduleOp::Factor(f) => format!("x {f}"),
+                ScheduleOp::Add(a) => format!("+ {a}"),
+                ScheduleOp::Value(x) => format!("to {x}"),
+            };
+            let when = match e.until {
+                None => format!("from {}", e.from),
+                Some(u) => format!("from {} in equal steps, in full from {u}", e.from),
+            };
+            let mut c = Change {
+                path: e.path.clone(),
+                old: None,
+                new: Some(format!("{op} {when}")),
+                at: None,
+                comment: None,
+                chain: Vec::new(),
+            };
+            if let Some(loc) = own.origins.key(&format!("schedule[{i}]")) {
+                let (line, _) = own.sources.line_col(loc.file, loc.span.start);
+                c.at = Some(format!("{}:{line}", own.sources.files[loc.file].name));
+                // The comment beside the change itself, on the lines below the header.
+                c.comment = (line..line + 6).find_map(|l| comment_at(&own.sources, loc.file, l));
+            }
+            c
+        })
+        .collect();
     for c in &mut changes {
         if let Some(loc) = own.origins.key(&c.path) {
             let (line, _) = own.sources.line_col(loc.file, loc.span.start);
@@ -108,6 +143,7 @@ pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
         header,
         extends: parent.is_some(),
         changes,
+        dated,
     })
 }
 
