@@ -209,6 +209,9 @@ impl std::error::Error for ScenarioError {}
 pub struct Reporter<'a> {
     pub origins: &'a Origins,
     pub diagnostics: Vec<Diagnostic>,
+    /// The scenario's variants `(id, slot)`, which state names may refer to
+    /// once `[variants]` is validated.
+    pub variants: Vec<(String, crate::scenario::model::State)>,
 }
 
 impl<'a> Reporter<'a> {
@@ -216,6 +219,7 @@ impl<'a> Reporter<'a> {
         Reporter {
             origins,
             diagnostics: Vec::new(),
+            variants: Vec::new(),
         }
     }
 
