@@ -356,6 +356,14 @@ cases! {
     patches_conflict: bad("compose/conflict.toml", 5, "ressourceforloeb.phases.passive.active", &["set by two patches", "compose/lever_a.toml:5", "sets it to 0.25", "override"]).at("compose/lever_b.toml"),
     absolute_after_relative: bad("compose/after_relative.toml", 6, "ressourceforloeb.phases.passive.company", &["an absolute value after a relative one", "compose/lever_a.toml:6", "override"]).at("compose/lever_c.toml"),
     composed_above_one: bad("compose/composed_above_one.toml", 5, "ressourceforloeb.phases.waiting_team.waiting_intervention", &["is outside [0, 1]", "composed:", "x 1.2 (", "compose/lever_d.toml:5", "= 1.08"]).at("compose/lever_d2.toml"),
+    variant_clashes_with_state: bad("variants/clash.toml", 5, "variants.foertidspension", &["is a state", "a variant needs an id of its own", "foertidspension_variant"]),
+    variant_of_unknown_state: bad("variants/unknown_base.toml", 6, "variants.seniorpension.of", &["unknown state `foertidspensjon`", "did you mean `foertidspension`?"]),
+    variant_of_out: bad("variants/of_out.toml", 6, "variants.gone.of", &["`out`", "cannot have a variant"]),
+    variant_of_variant: bad("variants/of_variant.toml", 9, "variants.tidlig_pension.of", &["`seniorpension` is itself a variant", "the named state it varies"]),
+    variant_of_ressourceforloeb: bad("variants/of_ressourceforloeb.toml", 6, "variants.rf_light.of", &["variant of `ressourceforloeb` is not supported", "phases"]),
+    variant_rate_without_benefit: bad("variants/rate_no_benefit.toml", 9, "costs.monthly.retained", &["a variant of `employed`", "pays no benefit"]),
+    financing_of_no_variant: bad("variants/financing_unknown.toml", 8, "costs.financing.seniorpensjon", &["is not a variant", "did you mean `seniorpension`?"]),
+    variant_target_misspelt: bad("variants/target_typo.toml", 8, "transitions.kontanthjaelp.seniorpensjon", &["unknown state `seniorpensjon`", "did you mean `seniorpension`?"]),
 }
 
 /// Corpus files checked by a dedicated test rather than a table row, or

@@ -201,6 +201,8 @@ fn monte_carlo_means_agree_with_exact_expectations() {
         // Rules by age band and by years to folkepension age.
         example("rates-by-age"),
         example("near-pension-no-ressourceforloeb"),
+        // A variant of førtidspension, entered by assessments by hours.
+        example("seniorpension"),
     ] {
         let name = sc.name.clone();
         let (n, max_z) = agreement(sc);

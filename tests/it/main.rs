@@ -16,4 +16,5 @@ mod publish;
 mod streams;
 mod sweep;
 mod util;
+mod variants;
 mod verify;

@@ -43,6 +43,14 @@ fn inactive_rules() -> Vec<(String, String)> {
                 "[assessments.{id}]\nstate = \"ressourceforloeb\"\nat = 200\nroute = {{ foertidspension = 0.5 }}\n"
             ),
         ));
+        // A variant nobody enters: a state slot of its own, with a rate,
+        // financing and an assessment route into it that falls due for nobody.
+        out.push((
+            format!("variant nobody enters, id {id}"),
+            format!(
+                "[variants.{id}]\nof = \"foertidspension\"\n\n[costs.monthly]\n{id} = 20000\n\n[costs.financing.{id}]\nstate_share = 0.5\n\n[assessments.{id}]\nstate = \"ressourceforloeb\"\nat = 200\nroute = {{ {id} = 0.5 }}\n"
+            ),
+        ));
     }
     out
 }
