@@ -104,6 +104,13 @@ pub fn state_share(c: &Costs, state: usize, band: usize, var: usize) -> f64 {
     }
 }
 
+/// Whether a state's person-quarters are priced under a benefit item of
+/// its own: the benefit states and the variant slots (items and states
+/// share indices there), not the states between them.
+fn has_benefit_item(state: usize) -> bool {
+    !(N_BENEFITS..N_NAMED).contains(&state)
+}
+
 /// Splits `amount` øre into (state, municipality) by `share`.
 fn split(amount: i64, share: f64) -> [i64; 2] {
     let st = (amount as f64 * share).round() as i64;
@@ -217,7 +224,7 @@ impl CostTable {
                 }
                 let n = i64::from(*n);
                 persons += n;
-                if state < N_BENEFITS || state >= N_NAMED {
+                if has_benefit_item(state) {
                     add(&mut out[state], n, *c)?;
                 }
                 if *item != 0 {
@@ -284,7 +291,7 @@ impl CostTable {
                     continue;
                 }
                 persons += n;
-                if state < N_BENEFITS || state >= N_NAMED {
+                if has_benefit_item(state) {
                     out[state][0] += n * c[0] as f64;
                     out[state][1] += n * c[1] as f64;
                 }
