@@ -90,7 +90,7 @@ impl Problem<'_> {
                 });
             }
         };
-        let layout = Layout::new(sc.start, sc.horizon, sc.costs.discount_rate);
+        let layout = Layout::for_scenario(&sc, sc.horizon);
         let mut checker = Checker::new(self.targets.to_vec(), &layout);
         runner::run_each(&Prepared::new(&sc), self.cfg, &|| {}, &mut |v| {
             checker.add(v)

@@ -23,7 +23,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::engine::cells::ENTRY;
-use crate::engine::costing::{N_ITEMS, item_id};
+use crate::engine::costing::{N_NAMED_ITEMS, item_id};
 use crate::engine::results::{Annual, Cell, Layout};
 use crate::engine::stats::{CellStats, Welford};
 use crate::error::{Error, Result};
@@ -576,7 +576,7 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
 fn cost_metric(name: &str) -> Option<(u8, u8)> {
     let rest = name.strip_prefix("cost.")?;
     let (item, payer) = rest.rsplit_once('.')?;
-    let item = (0..N_ITEMS).find(|&i| item_id(i) == item)? as u8;
+    let item = (0..N_NAMED_ITEMS).find(|&i| item_id(i) == item)? as u8;
     let payer = ["state", "municipality", "all"]
         .iter()
         .position(|&p| p == payer)? as u8;

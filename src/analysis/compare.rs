@@ -6,10 +6,44 @@
 
 use rayon::prelude::*;
 
-use crate::engine::results::Layout;
+use crate::engine::results::{Layout, variant_slots};
 use crate::engine::runner::{Prepared, RunConfig, simulate};
 use crate::engine::stats::{CellStats, Welford};
 use crate::error::{Error, Result};
+use crate::scenario::{N_VARIANTS, Scenario};
+
+/// The variants a comparison of `scenarios` reports: every variant any of
+/// them defines, in order of first definition (the baseline's first).
+/// Unknown to a scenario, a variant's cells are 0 there.
+pub fn reported_variants(scenarios: &[&Scenario]) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = Vec::new();
+    for sc in scenarios {
+        for v in &sc.variants {
+            if !ids.contains(&v.id) {
+                ids.push(v.id.clone());
+            }
+        }
+    }
+    if ids.len() > N_VARIANTS {
+        return Err(Error::Invalid(format!(
+            "the scenarios compared define {} variants between them ({}); a comparison reports at most {N_VARIANTS}",
+            ids.len(),
+            ids.join(", ")
+        )));
+    }
+    Ok(ids)
+}
+
+/// The layout of `sc` reporting the variants `ids` (see [`reported_variants`]).
+pub fn layout_for(sc: &Scenario, ids: &[String]) -> Layout {
+    Layout::with_variants(
+        sc.start,
+        sc.horizon,
+        sc.costs.discount_rate,
+        ids,
+        &variant_slots(sc),
+    )
+}
 
 /// Statistics of one proposal against the baseline.
 #[derive(Debug, Clone)]
@@ -49,10 +83,12 @@ pub fn compare(
             )));
         }
     }
-    let layouts: Vec<Layout> = std::iter::once(base)
+    let all: Vec<&Scenario> = std::iter::once(base)
         .chain(proposals)
-        .map(|p| Layout::new(start, horizon, p.scenario.costs.discount_rate))
+        .map(|p| p.scenario)
         .collect();
+    let ids = reported_variants(&all)?;
+    let layouts: Vec<Layout> = all.iter().map(|sc| layout_for(sc, &ids)).collect();
     let n = layouts[0].cells.len();
     let mut base_acc = Welford::new(n);
     let mut prop_acc: Vec<(Welford, Welford)> = proposals

@@ -77,7 +77,6 @@ pub struct ExactRun {
 
 /// First `hours` value that stands for a group of hours (a token).
 const TOKEN0: u8 = 64;
-const FLEX: u8 = State::Fleksjob as u8;
 
 /// A group of hours values with the same signature
 /// ([`Tables::hours_signature`]) carried as one record: nothing but the
@@ -102,6 +101,8 @@ struct Lumper {
     /// `(first lumped d, period)` by state.
     dur: [(u16, Option<u16>); N_STATES],
     keep_rf_total: bool,
+    /// Bit per state in which hours change (a flex job or a variant of it).
+    flex_states: u32,
     /// Class bits kept: the flags some rule reads, insured (a cost
     /// variant), the phase and the pre-2014 mark.
     class_mask: u8,
@@ -141,6 +142,9 @@ impl Lumper {
             birth_rep,
             dur: std::array::from_fn(|s| tb.duration_lumping(s as u8)),
             keep_rf_total: tb.uses_cumulative_clock(),
+            flex_states: (0..N_STATES as u8)
+                .filter(|&s| tb.has_hours(s))
+                .fold(0, |m, s| m | 1 << s),
             class_mask: tb.flags_used()
                 | crate::scenario::flag::INSURED
                 | crate::scenario::flag::PHASE_MASK
@@ -198,7 +202,7 @@ impl Lumper {
     /// Adds a canonical record, splitting a dynamic token in a flex job.
     fn push(&self, v: &mut Map, p: Person, mass: f64) {
         match self.token(p.hours) {
-            Some(tk) if tk.dynamic && p.state == FLEX => {
+            Some(tk) if tk.dynamic && self.flex_states & (1 << p.state) != 0 => {
                 for &(h, q) in &tk.members {
                     *v.entry(pack(Person { hours: h, ..p })).or_insert(0.0) += mass * q;
                 }
@@ -313,7 +317,7 @@ fn cohort_records(
     }
     let pmf = population::cohort_pmf(sc, cohort, now);
     let st = cohort.state;
-    let benefit = st.is_benefit();
+    let benefit = sc.is_benefit(st);
     let is_rf = st == State::Ressourceforloeb;
     let mut births: BTreeMap<u16, f64> = BTreeMap::new();
     for &(age_q, p) in &pmf.age_q {
@@ -467,7 +471,7 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
             match token {
                 // In a flex job the cost variant is the hours: spread the
                 // token's mass over its members' cells.
-                Some(tk) if person.state == FLEX => {
+                Some(tk) if tb.has_hours(person.state) => {
                     let base = counted.cell - usize::from(tk.rep);
                     for &(h, q) in &tk.members {
                         occupancy[base + usize::from(h)] += m * q;
@@ -505,7 +509,7 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
         ex.person_quarters += pq;
     }
 
-    let layout = Layout::new(sc.start, h, sc.costs.discount_rate);
+    let layout = Layout::for_scenario(sc, h);
     let stats = values(&layout, &ex)
         .into_iter()
         .map(|v| CellStats {
@@ -585,7 +589,10 @@ pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
         .iter()
         .map(|c| match *c {
             Cell::Stock { t, state, age } => {
-                let s = ex.stocks[t as usize][state as usize];
+                let Some(state) = layout.slot(state) else {
+                    return 0.0;
+                };
+                let s = ex.stocks[t as usize][state];
                 if age == 2 {
                     s[0] + s[1]
                 } else {
@@ -593,15 +600,20 @@ pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
                 }
             }
             Cell::Flow { t, from, to } => {
+                let (Some(from), Some(to)) = (layout.slot(from), layout.slot(to)) else {
+                    return 0.0;
+                };
                 let f = &ex.flows[t as usize];
-                f[0][from as usize][to as usize] + f[1][from as usize][to as usize]
+                f[0][from][to] + f[1][from][to]
             }
             Cell::Cost { t, item, payer } => {
                 let costs = &ex.costs[t as usize];
                 let ore = if item as usize == N_ITEMS {
                     costs.iter().map(|&c| by_payer(c, payer)).sum()
+                } else if let Some(item) = layout.slot(item) {
+                    by_payer(costs[item], payer)
                 } else {
-                    by_payer(costs[item as usize], payer)
+                    0.0
                 };
                 ore / 100.0
             }
@@ -610,7 +622,12 @@ pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
                 if metric.unit() == "DKK" { v / 100.0 } else { v }
             }
             Cell::AnnualCost { year, item, payer } => {
-                by_payer(annual_cost[year_idx(year)][item as usize], payer) / 100.0
+                let item = match layout.slot(item) {
+                    _ if item as usize == N_ITEMS => N_ITEMS,
+                    Some(item) => item,
+                    None => return 0.0,
+                };
+                by_payer(annual_cost[year_idx(year)][item], payer) / 100.0
             }
             Cell::PerYear { metric } => {
                 let total: f64 = annual.iter().map(|a| a[metric as usize]).sum();
@@ -631,7 +648,9 @@ pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
             }
             Cell::Minifleks { t } => ex.minifleks[t as usize],
             Cell::Volume { year, state } => {
-                let s = state as usize;
+                let Some(s) = layout.slot(state) else {
+                    return 0.0;
+                };
                 (0..layout.horizon)
                     .filter(|&t| layout.start.plus(t).year() == year)
                     .map(|t| {
@@ -640,6 +659,26 @@ pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
                     })
                     .sum::<f64>()
                     / 4.0
+            }
+            Cell::VariantAwards { year, state, age } => {
+                let Some(v) = layout.slot(state) else {
+                    return 0.0;
+                };
+                let ages: &[usize] = if age == 2 { &[0, 1] } else { &[age as usize] };
+                let n: f64 = (0..layout.horizon)
+                    .filter(|&t| year.is_none_or(|y| layout.start.plus(t).year() == y))
+                    .map(|t| {
+                        let f = &ex.flows[t as usize];
+                        ages.iter()
+                            .flat_map(|&a| (0..=ENTRY).filter(|&s| s != v).map(move |s| f[a][s][v]))
+                            .sum::<f64>()
+                    })
+                    .sum();
+                if year.is_none() {
+                    n / (f64::from(layout.horizon) / 4.0)
+                } else {
+                    n
+                }
             }
             Cell::Citizen {
                 metric: Citizen::RfQuartersWithoutIntervention,

@@ -99,7 +99,8 @@ pub fn solve(p: &Problem) -> Result<Solution> {
     base_plan.points = vec![vec![p.hi]];
     base_plan.scenario_at(0)?;
     let base_sc = p.plan.baseline_scenario()?;
-    let base = run_baseline(&Prepared::new(&base_sc), &p.plan.cfg)?;
+    let first = base_plan.scenario_at(0)?;
+    let base = run_baseline(&Prepared::new(&base_sc), &p.plan.cfg, &first)?;
     let cell = p.metric.cell(&base.layout)?;
     let mut ev = Evaluator {
         p,

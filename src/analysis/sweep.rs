@@ -23,14 +23,14 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::analysis::compare::ProposalStats;
+use crate::analysis::compare::{ProposalStats, layout_for, reported_variants};
 use crate::analysis::table::{self, COMPARE_HEADER, csv_bytes, num};
 use crate::engine::results::Layout;
 use crate::engine::rng;
 use crate::engine::runner::{self, Prepared, RunConfig};
 use crate::engine::stats::{CellStats, Welford};
 use crate::error::{Error, Result};
-use crate::scenario::{self, Override, fnv1a};
+use crate::scenario::{self, Override, Scenario, fnv1a};
 
 /// A parameter varied over values: `path=start:stop:count` or `path=a,b,c`.
 pub fn parse_vary(s: &str) -> std::result::Result<(String, Vec<f64>), String> {
@@ -152,10 +152,13 @@ pub struct Baseline {
     values: Vec<Vec<f64>>,
 }
 
-/// Runs the baseline once for all points.
-pub fn run_baseline(p: &Prepared, cfg: &RunConfig) -> Result<Baseline> {
+/// Runs the baseline once for all points, reporting its variants and
+/// those of `proposal` (the points' variants).
+pub fn run_baseline(p: &Prepared, cfg: &RunConfig, proposal: &Scenario) -> Result<Baseline> {
     let mut values = Vec::with_capacity(cfg.replications as usize);
-    let res = runner::run_each(p, cfg, &|| {}, &mut |v| values.push(v.to_vec()))?;
+    let ids = reported_variants(&[p.scenario, proposal])?;
+    let layout = layout_for(p.scenario, &ids);
+    let res = runner::run_each_in(p, cfg, layout, &|| {}, &mut |v| values.push(v.to_vec()))?;
     Ok(Baseline {
         layout: res.layout,
         stats: res.stats,
@@ -175,9 +178,16 @@ pub fn run_point(p: &Prepared, base: &Baseline, cfg: &RunConfig) -> Result<(Prop
             sc.name, sc.horizon, sc.start, base.layout.horizon, base.layout.start
         )));
     }
+    let ids: Vec<String> = base.layout.variants.iter().map(|v| v.0.clone()).collect();
+    if let Some(v) = sc.variants.iter().find(|v| !ids.contains(&v.id)) {
+        return Err(Error::Invalid(format!(
+            "`{}` defines variant `{}`, which the baseline's layout does not report; define it in the proposal file itself, not by --set or --vary",
+            sc.name, v.id
+        )));
+    }
     let mut delta = Welford::new(base.layout.cells.len());
     let mut r = 0;
-    let res = runner::run_each(p, cfg, &|| {}, &mut |v| {
+    let res = runner::run_each_in(p, cfg, layout_for(sc, &ids), &|| {}, &mut |v| {
         let d: Vec<f64> = v.iter().zip(&base.values[r]).map(|(a, b)| a - b).collect();
         delta.add(&d);
         r += 1;
@@ -370,7 +380,7 @@ pub fn run(plan: &Plan, store: &dyn PointStore, on_point: &(dyn Fn() + Sync)) ->
     let done = Mutex::new(done);
     if !pending.is_empty() {
         let base_prep = Prepared::new(&base_sc);
-        let base = run_baseline(&base_prep, &plan.cfg)?;
+        let base = run_baseline(&base_prep, &plan.cfg, &first)?;
         let pq: Result<Vec<u64>> = pending
             .par_iter()
             .map(|(i, sc)| {

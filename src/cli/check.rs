@@ -103,7 +103,7 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         Some(p) => check::load_targets(p)?,
         None => check::parse_targets(Path::new("<embedded>/targets.toml"), check::TARGETS_TOML)?,
     };
-    let layout = Layout::new(sc.start, sc.horizon, sc.costs.discount_rate);
+    let layout = Layout::for_scenario(&sc, sc.horizon);
     let mut checker = Checker::new(targets, &layout);
     let prepared = Prepared::new(&sc);
     let pb = super::progress::replications(cfg.replications);

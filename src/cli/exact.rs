@@ -85,7 +85,7 @@ fn print_summary(sc: &fleksim::scenario::Scenario, run: &exact::ExactRun) {
     ]);
     for (st, a, b) in &s.stocks {
         t.add_row(vec![
-            st.id().to_string(),
+            st.clone(),
             format!("{:.0}", a.mean),
             format!("{:.0}", b.mean),
         ]);

@@ -104,7 +104,7 @@ fn print_summary(sc: &fleksim::scenario::Scenario, res: &runner::RunResult, pric
     ]);
     for (st, a, b) in &s.stocks {
         t.add_row(vec![
-            st.id().to_string(),
+            st.clone(),
             format!("{:.0}", a.mean),
             fmt_ci(b, 1.0, 0),
         ]);

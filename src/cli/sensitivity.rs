@@ -25,8 +25,7 @@ fn uncertain(s: &Setup) -> Result<Vec<fleksim::scenario::Uncertain>> {
 /// Checks the metric against the layout before anything runs.
 fn check_metric(s: &Setup, m: &MetricSel) -> Result<MetricSel> {
     let sc = &s.proposal;
-    let layout =
-        fleksim::engine::results::Layout::new(sc.start, sc.horizon, sc.costs.discount_rate);
+    let layout = fleksim::engine::results::Layout::for_scenario(sc, sc.horizon);
     let cell = m.cell(&layout)?;
     let (id, _, period) = layout.cells[cell]
         .metric(&layout)

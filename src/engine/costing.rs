@@ -22,10 +22,15 @@
 //! revalidering.
 
 use crate::engine::cells::{ENTRY, N_BANDS, N_CELLS, N_VAR, cell};
-use crate::scenario::{Costs, N_STATES, Phase, Scenario, State};
+use crate::scenario::{Costs, N_NAMED, N_STATES, N_VARIANTS, Phase, Scenario, State};
 
-/// Benefit items (indexed by state, the first seven states) and service items.
-pub const N_ITEMS: usize = 11;
+/// Items of the named states: benefits (indexed by state, the first seven
+/// states) and services.
+pub const N_NAMED_ITEMS: usize = 11;
+/// Every item: the named ones, then one per variant slot (indexed by the
+/// slot's state index, so a benefit's item is its state's index).
+pub const N_ITEMS: usize = N_NAMED_ITEMS + N_VARIANTS;
+const _: () = assert!(N_NAMED_ITEMS == N_NAMED);
 /// Number of benefit items (one per benefit state).
 pub const N_BENEFITS: usize = 7;
 pub const INTERVENTION: usize = 7;
@@ -33,7 +38,8 @@ pub const CASEWORKER: usize = 8;
 pub const REHAB_TEAM: usize = 9;
 pub const EDUCATION: usize = 10;
 
-/// Item id (for costs.csv and metric names).
+/// Item id of a named item (for costs.csv and metric names; a variant's
+/// item is named by its id, see `results::Layout::item_id`).
 pub fn item_id(i: usize) -> &'static str {
     match i {
         INTERVENTION => "intervention",
@@ -60,12 +66,28 @@ pub fn flex_subsidy(c: &Costs, hours: f64) -> f64 {
 /// Monthly benefit paid for one person in `state` with cost variant `var`
 /// (see `kernel::step`: flex hours, ressourceforløb phase*2+insured, pre-2014 bit).
 pub fn monthly_amount(c: &Costs, state: usize, var: usize) -> f64 {
-    match State::from_index(state) {
+    monthly_amount_as(c, State::from_index(state), state, var)
+}
+
+/// [`monthly_amount`] for a state paid by the formula of `base` (itself, or
+/// a variant's base) at its own rate `c.monthly[state]`.
+fn monthly_amount_as(c: &Costs, base: State, state: usize, var: usize) -> f64 {
+    match base {
         State::Fleksjob => flex_subsidy(c, var as f64),
         State::Ressourceforloeb if var % 2 == 1 => {
             (c.monthly[state] - c.insurance_offset * c.insurance_payment).max(0.0)
         }
         _ => c.monthly[state],
+    }
+}
+
+/// The state's share for a person-quarter of a variant of `base` in slot
+/// `state`: its own fixed share if `[costs.financing]` gives one, else its
+/// base's rule (a variant of førtidspension has no pre-2014 awards).
+fn variant_state_share(c: &Costs, base: State, state: usize, band: usize) -> f64 {
+    match c.variant_state_share[state - N_NAMED] {
+        Some(share) => share,
+        None => state_share(c, base as usize, band, 0),
     }
 }
 
@@ -80,6 +102,13 @@ pub fn state_share(c: &Costs, state: usize, band: usize, var: usize) -> f64 {
         (true, false, Some(share)) => share,
         _ => c.state_share[band],
     }
+}
+
+/// Whether a state's person-quarters are priced under a benefit item of
+/// its own: the benefit states and the variant slots (items and states
+/// share indices there), not the states between them.
+fn has_benefit_item(state: usize) -> bool {
+    !(N_BENEFITS..N_NAMED).contains(&state)
 }
 
 /// Splits `amount` øre into (state, municipality) by `share`.
@@ -145,6 +174,18 @@ impl CostTable {
                 }
             }
         }
+        for v in &s.variants {
+            let state = v.slot as usize;
+            for age in 0..2 {
+                for band in 0..N_BANDS {
+                    for var in 0..N_VAR {
+                        let quarter = ore(monthly_amount_as(c, v.of, state, var) * 3.0);
+                        cents[cell(state, age, band, var)] =
+                            split(quarter, variant_state_share(c, v.of, state, band));
+                    }
+                }
+            }
+        }
         const { assert!(N_BENEFITS < N_STATES) };
         CostTable {
             cents,
@@ -183,7 +224,7 @@ impl CostTable {
                 }
                 let n = i64::from(*n);
                 persons += n;
-                if state < N_BENEFITS {
+                if has_benefit_item(state) {
                     add(&mut out[state], n, *c)?;
                 }
                 if *item != 0 {
@@ -250,7 +291,7 @@ impl CostTable {
                     continue;
                 }
                 persons += n;
-                if state < N_BENEFITS {
+                if has_benefit_item(state) {
                     out[state][0] += n * c[0] as f64;
                     out[state][1] += n * c[1] as f64;
                 }

@@ -195,6 +195,12 @@ impl Tables {
         (first, Some(period as u16))
     }
 
+    /// Whether hours change in state `s` (a flex job or a variant of it)
+    /// and set its cost variant.
+    pub fn has_hours(&self, s: u8) -> bool {
+        self.states[s as usize].special == Special::Flex
+    }
+
     /// What hours `h` can change in the rules: bit `a` set if assessment `a`'s
     /// hour range holds `h`, and bit 63 if a flex-job raise can change `h`.
     /// Hours with the same signature lead to the same decisions everywhere

@@ -1,14 +1,18 @@
 //! What one replication produces, and its layout as a flat vector of output
 //! cells (the unit that statistics and reports work on).
 //!
-//! **Architecture invariant:** the cell order is a function of the horizon
-//! and start quarter only, so the vectors of two replications (or of two
-//! scenarios with the same horizon) line up cell by cell.
+//! **Architecture invariant:** the cell order is a function of the horizon,
+//! the start quarter and the list of variants reported only, so the vectors
+//! of two replications (or of two scenarios with the same horizon, laid out
+//! with the same variant list) line up cell by cell. Cells name states by
+//! their output index: the named states, then the reported variants, whose
+//! slot in each scenario the layout maps ([`Layout::slot`]); a scenario
+//! without variants has exactly the cells of a layout without any.
 
 use crate::engine::cells::ENTRY;
-use crate::engine::costing::N_ITEMS;
+use crate::engine::costing::{N_ITEMS, N_NAMED_ITEMS};
 use crate::scenario::calendar::Quarter;
-use crate::scenario::{N_PHASES, N_STATES, Phase, State};
+use crate::scenario::{N_NAMED, N_PHASES, N_STATES, Phase, Scenario, State};
 
 /// Raw integer results of one replication.
 #[derive(Debug, Clone)]
@@ -259,6 +263,14 @@ pub enum Cell {
         year: i32,
         state: u8,
     },
+    /// Awards of a variant (entries from any other state, inflow
+    /// included) in a calendar year (`year: None`: per year over the
+    /// horizon), by age group (2: total).
+    VariantAwards {
+        year: Option<i32>,
+        state: u8,
+        age: u8,
+    },
 }
 
 /// Persons in `state` during simulated quarter `t` (its occupancy): the
@@ -279,27 +291,72 @@ pub struct Layout {
     pub cells: Vec<Cell>,
     /// `(year, simulated quarters in that year)`.
     pub years: Vec<(i32, u8)>,
+    /// The variants reported, in output order (output state `N_NAMED + k`),
+    /// with their slot in the scenario laid out (`None`: it has no such
+    /// variant, and every cell of it is 0).
+    pub variants: Vec<(String, Option<u8>)>,
+}
+
+/// A scenario's variants as `(id, slot)`, for [`Layout::with_variants`].
+pub fn variant_slots(sc: &Scenario) -> Vec<(String, u8)> {
+    sc.variants
+        .iter()
+        .map(|v| (v.id.clone(), v.slot as u8))
+        .collect()
 }
 
 impl Layout {
+    /// The layout of a scenario without variants.
     pub fn new(start: Quarter, horizon: u16, discount_rate: f64) -> Layout {
+        Layout::with_variants(start, horizon, discount_rate, &[], &[])
+    }
+
+    /// The layout of one scenario, its variants included.
+    pub fn for_scenario(sc: &Scenario, horizon: u16) -> Layout {
+        let own = variant_slots(sc);
+        let ids: Vec<String> = own.iter().map(|v| v.0.clone()).collect();
+        Layout::with_variants(sc.start, horizon, sc.costs.discount_rate, &ids, &own)
+    }
+
+    /// The layout that reports the variants `ids` (at most
+    /// [`N_VARIANTS`](crate::scenario::N_VARIANTS), so that scenarios
+    /// compared with each other line up) for a scenario whose variants are
+    /// `own` (`(id, slot)`).
+    pub fn with_variants(
+        start: Quarter,
+        horizon: u16,
+        discount_rate: f64,
+        ids: &[String],
+        own: &[(String, u8)],
+    ) -> Layout {
+        assert!(
+            N_NAMED + ids.len() <= N_STATES,
+            "too many variants to report"
+        );
+        let variants: Vec<(String, Option<u8>)> = ids
+            .iter()
+            .map(|id| (id.clone(), own.iter().find(|o| &o.0 == id).map(|o| o.1)))
+            .collect();
+        let nv = variants.len() as u8;
+        let states = move || (0..N_NAMED as u8).chain(N_NAMED as u8..N_NAMED as u8 + nv);
+        let items = move || (0..N_NAMED_ITEMS as u8).chain(N_NAMED as u8..N_NAMED as u8 + nv);
         let mut cells = Vec::new();
         for t in 0..=horizon {
-            for state in 0..N_STATES as u8 {
+            for state in states() {
                 for age in 0..3 {
                     cells.push(Cell::Stock { t, state, age });
                 }
             }
         }
         for t in 0..horizon {
-            for from in 0..=N_STATES as u8 {
-                for to in 0..N_STATES as u8 {
+            for from in states().chain([ENTRY as u8]) {
+                for to in states() {
                     cells.push(Cell::Flow { t, from, to });
                 }
             }
         }
         for t in 0..horizon {
-            for item in 0..=N_ITEMS as u8 {
+            for item in items().chain([N_ITEMS as u8]) {
                 for payer in 0..3 {
                     cells.push(Cell::Cost { t, item, payer });
                 }
@@ -317,7 +374,7 @@ impl Layout {
             for metric in Annual::ALL {
                 cells.push(Cell::Annual { year, metric });
             }
-            for item in 0..=N_ITEMS as u8 {
+            for item in items().chain([N_ITEMS as u8]) {
                 for payer in 0..3 {
                     cells.push(Cell::AnnualCost { year, item, payer });
                 }
@@ -330,7 +387,7 @@ impl Layout {
             cells.push(Cell::Citizen { metric });
         }
         for age in 0..3 {
-            for to in 0..N_STATES as u8 {
+            for to in states() {
                 cells.push(Cell::RfExit { age, to });
             }
         }
@@ -347,12 +404,12 @@ impl Layout {
         for t in 0..horizon {
             cells.push(Cell::MinifleksRaised { t });
         }
-        for state in 0..N_STATES as u8 {
+        for state in states() {
             cells.push(Cell::RevalideringAfter { state });
         }
         for years in COHORT_YEARS {
             if years * 4 <= horizon {
-                for state in 0..N_STATES as u8 {
+                for state in states() {
                     cells.push(Cell::Cohort { years, state });
                 }
             }
@@ -360,9 +417,17 @@ impl Layout {
         for payer in 0..3 {
             cells.push(Cell::Pv { payer });
         }
+        let paid = (0..State::Out as u8).chain(N_NAMED as u8..N_NAMED as u8 + nv);
         for &(year, _) in &years {
-            for state in 0..State::Out as u8 {
+            for state in paid.clone() {
                 cells.push(Cell::Volume { year, state });
+            }
+        }
+        for state in N_NAMED as u8..N_NAMED as u8 + nv {
+            for year in years.iter().map(|&(y, _)| Some(y)).chain([None]) {
+                for age in 0..3 {
+                    cells.push(Cell::VariantAwards { year, state, age });
+                }
             }
         }
         Layout {
@@ -371,6 +436,36 @@ impl Layout {
             discount_rate,
             cells,
             years,
+            variants,
+        }
+    }
+
+    /// The index in the scenario's counters of output state (or item)
+    /// `o`: itself for a named state, a named item and `entry`; a
+    /// variant's slot; `None` for a variant the scenario does not have.
+    pub fn slot(&self, o: u8) -> Option<usize> {
+        let o = usize::from(o);
+        if o < N_NAMED || o == ENTRY {
+            return Some(o);
+        }
+        self.variants.get(o - N_NAMED)?.1.map(usize::from)
+    }
+
+    /// The id of output state `o` (a named state, a variant or `entry`).
+    pub fn state_id(&self, o: u8) -> &str {
+        match usize::from(o) {
+            ENTRY => "entry",
+            i if i < N_NAMED => State::from_index(i).id(),
+            i => &self.variants[i - N_NAMED].0,
+        }
+    }
+
+    /// The id of output item `i` (a named item, a variant's benefit, or `total`).
+    pub fn item_id(&self, i: u8) -> &str {
+        match usize::from(i) {
+            N_ITEMS => "total",
+            i if i < N_NAMED_ITEMS => crate::engine::costing::item_id(i),
+            i => &self.variants[i - N_NAMED].0,
         }
     }
 
@@ -450,7 +545,10 @@ impl Layout {
             .iter()
             .map(|c| match *c {
                 Cell::Stock { t, state, age } => {
-                    let s = r.stocks[t as usize][state as usize];
+                    let Some(state) = self.slot(state) else {
+                        return 0.0;
+                    };
+                    let s = r.stocks[t as usize][state];
                     let n = if age == 2 {
                         s[0] + s[1]
                     } else {
@@ -459,9 +557,11 @@ impl Layout {
                     f64::from(n) * k
                 }
                 Cell::Flow { t, from, to } => {
+                    let (Some(from), Some(to)) = (self.slot(from), self.slot(to)) else {
+                        return 0.0;
+                    };
                     let f = &r.flows[t as usize];
-                    f64::from(f[0][from as usize][to as usize] + f[1][from as usize][to as usize])
-                        * k
+                    f64::from(f[0][from][to] + f[1][from][to]) * k
                 }
                 Cell::Cost { t, item, payer } => {
                     let costs = &r.costs[t as usize];
@@ -470,8 +570,10 @@ impl Layout {
                             .iter()
                             .map(|&c| by_payer(c.map(i128::from), payer))
                             .sum()
+                    } else if let Some(item) = self.slot(item) {
+                        by_payer(costs[item].map(i128::from), payer)
                     } else {
-                        by_payer(costs[item as usize].map(i128::from), payer)
+                        0
                     };
                     ore as f64 / 100.0 * k
                 }
@@ -481,7 +583,14 @@ impl Layout {
                     v * k
                 }
                 Cell::AnnualCost { year, item, payer } => {
-                    let c = annual_cost[self.year_index(year)][item as usize];
+                    let item = if item as usize == N_ITEMS {
+                        N_ITEMS
+                    } else if let Some(item) = self.slot(item) {
+                        item
+                    } else {
+                        return 0.0;
+                    };
+                    let c = annual_cost[self.year_index(year)][item];
                     by_payer(c, payer) as f64 / 100.0 * k
                 }
                 Cell::Citizen { metric } => {
@@ -494,11 +603,14 @@ impl Layout {
                 }
                 Cell::RfExit { age, to } => {
                     let rf = State::Ressourceforloeb as usize;
+                    let Some(to) = self.slot(to) else {
+                        return 0.0;
+                    };
                     let ages: &[usize] = if age == 2 { &[0, 1] } else { &[age as usize] };
                     let (mut n, mut all) = (0u64, 0u64);
                     for f in &r.flows {
                         for &a in ages {
-                            n += u64::from(f[a][rf][to as usize]);
+                            n += u64::from(f[a][rf][to]);
                             all += f[a][rf].iter().map(|&x| u64::from(x)).sum::<u64>();
                         }
                     }
@@ -509,12 +621,12 @@ impl Layout {
                         .iter()
                         .position(|&y| y == years)
                         .expect("cohort year");
-                    match &r.cohort[i] {
-                        Some(c) => share(
-                            f64::from(c[state as usize]),
-                            f64::from(c.iter().sum::<u32>()),
-                        ),
-                        None => f64::NAN,
+                    match (&r.cohort[i], self.slot(state)) {
+                        (Some(_), None) => 0.0,
+                        (Some(c), Some(state)) => {
+                            share(f64::from(c[state]), f64::from(c.iter().sum::<u32>()))
+                        }
+                        (None, _) => f64::NAN,
                     }
                 }
                 Cell::Minifleks { t } => f64::from(r.minifleks[t as usize]) * k,
@@ -540,7 +652,10 @@ impl Layout {
                     let [n, raised] = r.mini_raise[t as usize];
                     share(f64::from(raised), f64::from(n))
                 }
-                Cell::RevalideringAfter { state } => f64::from(r.reval_after[state as usize]) * k,
+                Cell::RevalideringAfter { state } => match self.slot(state) {
+                    Some(state) => f64::from(r.reval_after[state]) * k,
+                    None => 0.0,
+                },
                 Cell::PerYear { metric } => {
                     let total: f64 = annual.iter().map(|a| a[metric as usize]).sum();
                     let years = f64::from(self.horizon) / 4.0;
@@ -560,11 +675,38 @@ impl Layout {
                     ore / 100.0 * k
                 }
                 Cell::Volume { year, state } => {
+                    let Some(state) = self.slot(state) else {
+                        return 0.0;
+                    };
                     let quarters: u64 = (0..self.horizon)
                         .filter(|&t| self.start.plus(t).year() == year)
-                        .map(|t| u64::from(occupancy(r, t, state as usize)))
+                        .map(|t| u64::from(occupancy(r, t, state)))
                         .sum();
                     quarters as f64 / 4.0 * k
+                }
+                Cell::VariantAwards { year, state, age } => {
+                    let Some(v) = self.slot(state) else {
+                        return 0.0;
+                    };
+                    let ages: &[usize] = if age == 2 { &[0, 1] } else { &[age as usize] };
+                    let n: u64 = (0..self.horizon)
+                        .filter(|&t| year.is_none_or(|y| self.start.plus(t).year() == y))
+                        .map(|t| {
+                            let f = &r.flows[t as usize];
+                            ages.iter()
+                                .flat_map(|&a| {
+                                    (0..=ENTRY).filter(|&s| s != v).map(move |s| f[a][s][v])
+                                })
+                                .map(u64::from)
+                                .sum::<u64>()
+                        })
+                        .sum();
+                    let per = if year.is_none() {
+                        f64::from(self.horizon) / 4.0
+                    } else {
+                        1.0
+                    };
+                    n as f64 / per * k
                 }
             })
             .collect()
@@ -585,11 +727,7 @@ impl Cell {
                 item,
                 payer: p,
             } if (item as usize) < N_ITEMS => (
-                format!(
-                    "cost.{}.{}",
-                    crate::engine::costing::item_id(item as usize),
-                    payer(p)
-                ),
+                format!("cost.{}.{}", layout.item_id(item), payer(p)),
                 "DKK",
                 year.to_string(),
             ),
@@ -599,13 +737,13 @@ impl Cell {
                 "per_year".to_string(),
             ),
             Cell::Stock { t, state, age: 2 } if t == layout.horizon => (
-                format!("stock.{}", State::from_index(state as usize).id()),
+                format!("stock.{}", layout.state_id(state)),
                 "persons",
                 "horizon".to_string(),
             ),
             Cell::Pv { payer: p } => (format!("pv.total.{}", payer(p)), "DKK", "pv".to_string()),
             Cell::Volume { year, state } => (
-                format!("volume.{}", State::from_index(state as usize).id()),
+                format!("volume.{}", layout.state_id(state)),
                 "full-time persons",
                 year.to_string(),
             ),
@@ -621,19 +759,24 @@ impl Cell {
                 format!(
                     "citizen.status_after_ressourceforloeb.{}.{}",
                     ["under40", "over40", "total"][age as usize],
-                    State::from_index(to as usize).id()
+                    layout.state_id(to)
                 ),
                 "share",
                 "horizon".to_string(),
             ),
             Cell::Cohort { years, state } => (
-                format!(
-                    "citizen.entry_cohort.{}.{}",
-                    years,
-                    State::from_index(state as usize).id()
-                ),
+                format!("citizen.entry_cohort.{}.{}", years, layout.state_id(state)),
                 "share",
                 format!("{years}y"),
+            ),
+            Cell::VariantAwards { year, state, age } => (
+                format!(
+                    "awards.{}.{}",
+                    layout.state_id(state),
+                    ["under40", "over40", "total"][age as usize]
+                ),
+                "persons",
+                year.map_or("per_year".to_string(), |y| y.to_string()),
             ),
             _ => return None,
         })

@@ -268,12 +268,20 @@ pub fn run_each(
     on_done: &(dyn Fn() + Sync),
     each: &mut dyn FnMut(&[f64]),
 ) -> Result<RunResult> {
+    let layout = Layout::for_scenario(p.scenario, p.scenario.horizon);
+    run_each_in(p, cfg, layout, on_done, each)
+}
+
+/// [`run_each`] with the cells of `layout` (which may report variants the
+/// scenario lacks, so that its values line up with another scenario's).
+pub fn run_each_in(
+    p: &Prepared,
+    cfg: &RunConfig,
+    layout: Layout,
+    on_done: &(dyn Fn() + Sync),
+    each: &mut dyn FnMut(&[f64]),
+) -> Result<RunResult> {
     cfg.validate()?;
-    let layout = Layout::new(
-        p.scenario.start,
-        p.scenario.horizon,
-        p.scenario.costs.discount_rate,
-    );
     let mut acc = Welford::new(layout.cells.len());
     let mut person_quarters = 0u64;
     let mut checksum = 0xcbf2_9ce4_8422_2325u64;

@@ -23,6 +23,15 @@ pub(super) const NONE: u8 = u8::MAX;
 /// period block may hold at most this many rows.
 pub(super) const ROW: u32 = (1 << 30) - 1;
 
+/// The clarified statuses (citizen outcomes), and their variants.
+pub const CLARIFYING: [State; 5] = [
+    State::Foertidspension,
+    State::Fleksjob,
+    State::Ledighedsydelse,
+    State::Employed,
+    State::Education,
+];
+
 /// A cumulative distribution over target states: `draw < thr[k]` picks
 /// `to[k]` for the first such `k`; `draw >= thr[n-1]` stays.
 /// Unused entries hold `thr = u32::MAX` and `to = NONE` (see `Row::pick`).
@@ -211,14 +220,15 @@ impl Tables {
                 nclass,
                 cell: [cell(st as usize, 0, 0, 0), cell(st as usize, 1, 0, 0)],
                 assessed: s.assessments.iter().any(|a| a.state == st),
-                special: match st {
+                // A variant runs the loop of its base state (scenarios/README.md).
+                special: match s.base(st) {
                     State::Ressourceforloeb => Special::Rf,
                     State::Fleksjob => Special::Flex,
                     State::Foertidspension => Special::Fp,
                     _ => Special::None,
                 },
-                benefit_mask: if st.is_benefit() { u16::MAX } else { 0 },
-                stay_hook: matches!(st, State::Ressourceforloeb | State::Fleksjob),
+                benefit_mask: if s.is_benefit(st) { u16::MAX } else { 0 },
+                stay_hook: matches!(s.base(st), State::Ressourceforloeb | State::Fleksjob),
                 rf_inc: u8::from(st == State::Ressourceforloeb),
             };
             base += n_groups * usize::from(ndur) * nclass;
@@ -329,15 +339,11 @@ impl Tables {
             exit_rises: pension_exit.windows(2).all(|w| w[0] <= w[1]),
             pension_exit,
             entry_phase: s.entry_phase as u8,
-            clarifying: [
-                State::Foertidspension,
-                State::Fleksjob,
-                State::Ledighedsydelse,
-                State::Employed,
-                State::Education,
-            ]
-            .iter()
-            .fold(0, |m, &st| m | 1 << st as u16),
+            clarifying: CLARIFYING.iter().fold(0, |m, &st| m | 1 << st as u16)
+                | s.variants
+                    .iter()
+                    .filter(|v| CLARIFYING.contains(&v.of))
+                    .fold(0, |m, v| m | 1 << v.slot as u16),
             entry_state: 1 << State::Kontanthjaelp as u16 | 1 << State::Sygedagpenge as u16,
             reset_after: s.costs.reset_after_quarters,
             raise_thr: rng::threshold(s.flex.raise_probability),

@@ -12,26 +12,17 @@ use serde::Serialize;
 
 use crate::analysis::compare::Comparison;
 pub use crate::analysis::table::{COMPARE_HEADER, compare_rows, csv_bytes, num};
-use crate::engine::cells::ENTRY;
-use crate::engine::costing::{N_ITEMS, PAYERS, item_id};
+use crate::engine::costing::PAYERS;
 use crate::engine::results::{Annual, Cell};
 use crate::engine::runner::RunResult;
 use crate::engine::stats::CellStats;
 use crate::error::{Error, Result};
-use crate::scenario::{N_STATES, Scenario, State};
+use crate::scenario::{N_NAMED, N_STATES, Scenario};
 
 /// Version of the CSV column layout; bump when a column changes.
 pub const OUTPUT_FORMAT_VERSION: u32 = 1;
 
 const AGE: [&str; 3] = ["under40", "over40", "total"];
-
-fn state_id(i: u8) -> &'static str {
-    if i as usize == ENTRY {
-        "entry"
-    } else {
-        State::from_index(i as usize).id()
-    }
-}
 
 fn stat_cols(s: &CellStats) -> [String; 4] {
     [num(s.mean), num(s.se), num(s.ci_low), num(s.ci_high)]
@@ -51,7 +42,7 @@ pub fn stocks_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
                 let mut row = vec![
                     sc.name.clone(),
                     r.layout.stock_quarter(t).to_string(),
-                    state_id(state).to_string(),
+                    r.layout.state_id(state).to_string(),
                     AGE[age as usize].to_string(),
                 ];
                 row.extend(stat_cols(s));
@@ -95,8 +86,8 @@ pub fn flows_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
                 let mut row = vec![
                     sc.name.clone(),
                     sc.start.plus(t).to_string(),
-                    state_id(from).to_string(),
-                    state_id(to).to_string(),
+                    r.layout.state_id(from).to_string(),
+                    r.layout.state_id(to).to_string(),
                 ];
                 row.extend(stat_cols(s));
                 Some(row)
@@ -121,11 +112,7 @@ pub fn costs_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
         .zip(&r.stats)
         .filter_map(|(c, s)| match *c {
             Cell::Cost { t, item, payer } => {
-                let item = if item as usize == N_ITEMS {
-                    "total"
-                } else {
-                    item_id(item as usize)
-                };
+                let item = r.layout.item_id(item);
                 let payer = PAYERS.get(payer as usize).copied().unwrap_or("total");
                 let mut row = vec![
                     sc.name.clone(),
@@ -152,7 +139,11 @@ pub fn costs_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
 pub fn annual_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
     let rows = r.layout.cells.iter().zip(&r.stats).filter_map(|(c, s)| {
         let year = match *c {
-            Cell::Annual { year, .. } | Cell::AnnualCost { year, .. } => year,
+            Cell::Annual { year, .. }
+            | Cell::AnnualCost { year, .. }
+            | Cell::VariantAwards {
+                year: Some(year), ..
+            } => year,
             _ => return None,
         };
         let (metric, unit, _) = c.metric(&r.layout)?;
@@ -191,6 +182,7 @@ pub fn outcomes_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
                 | Cell::Cohort { .. }
                 | Cell::Pv { .. }
                 | Cell::PerYear { .. }
+                | Cell::VariantAwards { year: None, .. }
         ) {
             return None;
         }
@@ -230,28 +222,29 @@ pub fn get(r: &RunResult, cell: Cell) -> Option<CellStats> {
 #[derive(Debug, Clone)]
 pub struct Summary {
     /// `(state, initial stock, stock at the horizon)`, totals over age.
-    pub stocks: Vec<(State, CellStats, CellStats)>,
+    pub stocks: Vec<(String, CellStats, CellStats)>,
     /// `(year, quarters in year, metric, value)`.
     pub annual: Vec<(i32, u8, Annual, CellStats)>,
 }
 
 pub fn summary(r: &RunResult) -> Summary {
     let h = r.layout.horizon;
-    let stocks = State::ALL
-        .iter()
-        .map(|&st| {
+    let nv = r.layout.variants.len() as u8;
+    let stocks = (0..N_NAMED as u8)
+        .chain(N_NAMED as u8..N_NAMED as u8 + nv)
+        .map(|st| {
             let at = |t| {
                 get(
                     r,
                     Cell::Stock {
                         t,
-                        state: st as u8,
+                        state: st,
                         age: 2,
                     },
                 )
                 .expect("stock cell")
             };
-            (st, at(0), at(h))
+            (r.layout.state_id(st).to_string(), at(0), at(h))
         })
         .collect();
     let mut annual = Vec::new();

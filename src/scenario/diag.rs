@@ -232,6 +232,9 @@ pub struct Reporter<'a> {
     pub origins: &'a Origins,
     pub sources: &'a Sources,
     pub diagnostics: Vec<Diagnostic>,
+    /// The scenario's variants `(id, slot)`, which state names may refer to
+    /// once `[variants]` is validated.
+    pub variants: Vec<(String, crate::scenario::model::State)>,
 }
 
 impl<'a> Reporter<'a> {
@@ -240,6 +243,7 @@ impl<'a> Reporter<'a> {
             origins,
             sources,
             diagnostics: Vec::new(),
+            variants: Vec::new(),
         }
     }
 

@@ -9,8 +9,13 @@
 
 use crate::scenario::calendar::Quarter;
 
-/// Number of states, `out` included.
-pub const N_STATES: usize = 11;
+/// Number of named states, `out` included.
+pub const N_NAMED: usize = 11;
+/// Number of state slots a scenario may fill with variants of named states
+/// (`[variants]`); unused slots hold nobody and appear in no output.
+pub const N_VARIANTS: usize = 4;
+/// Number of state slots: the named states, then the variant slots.
+pub const N_STATES: usize = N_NAMED + N_VARIANTS;
 /// Number of ressourceforløb phases.
 pub const N_PHASES: usize = 5;
 /// Number of person attribute flags that transitions may depend on.
@@ -39,6 +44,11 @@ pub enum State {
     Education = 8,
     SelfSupporting = 9,
     Out = 10,
+    /// The variant slots, filled in the order of the variants' ids.
+    Variant1 = 11,
+    Variant2 = 12,
+    Variant3 = 13,
+    Variant4 = 14,
 }
 
 impl State {
@@ -54,9 +64,27 @@ impl State {
         State::Education,
         State::SelfSupporting,
         State::Out,
+        State::Variant1,
+        State::Variant2,
+        State::Variant3,
+        State::Variant4,
     ];
 
-    /// The ASCII id used in scenario and output files.
+    /// The named states (a variant slot's name comes from its scenario, see
+    /// [`Scenario::state_id`]).
+    pub const NAMED: [State; N_NAMED] = {
+        let mut a = [State::Out; N_NAMED];
+        let mut i = 0;
+        while i < N_NAMED {
+            a[i] = State::ALL[i];
+            i += 1;
+        }
+        a
+    };
+
+    /// The ASCII id used in scenario and output files; for a variant slot a
+    /// placeholder (`variant1`..), never written: outputs name it by
+    /// [`Scenario::state_id`].
     pub fn id(self) -> &'static str {
         match self {
             State::Kontanthjaelp => "kontanthjaelp",
@@ -70,24 +98,36 @@ impl State {
             State::Education => "education",
             State::SelfSupporting => "self_supporting",
             State::Out => "out",
+            State::Variant1 => "variant1",
+            State::Variant2 => "variant2",
+            State::Variant3 => "variant3",
+            State::Variant4 => "variant4",
         }
     }
 
+    /// The named state with this id (variants are looked up in the scenario).
     pub fn from_id(id: &str) -> Option<State> {
-        State::ALL.into_iter().find(|s| s.id() == id)
+        State::NAMED.into_iter().find(|s| s.id() == id)
+    }
+
+    /// Whether this is a variant slot rather than a named state.
+    pub fn is_variant(self) -> bool {
+        self as usize >= N_NAMED
     }
 
     pub fn from_index(i: usize) -> State {
         State::ALL[i]
     }
 
-    /// Whether a quarter in this state is a quarter on a public benefit that
-    /// counts for the refusion clock.
+    /// Whether a quarter in this named state is a quarter on a public
+    /// benefit that counts for the refusion clock (a variant: see
+    /// [`Scenario::base`]).
     pub fn is_benefit(self) -> bool {
         (self as u8) <= State::Foertidspension as u8
     }
 
-    /// The cost item paid in this state, if any.
+    /// The cost item paid in this named state, if any (a variant's item is
+    /// its own id).
     pub fn benefit_item(self) -> Option<&'static str> {
         Some(match self {
             State::Kontanthjaelp => "kontanthjaelp",
@@ -476,6 +516,9 @@ pub struct Costs {
     pub fp_pre2014_state_share: f64,
     /// Fixed state share of post-2014 førtidspension (None: refusion steps).
     pub fp_state_share: Option<f64>,
+    /// Fixed state share of a variant's benefit, by slot from
+    /// [`State::Variant1`] (None: financed as its base state).
+    pub variant_state_share: [Option<f64>; N_VARIANTS],
     pub services: Services,
 }
 
@@ -489,6 +532,18 @@ pub struct Services {
     pub caseworker_caseload: f64,
     pub revalidering_education: f64,
     pub revalidering_education_state_share: f64,
+}
+
+/// A variant of a named state (`[variants.<id>]`): a state slot of its own
+/// that behaves like `of` in the loop and is paid, financed, counted and
+/// reported apart (scenarios/README.md, section on variants).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub id: String,
+    pub of: State,
+    pub description: String,
+    /// Its slot (`Variant1`..), in the order of the ids.
+    pub slot: State,
 }
 
 /// A validated scenario, ready to compile into kernel tables.
@@ -514,6 +569,8 @@ pub struct Scenario {
     pub gates: Vec<Gate>,
     pub assessments: Vec<Assessment>,
     pub costs: Costs,
+    /// Variants of named states, by slot.
+    pub variants: Vec<Variant>,
     /// Uncertain parameters, sorted by id. They change nothing in a run;
     /// `sensitivity`, `uncertainty` and `solve` read them.
     pub uncertain: Vec<Uncertain>,
@@ -723,6 +780,41 @@ impl Scenario {
     /// How many sets of numbers the horizon has (1 when nothing is dated).
     pub fn n_periods(&self) -> usize {
         self.timeline.len() + 1
+    }
+
+    /// The named state a state behaves like in the loop: itself, or a
+    /// variant's base. Unused slots behave like plain states off benefit.
+    pub fn base(&self, st: State) -> State {
+        self.variant(st).map_or(st, |v| v.of)
+    }
+
+    /// The variant in slot `st`, if `st` is a used variant slot.
+    pub fn variant(&self, st: State) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.slot == st)
+    }
+
+    /// The id of a state in scenario and output files (a variant's own id).
+    pub fn state_id(&self, st: State) -> &str {
+        self.variant(st).map_or(st.id(), |v| v.id.as_str())
+    }
+
+    /// The state (named, or a variant's slot) with this id.
+    pub fn state_from_id(&self, id: &str) -> Option<State> {
+        State::from_id(id).or_else(|| self.variants.iter().find(|v| v.id == id).map(|v| v.slot))
+    }
+
+    /// The states persons can be in: the named ones, then the used variant
+    /// slots.
+    pub fn states(&self) -> impl Iterator<Item = State> + '_ {
+        State::NAMED
+            .into_iter()
+            .chain(self.variants.iter().map(|v| v.slot))
+    }
+
+    /// Whether a quarter in `st` counts for the refusion clock (as in its
+    /// base state).
+    pub fn is_benefit(&self, st: State) -> bool {
+        !(st.is_variant() && self.variant(st).is_none()) && self.base(st).is_benefit()
     }
 
     /// The age groups the scenario's rules distinguish (see [`AgeGroups`]).

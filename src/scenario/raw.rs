@@ -40,6 +40,9 @@ pub struct RawScenario {
     #[serde(default)]
     pub assessments: BTreeMap<String, RawAssessment>,
     pub costs: RawCosts,
+    /// Variants of named states, by their own state id.
+    #[serde(default)]
+    pub variants: BTreeMap<String, RawVariant>,
     /// Uncertain parameters, by a short id (sweeps, `sensitivity`, `uncertainty`).
     #[serde(default)]
     pub uncertainty: BTreeMap<String, RawUncertain>,
@@ -68,6 +71,15 @@ pub struct RawSchedule {
     pub value: Option<f64>,
     pub from: String,
     pub until: Option<String>,
+}
+
+/// A variant of a named state: `of` is the state it behaves like.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    pub of: String,
+    #[serde(default)]
+    pub description: String,
 }
 
 /// The uncertainty of one numeric parameter: a range, a distribution and why.
@@ -297,6 +309,18 @@ pub struct RawCosts {
     /// Services besides benefits (optional; all zero when absent).
     #[serde(default)]
     pub services: RawServices,
+    /// Financing of a variant's benefit, by variant id (optional; a variant
+    /// without one is financed as its base state).
+    #[serde(default)]
+    pub financing: BTreeMap<String, RawFinancing>,
+}
+
+/// Who pays a variant's benefit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFinancing {
+    /// Fixed state share of every quarter (the municipality pays the rest).
+    pub state_share: f64,
 }
 
 /// Public service costs besides benefits, DKK.

@@ -379,6 +379,14 @@ cases! {
     uncertain_low_above_high: bad("uncertainty/low_above_high.toml", 7, "uncertainty.exit_late.low", &["low < high", "low 0.07 (set in", "uncertainty/low_above_high.toml:7", "high 0.06 (set in", "uncertainty/parent.toml:12"]),
     uncertain_below_min_in_child: bad("uncertainty/below_min_child.toml", 7, "transitions.kontanthjaelp.employed.all.5+", &["the truncation min 0.03", "uncertainty/parent.toml:13", "must contain the value 0.025", "uncertainty/below_min_child.toml:7"]),
     uncertain_same_file: bad("uncertainty/same_file.toml", 11, "uncertainty.rate.low", &["the range 12500 .. 13000 given in", "does not contain the value 12000", "uncertainty/same_file.toml:7"]),
+    variant_clashes_with_state: bad("variants/clash.toml", 5, "variants.foertidspension", &["is a state", "a variant needs an id of its own", "foertidspension_variant"]),
+    variant_of_unknown_state: bad("variants/unknown_base.toml", 6, "variants.seniorpension.of", &["unknown state `foertidspensjon`", "did you mean `foertidspension`?"]),
+    variant_of_out: bad("variants/of_out.toml", 6, "variants.gone.of", &["`out`", "cannot have a variant"]),
+    variant_of_variant: bad("variants/of_variant.toml", 9, "variants.tidlig_pension.of", &["`seniorpension` is itself a variant", "the named state it varies"]),
+    variant_of_ressourceforloeb: bad("variants/of_ressourceforloeb.toml", 6, "variants.rf_light.of", &["variant of `ressourceforloeb` is not supported", "phases"]),
+    variant_rate_without_benefit: bad("variants/rate_no_benefit.toml", 9, "costs.monthly.retained", &["a variant of `employed`", "pays no benefit"]),
+    financing_of_no_variant: bad("variants/financing_unknown.toml", 8, "costs.financing.seniorpensjon", &["is not a variant", "did you mean `seniorpension`?"]),
+    variant_target_misspelt: bad("variants/target_typo.toml", 8, "transitions.kontanthjaelp.seniorpensjon", &["unknown state `seniorpensjon`", "did you mean `seniorpension`?"]),
 }
 
 /// Corpus files checked by a dedicated test rather than a table row, or

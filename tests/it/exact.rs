@@ -203,6 +203,8 @@ fn monte_carlo_means_agree_with_exact_expectations() {
         example("near-pension-no-ressourceforloeb"),
         // Dated changes: a phased lever.
         example("phased-lever"),
+        // A variant of førtidspension, entered by assessments by hours.
+        example("seniorpension"),
     ] {
         let name = sc.name.clone();
         let (n, max_z) = agreement(sc);

@@ -18,4 +18,5 @@ mod schedule;
 mod streams;
 mod sweep;
 mod util;
+mod variants;
 mod verify;

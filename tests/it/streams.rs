@@ -48,6 +48,14 @@ fn inactive_rules() -> Vec<(String, String)> {
             format!("dated change after the horizon, schedule entry {id}"),
             "[[schedule]]\npath = \"transitions.kontanthjaelp.employed\"\nfactor = 2.0\nfrom = \"2035Q1\"\n".to_string(),
         ));
+        // A variant nobody enters: a state slot of its own, with a rate,
+        // financing and an assessment route into it that falls due for nobody.
+        out.push((
+            format!("variant nobody enters, id {id}"),
+            format!(
+                "[variants.{id}]\nof = \"foertidspension\"\n\n[costs.monthly]\n{id} = 20000\n\n[costs.financing.{id}]\nstate_share = 0.5\n\n[assessments.{id}]\nstate = \"ressourceforloeb\"\nat = 200\nroute = {{ {id} = 0.5 }}\n"
+            ),
+        ));
     }
     out
 }

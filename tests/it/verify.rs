@@ -48,6 +48,24 @@ fn the_baseline_passes() {
     assert!(v.passed(), "{}", failures(&v));
 }
 
+/// A variant (scenarios/examples/seniorpension.toml): its own state in the
+/// cells, routed into by assessments that read hours.
+#[test]
+fn a_scenario_with_a_variant_passes() {
+    let mut sc = scenario::load_file(&root().join("scenarios/examples/seniorpension.toml"))
+        .unwrap()
+        .scenario;
+    sc.horizon = 12;
+    let v = check(&sc, &sc, &cfg(1, 0.05));
+    assert!(v.passed(), "{}", failures(&v));
+    let routed = v
+        .tests
+        .iter()
+        .filter(|t| t.cell.forced.contains("seniorpension_from") && t.target == "seniorpension")
+        .count();
+    assert!(routed > 0, "the routes into the variant are tested");
+}
+
 #[test]
 fn a_small_scenario_and_a_proposal_with_assessments_pass() {
     let small = scenario::load_file(&data("ok/small.toml"))

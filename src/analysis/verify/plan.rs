@@ -224,7 +224,7 @@ impl<'a> Plan<'a> {
                     tally.phase[usize::from(phase)][usize::from(new_phase).min(N_PHASES - 1)] += 1;
                 }
             } else if !matches!(
-                State::from_index(usize::from(new_s)),
+                self.sc.base(State::from_index(usize::from(new_s))),
                 State::Fleksjob | State::Foertidspension
             ) {
                 // Bits 4-7 hold per-state marks only in ressourceforløb
@@ -236,7 +236,7 @@ impl<'a> Plan<'a> {
             tally.flags_fixed[usize::from((new_cls ^ cls) & flag::CLASS_MASK != 0)] += 1;
             let new_h = after.hours[i];
             let eligible = !moved
-                && usize::from(s) == State::Fleksjob as usize
+                && self.sc.base(State::from_index(usize::from(s))) == State::Fleksjob
                 && d >= fx.raise_after_quarters
                 && h <= fx.raise_eligible_max_hours
                 && h < fx.max_hours;
@@ -329,7 +329,10 @@ impl<'a> Plan<'a> {
         let dash = || String::from("-");
         CellLabel {
             decision: Decision::Move,
-            state: State::from_index(usize::from(k.state)).id().into(),
+            state: self
+                .sc
+                .state_id(State::from_index(usize::from(k.state)))
+                .into(),
             age_group: self.groups.label(usize::from(k.age)),
             duration: if k.pension {
                 dash()

@@ -25,11 +25,13 @@ impl Plan<'_> {
             let n: u64 = counts.iter().sum();
             person_quarters += n;
             let label = self.label(k);
-            let outcomes = (0..=N_STATES).map(|i| {
+            // Unused variant slots are no outcome.
+            let used = |i: &usize| *i == STAY || self.sc.states().any(|s| s as usize == *i);
+            let outcomes = (0..=N_STATES).filter(used).map(|i| {
                 let name = if i == STAY {
                     "stay"
                 } else {
-                    State::from_index(i).id()
+                    self.sc.state_id(State::from_index(i))
                 };
                 (name.to_string(), counts[i], p[i])
             });

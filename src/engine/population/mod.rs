@@ -467,7 +467,7 @@ impl Population {
             return self.push_group(rep, cohort_no, st, n, 0..0);
         }
         let is_rf = cohort.state == State::Ressourceforloeb;
-        let benefit = cohort.state.is_benefit();
+        let benefit = scenario.is_benefit(cohort.state);
         let mut bin = std::mem::take(&mut self.bins[usize::from(st)]);
         let first = bin.len();
         let n_us = n as usize;

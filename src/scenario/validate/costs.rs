@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
+pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts, variants: &[Variant]) -> Costs {
     let p = "costs";
     let discount_rate = c.discount_rate;
     if !(0.0..=0.5).contains(&discount_rate) {
@@ -13,8 +13,27 @@ pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
         );
     }
     let mut monthly = [0.0; N_STATES];
+    let variant = |k: &str| variants.iter().find(|x| x.id == k);
     for (k, &x) in &c.monthly {
         let mp = format!("{p}.monthly.{k}");
+        if let Some(var) = variant(k) {
+            match var.of {
+                State::Fleksjob => v.key_error(
+                    &mp,
+                    format!("`{k}` is a variant of `fleksjob`, paid by the flex-job subsidy formula of `[costs.fleksloentilskud]`; remove this rate"),
+                    None,
+                ),
+                b if b.is_benefit() => {
+                    monthly[var.slot as usize] = amount(v, &mp, x, "rate", Amount::Monthly)
+                }
+                b => v.key_error(
+                    &mp,
+                    format!("`{k}` is a variant of `{}`, which pays no benefit", b.id()),
+                    None,
+                ),
+            }
+            continue;
+        }
         match State::from_id(k) {
             Some(State::Fleksjob) => {
                 let msg = "the flex-job subsidy is computed by `[costs.fleksloentilskud]`; remove this rate";
@@ -25,8 +44,44 @@ pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
             }
             Some(_) => v.key_error(&mp, format!("`{k}` pays no benefit"), None),
             None => {
-                let hint = did_you_mean(k, State::ALL.iter().map(|s| s.id()));
+                let ids = State::NAMED
+                    .iter()
+                    .map(|s| s.id())
+                    .chain(variants.iter().map(|x| x.id.as_str()));
+                let hint = did_you_mean(k, ids);
                 v.key_error(&mp, format!("unknown state `{k}`"), hint);
+            }
+        }
+    }
+    // A variant without a rate of its own is paid its base state's rate.
+    for var in variants {
+        if !c.monthly.contains_key(&var.id) {
+            monthly[var.slot as usize] = monthly[var.of as usize];
+        }
+    }
+    let mut variant_state_share = [None; N_VARIANTS];
+    for (k, f) in &c.financing {
+        let fp = format!("{p}.financing.{k}");
+        match variant(k) {
+            Some(var) if var.of.is_benefit() => {
+                variant_state_share[var.slot as usize - N_NAMED] =
+                    Some(probability(v, &format!("{fp}.state_share"), f.state_share));
+            }
+            Some(var) => v.key_error(
+                &fp,
+                format!(
+                    "`{k}` is a variant of `{}`, which pays no benefit",
+                    var.of.id()
+                ),
+                None,
+            ),
+            None => {
+                let hint = did_you_mean(k, variants.iter().map(|x| x.id.as_str())).or_else(|| {
+                    Some(String::from(
+                        "financing is given for variants (`[variants]`); named states follow `[costs.refusion]`",
+                    ))
+                });
+                v.key_error(&fp, format!("`{k}` is not a variant"), hint);
             }
         }
     }
@@ -96,6 +151,7 @@ pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts) -> Costs {
         fp_state_share: r
             .foertidspension_state_share
             .map(|x| probability(v, "costs.refusion.foertidspension_state_share", x)),
+        variant_state_share,
         services: services(v, &c.services),
     }
 }

@@ -7,6 +7,7 @@ mod costs;
 mod population;
 mod rules;
 mod transitions;
+mod variants;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,7 @@ use population::*;
 use rules::*;
 use transitions::*;
 pub use transitions::{effective, max_boundary};
+use variants::*;
 
 /// Most gates a scenario may enable (the kernel keeps them in a `u64` mask).
 pub const MAX_GATES: usize = 64;
@@ -81,6 +83,7 @@ pub(super) fn validate(
         );
     }
 
+    let variants = variants(v, &raw.variants);
     let (entry_phase, phase_matrix) = phases(v, raw.ressourceforloeb.as_ref());
     let stock = cohorts(
         v,
@@ -121,7 +124,7 @@ pub(super) fn validate(
             ),
         );
     }
-    let costs = costs(v, &raw.costs);
+    let costs = costs(v, &raw.costs, &variants);
     let uncertain = uncertainties(v, &raw.uncertainty, doc);
     check_row_sums(v, &transitions);
 
@@ -148,6 +151,7 @@ pub(super) fn validate(
         gates,
         assessments,
         costs,
+        variants,
         uncertain,
         hash,
         schedule: Vec::new(),
@@ -399,19 +403,25 @@ pub(super) fn quarter(v: &mut Reporter, path: &str, text: &str) -> Option<Quarte
 }
 
 pub(super) fn state(v: &mut Reporter, path: &str, name: &str, allow_out: bool) -> Option<State> {
-    match State::from_id(name) {
+    let variant = v
+        .variants
+        .iter()
+        .find(|(id, _)| id == name)
+        .map(|&(_, s)| s);
+    match State::from_id(name).or(variant) {
         Some(State::Out) if !allow_out => {
             v.key_error(path, "`out` is absorbing and cannot be used here", None);
             None
         }
         Some(s) => Some(s),
         None => {
-            let hint = did_you_mean(name, State::ALL.iter().map(|s| s.id())).or_else(|| {
-                Some(format!(
-                    "states are: {}",
-                    State::ALL.map(|s| s.id()).join(", ")
-                ))
-            });
+            let ids: Vec<String> = State::NAMED
+                .iter()
+                .map(|s| s.id().to_string())
+                .chain(v.variants.iter().map(|(id, _)| id.clone()))
+                .collect();
+            let hint = did_you_mean(name, ids.iter().map(String::as_str))
+                .or_else(|| Some(format!("states are: {}", ids.join(", "))));
             v.key_error(path, format!("unknown state `{name}`"), hint);
             None
         }
