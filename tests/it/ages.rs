@@ -9,7 +9,7 @@ use fleksim::analysis::verify::{self, VerifyConfig};
 use fleksim::engine::runner::{Prepared, RunConfig};
 use fleksim::scenario::{self, Scenario, State};
 
-use crate::util::root;
+use crate::util::{paired, root};
 
 fn load(rel: &str, quarters: u16) -> Scenario {
     let mut sc = scenario::load_file(&root().join(rel))
@@ -32,16 +32,7 @@ fn against_baseline(rel: &str) -> Comparison {
 
 /// The paired difference of a per-year metric over the horizon: (mean, se).
 fn per_year(c: &Comparison, metric: &str) -> (f64, f64) {
-    let i = c
-        .layout
-        .cells
-        .iter()
-        .position(|cell| {
-            cell.metric(&c.layout)
-                .is_some_and(|(m, _, period)| m == metric && period == "per_year")
-        })
-        .unwrap_or_else(|| panic!("no metric {metric}"));
-    let d = &c.proposals[0].delta[i];
+    let d = paired(c, metric, "per_year");
     (d.mean, d.se)
 }
 
@@ -75,16 +66,7 @@ fn no_ressourceforloeb_near_folkepension_age_lowers_starts() {
 #[test]
 fn a_higher_job_rate_under_30_lowers_the_cash_benefit_stock() {
     let c = against_baseline("scenarios/examples/rates-by-age.toml");
-    let i = c
-        .layout
-        .cells
-        .iter()
-        .position(|cell| {
-            cell.metric(&c.layout)
-                .is_some_and(|(m, _, _)| m == "stock.kontanthjaelp")
-        })
-        .expect("the stock metric");
-    let d = &c.proposals[0].delta[i];
+    let d = paired(&c, "stock.kontanthjaelp", "horizon");
     assert!(
         d.mean < -4.0 * d.se,
         "stock.kontanthjaelp {} ({})",

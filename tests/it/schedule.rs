@@ -7,7 +7,7 @@ use fleksim::analysis::verify::{self, VerifyConfig};
 use fleksim::engine::runner::{Prepared, RunConfig};
 use fleksim::scenario::{self, Scenario};
 
-use crate::util::root;
+use crate::util::{metric_cell, paired, root};
 
 fn load(rel: &str) -> Scenario {
     scenario::load_file(&root().join(rel))
@@ -30,16 +30,7 @@ fn against_baseline(rel: &str, quarters: u16) -> Comparison {
 
 /// The paired difference of `metric` in `year`: (mean, se).
 fn in_year(c: &Comparison, metric: &str, year: &str) -> (f64, f64) {
-    let i = c
-        .layout
-        .cells
-        .iter()
-        .position(|cell| {
-            cell.metric(&c.layout)
-                .is_some_and(|(m, _, period)| m == metric && period == year)
-        })
-        .unwrap_or_else(|| panic!("no {metric} in {year}"));
-    let d = &c.proposals[0].delta[i];
+    let d = paired(c, metric, year);
     (d.mean, d.se)
 }
 
@@ -74,18 +65,7 @@ fn a_dated_rate_changes_costs_from_its_quarter_and_nothing_else() {
         );
     }
     let (d, _) = in_year(&c, "cost.foertidspension.all", "2023");
-    let (base, _) = {
-        let i = c
-            .layout
-            .cells
-            .iter()
-            .position(|cell| {
-                cell.metric(&c.layout)
-                    .is_some_and(|(m, _, p)| m == "cost.foertidspension.all" && p == "2023")
-            })
-            .unwrap();
-        (c.baseline[i].mean, 0.0)
-    };
+    let base = c.baseline[metric_cell(&c.layout, "cost.foertidspension.all", "2023")].mean;
     // 5 % more for the same persons (the rate, not the stock, changed).
     assert!((d / base - 0.05).abs() < 1e-9, "{d} on {base}");
     assert_eq!(
@@ -153,24 +133,14 @@ fn the_schedules_of_a_package_accumulate() {
             "[[schedule]]\npath = \"transitions.kontanthjaelp.employed\"\nfactor = {factor}\nfrom = \"{from}\"\n"
         )
     };
-    std::fs::write(
-        &a,
-        format!(
+    for (file, factor, from) in [(&a, 2.0, "2020Q1"), (&b, 1.5, "2021Q1")] {
+        let text = format!(
             "extends = {:?}\n{}",
             base.display().to_string(),
-            entry(2.0, "2020Q1")
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        &b,
-        format!(
-            "extends = {:?}\n{}",
-            base.display().to_string(),
-            entry(1.5, "2021Q1")
-        ),
-    )
-    .unwrap();
+            entry(factor, from)
+        );
+        std::fs::write(file, text).unwrap();
+    }
     std::fs::write(
         &pkg,
         format!(

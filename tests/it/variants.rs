@@ -37,16 +37,7 @@ fn compared() -> Comparison {
 
 /// The paired difference of a compare.csv metric and period: (mean, CI low, CI high).
 fn delta(c: &Comparison, metric: &str, period: &str) -> (f64, f64, f64) {
-    let i = c
-        .layout
-        .cells
-        .iter()
-        .position(|cell| {
-            cell.metric(&c.layout)
-                .is_some_and(|(m, _, p)| m == metric && p == period)
-        })
-        .unwrap_or_else(|| panic!("no metric {metric} ({period})"));
-    let d = c.proposals[0].delta[i];
+    let d = crate::util::paired(c, metric, period);
     (d.mean, d.ci_low, d.ci_high)
 }
 
