@@ -270,25 +270,17 @@ impl RowCoder<'_> {
         refusion: &[u16],
         out: &mut [u32],
     ) {
-        let n = out.len();
-        let (birth, entered, class, refusion) =
-            (&birth[..n], &entered[..n], &class[..n], &refusion[..n]);
+        let cols = (birth, entered, class, refusion);
         // One loop per way of finding the group, each free of branches on it.
         match self.split40 {
             Some(x) => self.fill_with(
                 |b| self.base + u32::from(i32::from(b) <= x) * self.gstride,
-                birth,
-                entered,
-                class,
-                refusion,
+                cols,
                 out,
             ),
             None => self.fill_with(
                 |b| self.base + u32::from(self.group[usize::from(b)]) * self.gstride,
-                birth,
-                entered,
-                class,
-                refusion,
+                cols,
                 out,
             ),
         }
@@ -299,10 +291,7 @@ impl RowCoder<'_> {
     fn fill_with(
         &self,
         base: impl Fn(u16) -> u32,
-        birth: &[u16],
-        entered: &[u16],
-        class: &[u8],
-        refusion: &[u16],
+        (birth, entered, class, refusion): (&[u16], &[u16], &[u8], &[u16]),
         out: &mut [u32],
     ) {
         let n = out.len();
