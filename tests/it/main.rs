@@ -8,6 +8,7 @@ mod compare;
 mod compose;
 mod determinism;
 mod exact;
+mod history;
 mod hostile;
 mod layers;
 mod model;
