@@ -21,7 +21,7 @@
 //! the rehabilitation team per ressourceforløb start, and education during
 //! revalidering.
 
-use crate::engine::cells::{ENTRY, N_BANDS, N_CELLS, N_VAR, cell};
+use crate::engine::cells::{ENTRY, N_AGES, N_BANDS, N_CELLS, N_VAR, cell};
 use crate::scenario::{Costs, N_NAMED, N_STATES, N_VARIANTS, Phase, Scenario, State};
 
 /// Items of the named states: benefits (indexed by state, the first seven
@@ -66,18 +66,19 @@ pub fn flex_subsidy(c: &Costs, hours: f64) -> f64 {
 /// Monthly benefit paid for one person in `state` with cost variant `var`
 /// (see `kernel::step`: flex hours, ressourceforløb phase*2+insured, pre-2014 bit).
 pub fn monthly_amount(c: &Costs, state: usize, var: usize) -> f64 {
-    monthly_amount_as(c, State::from_index(state), state, var)
+    monthly_amount_as(c, State::from_index(state), state, var, 0)
 }
 
 /// [`monthly_amount`] for a state paid by the formula of `base` (itself, or
-/// a variant's base) at its own rate `c.monthly[state]`.
-fn monthly_amount_as(c: &Costs, base: State, state: usize, var: usize) -> f64 {
+/// a variant's base) at its own rate for a person `age_q` quarters old.
+fn monthly_amount_as(c: &Costs, base: State, state: usize, var: usize, age_q: u16) -> f64 {
+    let rate = c.rate_at(state, age_q);
     match base {
         State::Fleksjob => flex_subsidy(c, var as f64),
         State::Ressourceforloeb if var % 2 == 1 => {
-            (c.monthly[state] - c.insurance_offset * c.insurance_payment).max(0.0)
+            (rate - c.insurance_offset * c.insurance_payment).max(0.0)
         }
-        _ => c.monthly[state],
+        _ => rate,
     }
 }
 
@@ -142,7 +143,16 @@ impl CostTable {
         let mut service = vec![(0usize, [0i64; 2]); N_CELLS];
         let rf = State::Ressourceforloeb as usize;
         let caseworker = sv.caseworker_salary / sv.caseworker_caseload / 4.0;
-        for age in 0..2 {
+        // Money's age groups and the youngest age of each (`Costs::age_cuts`).
+        let cuts = c.age_cuts();
+        let first_age = |age: usize| {
+            if age == 0 {
+                0
+            } else {
+                cuts[(age - 1).min(cuts.len() - 1)]
+            }
+        };
+        for age in 0..N_AGES {
             for band in 0..N_BANDS {
                 for var in 0..N_VAR {
                     // Ressourceforløb variants are phase * 2 + insured.
@@ -164,10 +174,17 @@ impl CostTable {
         }
         let caseworker = split(ore(caseworker), 0.0);
         for state in 0..N_BENEFITS {
-            for age in 0..2 {
+            for age in 0..N_AGES {
                 for band in 0..N_BANDS {
                     for var in 0..N_VAR {
-                        let quarter = ore(monthly_amount(c, state, var) * 3.0);
+                        let amount = monthly_amount_as(
+                            c,
+                            State::from_index(state),
+                            state,
+                            var,
+                            first_age(age),
+                        );
+                        let quarter = ore(amount * 3.0);
                         cents[cell(state, age, band, var)] =
                             split(quarter, state_share(c, state, band, var));
                     }
@@ -176,10 +193,11 @@ impl CostTable {
         }
         for v in &s.variants {
             let state = v.slot as usize;
-            for age in 0..2 {
+            for age in 0..N_AGES {
                 for band in 0..N_BANDS {
                     for var in 0..N_VAR {
-                        let quarter = ore(monthly_amount_as(c, v.of, state, var) * 3.0);
+                        let amount = monthly_amount_as(c, v.of, state, var, first_age(age));
+                        let quarter = ore(amount * 3.0);
                         cents[cell(state, age, band, var)] =
                             split(quarter, variant_state_share(c, v.of, state, band));
                     }

@@ -130,6 +130,8 @@ struct ThisQuarter<'a> {
     active: u64,
     reset_after: u16,
     rk: u64,
+    /// Money's age groups this quarter.
+    ages: CostAges,
 }
 
 /// How a state's loop is specialised: its cost variant and stayer update.
@@ -159,6 +161,7 @@ pub fn step(tb: &Tables, pop: &mut Population, t: u16, rep: RepKey, c: &mut Coun
         active: tb.assess_active[ti],
         reset_after: u16::from(tb.reset_after),
         rk: rep.weyl(0).0,
+        ages: tb.cost_ages(t_abs),
     };
     // Persons out at the start of the quarter are counted in `out`'s cell.
     let out_age = pop.out_by_age(t_abs);
@@ -452,6 +455,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
             class,
             hours,
             over40_born,
+            q.ages,
             &mut c.occupancy,
         );
         let coder = RowCoder {
@@ -661,8 +665,9 @@ pub(super) fn cost_variant(special: Special, cls: u8, hours: u8) -> usize {
 
 /// Counts a bin's person-quarters in their occupancy cells (step 1, after
 /// the clocks advanced) and returns how many persons are 40 or over
-/// (born in or before `over40_born`). Plain states off benefit have one
-/// cell per age group, so there the pass only counts ages.
+/// (born in or before `over40_born`). Cells are by money's age groups
+/// (`ages`). Plain states off benefit have one cell under and one over 40,
+/// so there the pass only counts ages.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
@@ -672,6 +677,7 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
     class: &[u8],
     hours: &[u8],
     over40_born: i32,
+    ages: CostAges,
     occupancy: &mut [u32],
 ) -> u32 {
     let n = birth.len();
@@ -706,7 +712,7 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
         let (birth, refusion) = (&birth[lo..lo + m], &refusion[lo..lo + m]);
         let (class, hours) = (&class[lo..lo + m], &hours[lo..lo + m]);
         for i in 0..m {
-            let age = u16::from(i32::from(birth[i]) <= over40_born);
+            let age = ages.of(birth[i]) as u16;
             let band = if BENEFIT { (refusion[i] & 0xff) - 1 } else { 0 };
             let var = cost_variant(special, class[i], hours[i]) as u16;
             idx[i] = (age * N_BANDS as u16 + band) * N_VAR as u16 + var;
@@ -721,7 +727,7 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
             hist[0][usize::from(x) & (HIST - 1)] += 1;
         }
     }
-    // The state's cells are contiguous, under-40 first (see `cell`).
+    // The state's cells are contiguous, youngest first (see `cell`).
     let mut over = 0;
     let cells = &mut occupancy[st.cell[0]..st.cell[0] + STATE_CELLS];
     debug_assert!(
@@ -731,7 +737,7 @@ fn count_occupancy<const KIND: u8, const BENEFIT: bool>(
     for (k, cell) in cells.iter_mut().enumerate() {
         let count = hist[0][k] + hist[1][k] + hist[2][k] + hist[3][k];
         *cell += count;
-        if k >= N_BANDS * N_VAR {
+        if k >= ages.over40 * N_BANDS * N_VAR {
             over += count;
         }
     }
@@ -1141,11 +1147,21 @@ mod tests {
         let t_abs = tb.start + 20;
         let (birth, _, class, refusion, hours) = random_columns(2500, 11, t_abs);
         let over40_born = i32::from(t_abs) - i32::from(AGE40_Q);
-        type Pass = fn(&StateTab, &[u16], &[u16], &[u8], &[u8], i32, &mut [u32]) -> u32;
+        type Pass = fn(&StateTab, &[u16], &[u16], &[u8], &[u8], i32, CostAges, &mut [u32]) -> u32;
         let check = |s: State, special: Special, pass: Pass| {
             let st = &tb.states[s as usize];
             let mut got = vec![0; N_CELLS];
-            let over = pass(st, &birth, &refusion, &class, &hours, over40_born, &mut got);
+            let ages = tb.cost_ages(t_abs);
+            let over = pass(
+                st,
+                &birth,
+                &refusion,
+                &class,
+                &hours,
+                over40_born,
+                ages,
+                &mut got,
+            );
             let mut want = vec![0; N_CELLS];
             let mut want_over = 0;
             for i in 0..birth.len() {

@@ -4,7 +4,7 @@
 //! numbers. Expected values (the exact cohort mode) are built on it, so it
 //! must change whenever `step` does (a test compares them).
 
-use crate::engine::cells::{CLARIFIED, N_VAR, RF_COUNT};
+use crate::engine::cells::{CLARIFIED, N_BANDS, N_VAR, RF_COUNT};
 use crate::engine::kernel::{cost_variant, next_clock};
 use crate::engine::population::Person;
 use crate::engine::rng;
@@ -66,10 +66,15 @@ impl Tables {
             h = p.hours;
         }
         let var = cost_variant(st.special, cls, h);
-        let counted = Counted {
-            cell: st.cell[age] + band * N_VAR + var,
-            age,
+        // As `count_occupancy`: plain states off benefit by the reporting
+        // line, the others by money's age groups.
+        let cell = if st.special == Special::None && st.benefit_mask == 0 {
+            st.cell[age]
+        } else {
+            let oa = self.cost_ages(t_abs).of(p.birth);
+            st.cell[0] + (oa * N_BANDS + band) * N_VAR + var
         };
+        let counted = Counted { cell, age };
 
         // A mover's record: new state, entered now, phase cleared or set.
         let moved = |to: u8| {

@@ -215,7 +215,7 @@ pub(crate) fn rf_phase_quarters<T: Copy + Default + std::ops::AddAssign>(
 ) -> [T; N_PHASES] {
     let mut out = [T::default(); N_PHASES];
     let rf = State::Ressourceforloeb as usize;
-    for age in 0..2 {
+    for age in 0..cells::N_AGES {
         for band in 0..cells::N_BANDS {
             for var in 0..2 * N_PHASES {
                 out[var / 2] += occupancy[cells::cell(rf, age, band, var)];
@@ -233,7 +233,7 @@ pub(crate) fn minifleks<T: Copy + Default + std::ops::AddAssign>(
 ) -> T {
     let fl = State::Fleksjob as usize;
     let mut n = T::default();
-    for age in 0..2 {
+    for age in 0..cells::N_AGES {
         for band in 0..cells::N_BANDS {
             for h in 0..=usize::from(max_hours).min(cells::N_VAR - 1) {
                 n += occupancy[cells::cell(fl, age, band, h)];

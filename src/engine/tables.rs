@@ -169,6 +169,29 @@ pub struct Tables {
     pub(super) n_birth: usize,
     /// Age group by `t * n_birth + birth quarter` (simulated quarter `t`).
     pub(super) group_of: Vec<u8>,
+    /// Where money's age groups start (quarters of age, ascending; 40 years
+    /// among them): `Costs::age_cuts`.
+    pub(super) cost_cuts: Vec<u16>,
+}
+
+/// Money's age groups in one quarter: a person born in or before
+/// `born[k]` has passed cut `k`; the group is the number of cuts passed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CostAges {
+    /// Padded with `i32::MIN` (never passed).
+    pub(super) born: [i32; crate::scenario::MAX_COST_AGES - 1],
+    /// The group that starts at 40 years.
+    pub(super) over40: usize,
+}
+
+impl CostAges {
+    #[inline(always)]
+    pub(super) fn of(&self, birth: u16) -> usize {
+        self.born
+            .iter()
+            .map(|&x| usize::from(i32::from(birth) <= x))
+            .sum()
+    }
 }
 
 impl Tables {
@@ -197,6 +220,8 @@ impl Tables {
         }
 
         let groups = s.age_groups();
+        let cost_cuts = s.costs.age_cuts();
+        let cost_over40 = cost_cuts.partition_point(|&c| c < AGE40_Q) + 1;
         let n_groups = groups.len();
         let mut states = [StateTab::default(); N_STATES];
         let mut base = 0usize;
@@ -218,7 +243,10 @@ impl Tables {
                 base,
                 ndur,
                 nclass,
-                cell: [cell(st as usize, 0, 0, 0), cell(st as usize, 1, 0, 0)],
+                cell: [
+                    cell(st as usize, 0, 0, 0),
+                    cell(st as usize, cost_over40, 0, 0),
+                ],
                 assessed: s.assessments.iter().any(|a| a.state == st),
                 // A variant runs the loop of its base state (scenarios/README.md).
                 special: match s.base(st) {
@@ -356,6 +384,7 @@ impl Tables {
             groups,
             n_birth,
             group_of,
+            cost_cuts,
         }
     }
 }
@@ -401,6 +430,18 @@ impl Tables {
     pub(super) fn groups_at(&self, t: u16) -> &[u8] {
         let lo = usize::from(t) * self.n_birth;
         &self.group_of[lo..lo + self.n_birth]
+    }
+
+    /// Money's age groups in absolute quarter `t_abs`.
+    pub(super) fn cost_ages(&self, t_abs: u16) -> CostAges {
+        let mut born = [i32::MIN; crate::scenario::MAX_COST_AGES - 1];
+        for (b, &c) in born.iter_mut().zip(&self.cost_cuts) {
+            *b = i32::from(t_abs) - i32::from(c);
+        }
+        CostAges {
+            born,
+            over40: self.cost_cuts.partition_point(|&c| c < AGE40_Q) + 1,
+        }
     }
 
     /// The age group (of [`Tables::age_groups`]) of a person born in

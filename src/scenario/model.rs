@@ -239,6 +239,11 @@ pub struct Who {
     pub to_pension_q: u16,
 }
 
+/// Most age groups money is counted in (the bands of rates by age, with the
+/// reporting line at 40 always among the cuts): the occupancy counters hold
+/// this many per state.
+pub const MAX_COST_AGES: usize = 4;
+
 /// Most age groups (age bands times distances to folkepension age) the
 /// rules of one scenario may distinguish: every transition row exists once
 /// per group.
@@ -500,8 +505,12 @@ pub struct FlexHours {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Costs {
     pub discount_rate: f64,
-    /// DKK per month by state (0 where the state pays nothing).
+    /// DKK per month by state (0 where the state pays nothing); for a
+    /// state with rates by age, the rate of its youngest band.
     pub monthly: [f64; N_STATES],
+    /// Rates by age: `(state, [(first quarter of age, DKK per month)])`,
+    /// bands ascending from age 0 (the first also covers younger persons).
+    pub monthly_ages: Vec<(State, Vec<(u16, f64)>)>,
     pub flex_max: f64,
     pub flex_threshold: f64,
     pub flex_rate_below: f64,
@@ -728,6 +737,35 @@ impl Uncertain {
                 .ok(),
         };
         x.unwrap_or(c)
+    }
+}
+
+impl Costs {
+    /// The monthly rate of `state` for a person `age_q` quarters old.
+    pub fn rate_at(&self, state: usize, age_q: u16) -> f64 {
+        match self.monthly_ages.iter().find(|(s, _)| *s as usize == state) {
+            Some((_, bands)) => {
+                let i = bands.partition_point(|&(lo, _)| lo <= age_q);
+                bands[i.saturating_sub(1)].1
+            }
+            None => self.monthly[state],
+        }
+    }
+
+    /// The ages (quarters) at which some rate changes, with 40 years, the
+    /// reporting line, always among them; ascending. Money is counted in
+    /// the groups these cut (at most [`MAX_COST_AGES`]).
+    pub fn age_cuts(&self) -> Vec<u16> {
+        let mut cuts: Vec<u16> = self
+            .monthly_ages
+            .iter()
+            .flat_map(|(_, b)| b.iter().map(|&(lo, _)| lo))
+            .filter(|&lo| lo > 0)
+            .chain([AGE40_Q])
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts
     }
 }
 

@@ -301,8 +301,9 @@ fn yes() -> bool {
 pub struct RawCosts {
     /// Annual discount rate for present values.
     pub discount_rate: f64,
-    /// DKK per month per person, by benefit state.
-    pub monthly: BTreeMap<String, f64>,
+    /// DKK per month per person, by benefit state: one rate, or rates by
+    /// age band in years (`{ "18-29" = 6545, "30+" = 12550 }`).
+    pub monthly: BTreeMap<String, RawRate>,
     pub fleksloentilskud: RawFlexSubsidy,
     pub insurance: RawInsurance,
     pub refusion: RawRefusion,
@@ -404,6 +405,14 @@ pub struct RawRefusion {
     /// If set, a fixed state share of førtidspension awarded after 1 July
     /// 2014 in place of the refusion steps (lever D3).
     pub foertidspension_state_share: Option<f64>,
+}
+
+/// A monthly rate: one amount, or amounts by age band.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawRate {
+    Flat(f64),
+    Ages(BTreeMap<String, f64>),
 }
 
 fn default_age_line() -> i64 {

@@ -293,6 +293,11 @@ cases! {
     negative_wage: bad("negative_wage.toml", 5, "costs.fleksloentilskud.hourly_wage", &["wage -200", "at least 0"]),
     negative_discount_rate: bad("discount_rate.toml", 5, "costs.discount_rate", &["discount rate -0.01 is outside 0..=0.5"]),
 
+    // Rates by age group.
+    rate_band_gap: bad("rates/rate_band_gap.toml", 5, "costs.monthly.kontanthjaelp.30+", &["no gap or overlap"]),
+    rate_band_not_open: bad("rates/rate_band_not_open.toml", 5, "costs.monthly.kontanthjaelp.30-66", &["must be open-ended"]),
+    rate_too_many_ages: bad("rates/rate_too_many_ages.toml", 4, "costs.monthly", &["5 age groups of money", "at most 4"]),
+
     // The price index.
     prices_index_not_positive: bad("prices/index_not_positive.toml", 5, "prices.index.2024", &["price level 0 must be a positive number"]),
     prices_index_without_price_year: bad("prices/index_without_price_year.toml", 313, "prices.index", &["no level for the scenario's price_year 2021"]).at("prices/../../../../scenarios/baseline.toml"),

@@ -70,3 +70,34 @@ fn the_2024_levels_change_rates_only() {
         "the same persons in the same states"
     );
 }
+
+/// Cash benefit under 30 at the uddannelseshjælp level: the same persons,
+/// and each year's cost between the two rates times the paid volume.
+#[test]
+fn rates_by_age_pay_each_age_group_its_rate() {
+    let load = |rel: &str| {
+        let mut sc = scenario::load_file(&root().join(rel)).unwrap().scenario;
+        sc.horizon = 8;
+        sc
+    };
+    let base = load("scenarios/baseline.toml");
+    let young = load("scenarios/examples/under-30-rates.toml");
+    let a = runner::run(&Prepared::new(&base), &cfg(), &|| {}).unwrap();
+    let b = runner::run(&Prepared::new(&young), &cfg(), &|| {}).unwrap();
+    assert_eq!(a.checksum, b.checksum, "the rate changes no one's path");
+    let get = |r: &runner::RunResult, metric: &str, year: &str| {
+        r.stats[crate::util::metric_cell(&r.layout, metric, year)].mean
+    };
+    for year in ["2019", "2020"] {
+        let volume = get(&b, "volume.kontanthjaelp", year);
+        let cost = get(&b, "cost.kontanthjaelp.all", year);
+        let base_cost = get(&a, "cost.kontanthjaelp.all", year);
+        assert!((base_cost - 12550.0 * 12.0 * volume).abs() < 1e-6 * base_cost);
+        assert!(
+            cost > 6259.0 * 12.0 * volume && cost < 12550.0 * 12.0 * volume,
+            "{year}: {cost}"
+        );
+        // Under-30s are about a third of the stock and half the inflow.
+        assert!(cost < 0.9 * base_cost, "{year}: {cost} against {base_cost}");
+    }
+}

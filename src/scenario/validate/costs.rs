@@ -13,9 +13,24 @@ pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts, variants: &[Variant]) -
         );
     }
     let mut monthly = [0.0; N_STATES];
+    let mut monthly_ages: Vec<(State, Vec<(u16, f64)>)> = Vec::new();
     let variant = |k: &str| variants.iter().find(|x| x.id == k);
-    for (k, &x) in &c.monthly {
+    for (k, rate) in &c.monthly {
         let mp = format!("{p}.monthly.{k}");
+        // A rate by age band: check the bands and their amounts; the state
+        // is paid its youngest band's rate where one number is needed.
+        let x = match rate {
+            raw::RawRate::Flat(x) => *x,
+            raw::RawRate::Ages(bands) => {
+                let table = rate_bands(v, &mp, bands);
+                let first = table.first().map_or(0.0, |b| b.1);
+                let st = variant(k).map(|var| var.slot).or_else(|| State::from_id(k));
+                if let Some(st) = st {
+                    monthly_ages.push((st, table));
+                }
+                first
+            }
+        };
         if let Some(var) = variant(k) {
             match var.of {
                 State::Fleksjob => v.key_error(
@@ -101,9 +116,10 @@ pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts, variants: &[Variant]) -
     for (i, &x) in r.state_share.iter().take(5).enumerate() {
         state_share[i] = probability(v, &format!("costs.refusion.state_share[{i}]"), x);
     }
-    Costs {
+    let costs = Costs {
         discount_rate,
         monthly,
+        monthly_ages,
         flex_max: amount(v, &format!("{fp}.max"), f.max, "amount", Amount::Monthly),
         flex_threshold: amount(
             v,
@@ -153,7 +169,15 @@ pub(super) fn costs(v: &mut Reporter, c: &raw::RawCosts, variants: &[Variant]) -
             .map(|x| probability(v, "costs.refusion.foertidspension_state_share", x)),
         variant_state_share,
         services: services(v, &c.services),
+    };
+    let groups = costs.age_cuts().len() + 1;
+    if groups > MAX_COST_AGES {
+        v.error(
+            "costs.monthly",
+            format!("rates by age make {groups} age groups of money; at most {MAX_COST_AGES} are supported (use fewer distinct band limits, 40 years counts as one)"),
+        );
     }
+    costs
 }
 
 pub(super) fn services(v: &mut Reporter, s: &raw::RawServices) -> Services {
@@ -201,4 +225,54 @@ pub(super) fn services(v: &mut Reporter, s: &raw::RawServices) -> Services {
             s.revalidering_education_state_share,
         ),
     }
+}
+
+/// Rates by age band in years: contiguous bands, the last open, each amount
+/// within the monthly range.
+fn rate_bands(
+    v: &mut Reporter,
+    path: &str,
+    bands: &std::collections::BTreeMap<String, f64>,
+) -> Vec<(u16, f64)> {
+    let mut out: Vec<(AgeBand, f64, String)> = Vec::new();
+    for (key, &x) in bands {
+        let kp = format!("{path}.{key}");
+        match age_band(key) {
+            Some(b) => out.push((b, amount(v, &kp, x, "rate", Amount::Monthly), kp)),
+            None => v.key_error(
+                &kp,
+                format!("{key:?} is not an age band; write \"18-29\" or \"30+\" (years)"),
+                None,
+            ),
+        }
+    }
+    if out.is_empty() {
+        v.error(path, "empty table of rates by age; give a number, or bands like { \"18-29\" = 6545, \"30+\" = 12550 }");
+        return vec![(0, 0.0)];
+    }
+    out.sort_by_key(|b| b.0.lo);
+    for w in out.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        match a.0.hi {
+            Some(h) if b.0.lo == h + 1 => {}
+            _ => v.key_error(
+                &b.2,
+                "age bands of a rate must follow each other with no gap or overlap",
+                None,
+            ),
+        }
+    }
+    if let Some(last) = out.last()
+        && last.0.hi.is_some()
+    {
+        v.key_error(
+            &last.2,
+            "the last age band of a rate must be open-ended (\"30+\")",
+            None,
+        );
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(i, (b, x, _))| (if i == 0 { 0 } else { b.lo }, x))
+        .collect()
 }
