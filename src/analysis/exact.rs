@@ -118,7 +118,7 @@ impl Lumper {
             .map(|b| {
                 // First t whose age group is over 40 (at the quarter's start),
                 // first t at whose end the person leaves for `out`, and the
-                // age group the rules see in each quarter.
+                // age groups the rules and the money see in each quarter.
                 let over40 = (0..=h)
                     .find(|&t| (start + t).wrapping_sub(b) >= AGE40_Q)
                     .unwrap_or(h + 1);
@@ -128,7 +128,7 @@ impl Lumper {
                 let groups = (0..h)
                     .map(|t| {
                         if b < last {
-                            tb.age_group(t, b) as u8
+                            (tb.age_group(t, b) * 8 + tb.cost_age(t, b)) as u8
                         } else {
                             0
                         }

@@ -444,6 +444,12 @@ impl Tables {
         }
     }
 
+    /// Money's age group (the occupancy cells') of a person born in `birth`
+    /// during simulated quarter `t`.
+    pub fn cost_age(&self, t: u16, birth: u16) -> usize {
+        self.cost_ages(self.start + t).of(birth)
+    }
+
     /// The age group (of [`Tables::age_groups`]) of a person born in
     /// `birth` during simulated quarter `t`.
     pub fn age_group(&self, t: u16, birth: u16) -> usize {
