@@ -234,7 +234,7 @@ impl Tables {
             for period in 0..self.rows.len() / self.rows_per_period.max(1) {
                 let rows = &self.rows[period * self.rows_per_period..][..self.rows_per_period];
                 for st in &self.states {
-                    let n = 2 * usize::from(st.ndur) * st.nclass;
+                    let n = self.groups.len() * usize::from(st.ndur) * st.nclass;
                     for i in 0..n {
                         let c = i % st.nclass;
                         if c & usize::from(bit) == 0
