@@ -160,7 +160,7 @@ impl Cell {
     pub fn is_money(&self) -> bool {
         match self {
             Cell::Cost { .. } | Cell::AnnualCost { .. } | Cell::Pv { .. } => true,
-            Cell::Annual { metric, .. } => metric.unit() == "DKK",
+            Cell::Annual { metric, .. } | Cell::PerYear { metric } => metric.unit() == "DKK",
             _ => false,
         }
     }

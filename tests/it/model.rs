@@ -400,12 +400,7 @@ fn check_values(
     };
     let n_items = N_ITEMS as u8;
     for (c, &x) in layout.cells.iter().zip(v) {
-        let money = match *c {
-            Cell::Cost { .. } | Cell::AnnualCost { .. } | Cell::Pv { .. } => true,
-            Cell::Annual { metric, .. } | Cell::PerYear { metric } => metric.unit() == "DKK",
-            _ => false,
-        };
-        if money {
+        if c.is_money() {
             prop_assert!(x.is_finite() && x >= 0.0, "{c:?} = {x}");
         }
     }

@@ -1,6 +1,7 @@
 //! Money over time: the price index turns a scenario's amounts into another
 //! year's prices (`--prices`), and the 2024 rates are a one-line package.
 
+use fleksim::engine::results::Cell;
 use fleksim::engine::runner::{self, Prepared, RunConfig};
 use fleksim::scenario;
 
@@ -23,7 +24,14 @@ fn prices_scale_money_and_nothing_else() {
     let later = runner::run(&p2024, &cfg(), &|| {}).unwrap();
     let mut money = 0;
     for ((cell, a), b) in own.layout.cells.iter().zip(&own.stats).zip(&later.stats) {
-        if cell.is_money() {
+        // Money as the outputs label it: every metric in DKK, and the
+        // costs that have no metric id of their own (costs.csv, item totals).
+        let dkk = match cell.metric(&own.layout) {
+            Some((_, unit, _)) => unit == "DKK",
+            None => matches!(cell, Cell::Cost { .. } | Cell::AnnualCost { .. }),
+        };
+        assert_eq!(cell.is_money(), dkk, "{cell:?}");
+        if dkk {
             money += 1;
             if a.mean != 0.0 {
                 assert!((b.mean / a.mean - 1.079).abs() < 1e-12, "{cell:?}");
