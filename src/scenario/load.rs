@@ -533,17 +533,38 @@ pub fn parse_override(s: &str) -> Result<Override, String> {
     Ok((path.to_string(), doc["v"].clone()))
 }
 
+/// One segment of a key path: a key, and the array index written after it
+/// (`key[i]`), if any; None if the index is not a number.
+fn segment(part: &str) -> Option<(&str, Option<usize>)> {
+    match part.split_once('[') {
+        Some((k, i)) => Some((k, Some(i.trim_end_matches(']').parse().ok()?))),
+        None => Some((part, None)),
+    }
+}
+
 /// The value at `path` (segments joined by `.`, array elements as `[i]`) in
 /// a merged document, if there is one.
 pub fn lookup<'v>(doc: &'v toml::Value, path: &str) -> Option<&'v toml::Value> {
     let mut cur = doc;
     for part in path.split('.') {
-        cur = match part.split_once('[') {
-            Some((k, i)) => cur
-                .get(k)?
-                .get(i.trim_end_matches(']').parse::<usize>().ok()?)?,
-            None => cur.get(part)?,
-        };
+        let (k, i) = segment(part)?;
+        cur = cur.get(k)?;
+        if let Some(i) = i {
+            cur = cur.get(i)?;
+        }
+    }
+    Some(cur)
+}
+
+/// [`lookup`], mutable.
+pub(super) fn lookup_mut<'v>(doc: &'v mut toml::Value, path: &str) -> Option<&'v mut toml::Value> {
+    let mut cur = doc;
+    for part in path.split('.') {
+        let (k, i) = segment(part)?;
+        cur = cur.get_mut(k)?;
+        if let Some(i) = i {
+            cur = cur.get_mut(i)?;
+        }
     }
     Some(cur)
 }
@@ -558,16 +579,8 @@ pub fn lookup_number(doc: &toml::Value, path: &str) -> Option<f64> {
 fn apply_override(doc: &mut toml::Value, path: &str, value: toml::Value) -> Result<(), String> {
     let mut segs: Vec<(String, Option<usize>)> = Vec::new();
     for part in path.split('.') {
-        match part.split_once('[') {
-            Some((k, idx)) => {
-                let i = idx
-                    .trim_end_matches(']')
-                    .parse()
-                    .map_err(|_| format!("bad array index in `{path}`"))?;
-                segs.push((k.to_string(), Some(i)));
-            }
-            None => segs.push((part.to_string(), None)),
-        }
+        let (k, i) = segment(part).ok_or_else(|| format!("bad array index in `{path}`"))?;
+        segs.push((k.to_string(), i));
     }
     let mut cur = doc;
     let last = segs.len() - 1;

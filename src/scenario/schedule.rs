@@ -11,9 +11,10 @@
 
 use super::calendar::Quarter;
 use super::diag::{Diagnostic, Origins, Reporter, Sources, did_you_mean};
-use super::load::lookup;
+use super::load::{lookup, lookup_mut};
 use super::model::{ScheduleOp, Scheduled};
 use super::raw::RawSchedule;
+use super::validate::quarter;
 
 /// Most sets of numbers (periods) a schedule may create within the horizon.
 pub const MAX_PERIODS: usize = 64;
@@ -45,18 +46,11 @@ pub(super) fn entries(
     let mut out = Vec::new();
     for (i, e) in raw.iter().enumerate() {
         let p = format!("schedule[{i}]");
-        let quarter = |v: &mut Reporter, key: &str, text: &str| {
-            let q = Quarter::parse(text);
-            if q.is_none() {
-                v.error(
-                    &format!("{p}.{key}"),
-                    format!("{text:?} is not a quarter; write it like \"2021Q1\""),
-                );
-            }
-            q
-        };
-        let from = quarter(v, "from", &e.from);
-        let until = e.until.as_ref().and_then(|u| quarter(v, "until", u));
+        let from = quarter(v, &format!("{p}.from"), &e.from);
+        let until = e
+            .until
+            .as_ref()
+            .and_then(|u| quarter(v, &format!("{p}.until"), u));
         if let (Some(f), Some(u)) = (from, until)
             && u <= f
         {
@@ -210,20 +204,6 @@ fn count_numbers(path: &str, v: &toml::Value) -> usize {
         }
     }
     go(v, skip)
-}
-
-/// The value at `path` (as in [`lookup`]), mutable.
-fn lookup_mut<'v>(doc: &'v mut toml::Value, path: &str) -> Option<&'v mut toml::Value> {
-    let mut cur = doc;
-    for part in path.split('.') {
-        cur = match part.split_once('[') {
-            Some((k, i)) => cur
-                .get_mut(k)?
-                .get_mut(i.trim_end_matches(']').parse::<usize>().ok()?)?,
-            None => cur.get_mut(part)?,
-        };
-    }
-    Some(cur)
 }
 
 #[cfg(test)]
