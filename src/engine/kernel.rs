@@ -236,9 +236,22 @@ impl RowCoder<'_> {
     #[inline(always)]
     fn group_base(&self, b: u16) -> u32 {
         match self.split40 {
-            Some(x) => self.base + u32::from(i32::from(b) <= x) * self.gstride,
-            None => self.base + u32::from(self.group[usize::from(b)]) * self.gstride,
+            Some(x) => self.base_by_split(x, b),
+            None => self.base_by_table(b),
         }
+    }
+
+    /// [`RowCoder::group_base`] when the rules split only at 40 (born in or
+    /// before `over40_born` is the second group).
+    #[inline(always)]
+    fn base_by_split(&self, over40_born: i32, b: u16) -> u32 {
+        self.base + u32::from(i32::from(b) <= over40_born) * self.gstride
+    }
+
+    /// [`RowCoder::group_base`] from the group table.
+    #[inline(always)]
+    fn base_by_table(&self, b: u16) -> u32 {
+        self.base + u32::from(self.group[usize::from(b)]) * self.gstride
     }
 
     #[inline(always)]
@@ -276,16 +289,8 @@ impl RowCoder<'_> {
         let cols = (birth, entered, class, refusion);
         // One loop per way of finding the group, each free of branches on it.
         match self.split40 {
-            Some(x) => self.fill_with(
-                |b| self.base + u32::from(i32::from(b) <= x) * self.gstride,
-                cols,
-                out,
-            ),
-            None => self.fill_with(
-                |b| self.base + u32::from(self.group[usize::from(b)]) * self.gstride,
-                cols,
-                out,
-            ),
+            Some(x) => self.fill_with(|b| self.base_by_split(x, b), cols, out),
+            None => self.fill_with(|b| self.base_by_table(b), cols, out),
         }
     }
 
