@@ -108,8 +108,15 @@ pub fn explain(path: &Path) -> Result<Explanation, ScenarioError> {
             if let Some(loc) = own.origins.key(&format!("schedule[{i}]")) {
                 let (line, _) = own.sources.line_col(loc.file, loc.span.start);
                 c.at = Some(format!("{}:{line}", own.sources.files[loc.file].name));
-                // The comment beside the change itself, on the lines below the header.
-                c.comment = (line..line + 6).find_map(|l| comment_at(&own.sources, loc.file, l));
+            }
+            // The comment written beside the change itself (its `factor`,
+            // `add` or `value`).
+            let key = ["factor", "add", "value"]
+                .iter()
+                .find_map(|k| own.origins.key(&format!("schedule[{i}].{k}")));
+            if let Some(loc) = key {
+                let (line, _) = own.sources.line_col(loc.file, loc.span.start);
+                c.comment = comment_at(&own.sources, loc.file, line);
             }
             c
         })
