@@ -450,7 +450,7 @@ impl Tables {
         self.cost_ages(self.start + t).of(birth)
     }
 
-    /// The age group (of [`Tables::age_groups`]) of a person born in
+    /// The age group (of [`Scenario::age_groups`]) of a person born in
     /// `birth` during simulated quarter `t`.
     pub fn age_group(&self, t: u16, birth: u16) -> usize {
         usize::from(self.groups_at(t)[usize::from(birth)])
@@ -461,11 +461,6 @@ impl Tables {
     /// looking groups up.
     pub(super) fn only_40_split(&self) -> bool {
         self.groups.age_cuts == [AGE40_Q] && self.groups.pension_cuts.is_empty()
-    }
-
-    /// The age groups the rules distinguish.
-    pub fn age_groups(&self) -> &AgeGroups {
-        &self.groups
     }
 
     /// The counter words of absolute quarter `t_abs`: one per decision kind,
