@@ -38,7 +38,7 @@ use crate::engine::cells::{self, ENTRY, N_CELLS, RF_COUNT};
 use crate::engine::costing::N_ITEMS;
 use crate::engine::kernel::{Person, Tables};
 use crate::engine::population;
-use crate::engine::results::{Cell, Citizen, Layout};
+use crate::engine::results::{Annual, Cell, Citizen, Layout};
 use crate::engine::runner::{Prepared, RunResult, scaled};
 use crate::engine::stats::CellStats;
 use crate::error::{Error, Result};
@@ -537,7 +537,7 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
 pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
     let years = &layout.years;
     let year_idx = |year: i32| years.iter().position(|y| y.0 == year).expect("year");
-    let mut annual = vec![[0.0f64; 8]; years.len()];
+    let mut annual = vec![[0.0f64; Annual::ALL.len()]; years.len()];
     let mut annual_cost = vec![[[0.0f64; 2]; N_ITEMS + 1]; years.len()];
     let mut pv = [0.0f64; 2];
     let fp = State::Foertidspension as usize;
@@ -617,6 +617,14 @@ pub fn values(layout: &Layout, ex: &Expected) -> Vec<f64> {
                 };
                 ore / 100.0
             }
+            // Settling is a move to `out` here (outcomes do not tell it apart).
+            Cell::Annual {
+                metric: Annual::LeftForGood,
+                ..
+            }
+            | Cell::PerYear {
+                metric: Annual::LeftForGood,
+            } => f64::NAN,
             Cell::Annual { year, metric } => {
                 let v = annual[year_idx(year)][metric as usize];
                 if metric.unit() == "DKK" { v / 100.0 } else { v }
@@ -713,11 +721,21 @@ pub fn is_linear(c: &Cell) -> bool {
             | Cell::RfPhaseSpell { .. }
             | Cell::MinifleksRaised { .. }
             | Cell::RevalideringAfter { .. }
+            | Cell::Annual {
+                metric: Annual::LeftForGood,
+                ..
+            }
+            | Cell::PerYear {
+                metric: Annual::LeftForGood
+            }
             | Cell::Citizen {
                 metric: Citizen::MeanToClarification
                     | Citizen::MedianToClarification
                     | Citizen::ShareClarified
                     | Citizen::RfShareWithoutIntervention
+                    | Citizen::RfQuartersToClarification
+                    | Citizen::RfShareClarified
+                    | Citizen::CashYearQuartersToClarification
             }
     )
 }

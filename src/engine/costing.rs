@@ -387,7 +387,9 @@ mod tests {
     /// One person-quarter of each benefit, priced by the table.
     #[test]
     fn one_person_quarter_in_each_benefit() {
-        let sc = scenario::baseline().scenario;
+        // Flat rates (no rates by age): one rate per benefit.
+        let mut sc = scenario::baseline().scenario;
+        sc.costs.monthly_ages.clear();
         let t = CostTable::new(&sc);
         let c = &sc.costs;
         for state in 0..N_BENEFITS {
@@ -419,6 +421,7 @@ mod tests {
     #[test]
     fn an_overflowing_quarter_is_an_error() {
         let mut sc = scenario::baseline().scenario;
+        sc.costs.monthly_ages.clear();
         sc.costs.monthly[State::Kontanthjaelp as usize] = 1e10;
         let t = CostTable::new(&sc);
         let mut occ = vec![0u32; N_CELLS];

@@ -52,6 +52,13 @@ pub struct Counters {
     /// their fourth quarter, and of those the ones without an intervention
     /// in any of the four (T9).
     pub rf_year_one: [u32; 2],
+    /// Ressourceforløb spells that ended: all, those that ended in a
+    /// clarified status, and the quarters those lasted (cumulative over the
+    /// run, not reset).
+    pub rf_ends: [u64; 3],
+    /// Kontanthjælp spells of at least a year that ended in a clarified
+    /// status, and their quarters beyond the first year (cumulative).
+    pub cash_year_clarified: [u64; 2],
     /// Spells begun in each ressourceforløb phase: entries to the programme
     /// (in the entry phase) and phase changes (T9 waits).
     pub phase_entries: [u32; N_PHASES],
@@ -59,6 +66,10 @@ pub struct Counters {
     /// the simulation with minifleksjob hours at least a year before, and of
     /// those the ones whose hours were raised since (T6).
     pub mini_raise: [u32; 2],
+    /// Persons who left the benefit system for good this quarter (settled,
+    /// see [`Tables::settles_at`]), by the state they left from; they are
+    /// counted in `flows` as moves to `out` too.
+    pub settled: [u32; N_STATES],
     /// Leavers of revalidering whose follow-up fell due this quarter, by
     /// their state at its end, [`REVAL_FOLLOW_UP`] quarters after leaving (T13).
     pub reval_after: [u32; N_STATES],
@@ -86,9 +97,12 @@ impl Default for Counters {
             person_quarters: 0,
             clarification: vec![0; 402],
             rf_year_one: [0; 2],
+            rf_ends: [0; 3],
+            cash_year_clarified: [0; 2],
             phase_entries: [0; N_PHASES],
             mini_raise: [0; 2],
             reval_after: [0; N_STATES],
+            settled: [0; N_STATES],
             fresh: Vec::new(),
             arrivals: std::array::from_fn(|_| Vec::new()),
             busy: 0,
@@ -107,6 +121,7 @@ impl Counters {
         self.phase_entries = [0; N_PHASES];
         self.mini_raise = [0; 2];
         self.reval_after = [0; N_STATES];
+        self.settled = [0; N_STATES];
     }
 }
 
@@ -761,11 +776,26 @@ fn move_person(
     c: &mut Counters,
     pid: u32,
     mut p: Person,
-    to: u8,
+    mut to: u8,
     age: usize,
 ) {
     let s = p.state;
+    if to == SETTLE {
+        // Left for good: counted as a move to `out`, by reason. A pending
+        // revalidering follow-up finds them where they settled.
+        c.settled[s as usize] += 1;
+        if p.refusion & TRACK != 0 {
+            follow_up(pop, c, q, pid, s, p.refusion, true);
+        }
+        to = OUT;
+        c.flows[age][s as usize][to as usize] += 1;
+        pop.add_out(p.birth);
+        return;
+    }
     c.flows[age][s as usize][to as usize] += 1;
+    if s == RF || s == KH {
+        spell_end(tb, c, s, to, q.t_abs + 1 - p.entered);
+    }
     let g = pop.groups[(pid >> pop.idx_bits()) as usize];
     if tb.clarifying & (1 << to) != 0 && g.cohort > 0 && tb.entry_state & (1 << g.state) != 0 {
         clarify(
@@ -836,6 +866,23 @@ fn follow_up(
         }
     }
     if pending { refusion } else { refusion & !TRACK }
+}
+
+/// Counts the end of a ressourceforløb or kontanthjælp spell of `quarters`
+/// quarters for the citizen outcomes measured from a spell's start.
+#[inline(never)]
+fn spell_end(tb: &Tables, c: &mut Counters, s: u8, to: u8, quarters: u16) {
+    let clarified = tb.clarifying & (1 << to) != 0;
+    if s == RF {
+        c.rf_ends[0] += 1;
+        if clarified {
+            c.rf_ends[1] += 1;
+            c.rf_ends[2] += u64::from(quarters);
+        }
+    } else if clarified && quarters >= YEAR {
+        c.cash_year_clarified[0] += 1;
+        c.cash_year_clarified[1] += u64::from(quarters - YEAR);
+    }
 }
 
 /// Records the first clarification of an entrant, `quarters` after entry.
@@ -969,6 +1016,56 @@ fn raise_hours(tb: &Tables, h: u8, d: u16, pk: u64, ctr: &[u64; rng::N_KINDS]) -
 mod tests {
     use super::*;
     use crate::scenario::State;
+
+    /// Persons who have left the benefit system for good leave the
+    /// simulation (`employed` from 13 quarters in the baseline), and no
+    /// other result moves: every benefit state's stocks and flows, and every
+    /// cost, are the same with and without it, replication by replication.
+    /// Only `employed` and `out` differ (settlers are in `out` early).
+    #[test]
+    fn leaving_for_good_changes_no_benefit_result() {
+        use crate::engine::runner::{Prepared, RunConfig, simulate};
+        let sc = crate::scenario::baseline().scenario;
+        let with = Prepared::new(&sc);
+        let mut without = Prepared::new(&sc);
+        without.tables = Tables::compile_with(&sc, false);
+        assert_eq!(with.tables.settles_at(State::Employed), Some(13));
+        assert_eq!(without.tables.settles_at(State::Employed), None);
+        let cfg = RunConfig {
+            replications: 2,
+            seed: 7,
+            scale: 0.05,
+        };
+        let (emp, out) = (State::Employed as usize, State::Out as usize);
+        for rep in 0..2 {
+            let a = simulate(&with, &cfg, rep).expect("runs");
+            let b = simulate(&without, &cfg, rep).expect("runs");
+            assert_eq!(a.costs, b.costs, "costs, replication {rep}");
+            assert_eq!(a.clarification, b.clarification);
+            assert_eq!(a.rf_ends, b.rf_ends);
+            assert_eq!(a.reval_after, b.reval_after);
+            let settled: u32 = a.settled.iter().sum();
+            assert!(settled > 0, "somebody settles in ten years");
+            assert!(b.settled.iter().all(|&n| n == 0));
+            for t in 0..a.stocks.len() {
+                for s in (0..N_STATES).filter(|&s| s != emp && s != out) {
+                    assert_eq!(a.stocks[t][s], b.stocks[t][s], "stock {s} at {t}");
+                }
+            }
+            for t in 0..a.flows.len() {
+                for age in 0..2 {
+                    for from in (0..=N_STATES).filter(|&s| s != emp) {
+                        assert_eq!(
+                            a.flows[t][age][from], b.flows[t][age][from],
+                            "flows from {from} at {t}"
+                        );
+                    }
+                }
+            }
+            // Fewer person-quarters are simulated.
+            assert!(a.person_quarters < b.person_quarters);
+        }
+    }
 
     /// The per-quarter birth threshold tells exactly who reaches
     /// folkepension age, as the exit table does, for every quarter of the
@@ -1173,7 +1270,12 @@ mod tests {
                 let age = usize::from(i32::from(birth[i]) <= over40_born);
                 want_over += age as u32;
                 let band = usize::from(refusion[i] & 0xff) - 1;
-                want[st.cell[age] + band * N_VAR + cost_variant(special, class[i], hours[i])] += 1;
+                // Benefit states count by money's age groups (the baseline
+                // cuts them at 30 and 40).
+                let money_age = ages.of(birth[i]);
+                want[st.cell[0]
+                    + (money_age * N_BANDS + band) * N_VAR
+                    + cost_variant(special, class[i], hours[i])] += 1;
             }
             assert_eq!(over, want_over, "{s:?}");
             assert_eq!(got, want, "{s:?}");

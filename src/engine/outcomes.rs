@@ -132,7 +132,9 @@ impl Tables {
         let row = &self.rows[base + st.base + (g * st.ndur as usize + di) * st.nclass + row_class];
         let mut lo = 0;
         for k in 0..row.n as usize {
-            emit_if(left * chance(lo, row.thr[k]), moved(row.to[k]), row.to[k]);
+            // Settling is a move to `out` (as in `move_person`).
+            let to = if row.to[k] == SETTLE { OUT } else { row.to[k] };
+            emit_if(left * chance(lo, row.thr[k]), moved(to), to);
             lo = lo.max(row.thr[k]);
         }
         let stay = left * chance(row.total, 1 << 31);

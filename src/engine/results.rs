@@ -45,6 +45,12 @@ pub struct RepResult {
     /// their fourth quarter, and of those the ones without an intervention
     /// in any of the four (T9).
     pub rf_year_one: [u32; 2],
+    /// Ressourceforløb spells that ended within the horizon, those that
+    /// ended in a clarified status, and the quarters those lasted.
+    pub rf_ends: [u64; 3],
+    /// Kontanthjælp spells of at least a year that ended in a clarified
+    /// status within the horizon, and their quarters beyond the first year.
+    pub cash_year_clarified: [u64; 2],
     /// Spells in each ressourceforløb phase that overlap the horizon: those
     /// in progress at the start or created by inflow, entries to the
     /// programme (in the entry phase) and phase changes (T9 waits).
@@ -56,6 +62,9 @@ pub struct RepResult {
     /// Leavers of revalidering by their state a year (four quarters) after
     /// they left, for leavers whose year ends within the horizon (T13).
     pub reval_after: [u32; N_STATES],
+    /// Persons who left the benefit system for good during each simulated
+    /// quarter (counted in `flows` as moves to `out` too).
+    pub settled: Vec<u32>,
 }
 
 /// Years after entry at which the first entry cohort's states are reported.
@@ -78,15 +87,28 @@ pub enum Citizen {
     RfQuartersWithoutIntervention,
     /// Share of ressourceforløb person-quarters without an intervention.
     RfShareWithoutIntervention,
+    /// Mean quarters from the start of a ressourceforløb to its end in a
+    /// clarified status, among the spells that ended so within the horizon.
+    RfQuartersToClarification,
+    /// Share of the ressourceforløb spells ending within the horizon that
+    /// ended in a clarified status.
+    RfShareClarified,
+    /// Mean quarters beyond the first year on kontanthjælp until the spell
+    /// ended in a clarified status, among spells of at least a year that
+    /// ended so within the horizon.
+    CashYearQuartersToClarification,
 }
 
 impl Citizen {
-    pub const ALL: [Citizen; 5] = [
+    pub const ALL: [Citizen; 8] = [
         Citizen::MeanToClarification,
         Citizen::MedianToClarification,
         Citizen::ShareClarified,
         Citizen::RfQuartersWithoutIntervention,
         Citizen::RfShareWithoutIntervention,
+        Citizen::RfQuartersToClarification,
+        Citizen::RfShareClarified,
+        Citizen::CashYearQuartersToClarification,
     ];
 
     pub fn id(self) -> &'static str {
@@ -96,12 +118,20 @@ impl Citizen {
             Citizen::ShareClarified => "citizen.share_clarified",
             Citizen::RfQuartersWithoutIntervention => "citizen.rf_quarters_without_intervention",
             Citizen::RfShareWithoutIntervention => "citizen.rf_share_without_intervention",
+            Citizen::RfQuartersToClarification => "citizen.rf_quarters_to_clarification",
+            Citizen::RfShareClarified => "citizen.rf_share_clarified",
+            Citizen::CashYearQuartersToClarification => {
+                "citizen.cash_year_quarters_to_clarification"
+            }
         }
     }
 
     pub fn unit(self) -> &'static str {
         match self {
-            Citizen::MeanToClarification | Citizen::MedianToClarification => "quarters",
+            Citizen::MeanToClarification
+            | Citizen::MedianToClarification
+            | Citizen::RfQuartersToClarification
+            | Citizen::CashYearQuartersToClarification => "quarters",
             Citizen::RfQuartersWithoutIntervention => "person-quarters",
             _ => "share",
         }
@@ -119,10 +149,13 @@ pub enum Annual {
     CostState,
     CostMunicipality,
     CostAll,
+    /// Persons who left the benefit system for good (settled; they are
+    /// counted in `out` from then on).
+    LeftForGood,
 }
 
 impl Annual {
-    pub const ALL: [Annual; 8] = [
+    pub const ALL: [Annual; 9] = [
         Annual::AwardsFpUnder40,
         Annual::AwardsFpOver40,
         Annual::AwardsFp,
@@ -131,6 +164,7 @@ impl Annual {
         Annual::CostState,
         Annual::CostMunicipality,
         Annual::CostAll,
+        Annual::LeftForGood,
     ];
 
     /// Stable metric id (shared with `compare`).
@@ -144,6 +178,7 @@ impl Annual {
             Annual::CostState => "cost.total.state",
             Annual::CostMunicipality => "cost.total.municipality",
             Annual::CostAll => "cost.total.all",
+            Annual::LeftForGood => "left_for_good",
         }
     }
 
@@ -501,7 +536,7 @@ impl Layout {
 
     pub fn values(&self, r: &RepResult, scale: f64) -> Vec<f64> {
         let k = 1.0 / scale;
-        let mut annual = vec![[0.0f64; 8]; self.years.len()];
+        let mut annual = vec![[0.0f64; Annual::ALL.len()]; self.years.len()];
         // Øre by year, item (last: total) and payer (state, municipality),
         // summed in 128 bits so that no sum of 64-bit quarters can wrap.
         let mut annual_cost = vec![[[0i128; 2]; N_ITEMS + 1]; self.years.len()];
@@ -528,6 +563,7 @@ impl Layout {
                         .sum::<u32>(),
                 );
             }
+            a[8] += f64::from(r.settled[t as usize]);
             let yc = &mut annual_cost[year_idx(t)];
             let discount = (1.0 + self.discount_rate).powf(-f64::from(t + 1) / 4.0);
             for (item, c) in r.costs[t as usize].iter().enumerate() {
@@ -831,6 +867,12 @@ fn citizen(r: &RepResult, metric: Citizen, horizon: u16) -> f64 {
         Citizen::ShareClarified => share(clarified as f64, r.entrants as f64),
         Citizen::RfQuartersWithoutIntervention => without as f64 / (f64::from(horizon) / 4.0),
         Citizen::RfShareWithoutIntervention => share(without as f64, all_rf as f64),
+        Citizen::RfQuartersToClarification => share(r.rf_ends[2] as f64, r.rf_ends[1] as f64),
+        Citizen::RfShareClarified => share(r.rf_ends[1] as f64, r.rf_ends[0] as f64),
+        Citizen::CashYearQuartersToClarification => share(
+            r.cash_year_clarified[1] as f64,
+            r.cash_year_clarified[0] as f64,
+        ),
     }
 }
 

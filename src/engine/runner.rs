@@ -116,9 +116,12 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         cohort: [None; 3],
         minifleks: Vec::with_capacity(h),
         rf_year_one: [0; 2],
+        rf_ends: [0; 3],
+        cash_year_clarified: [0; 2],
         rf_phase_entries: spells,
         mini_raise: Vec::with_capacity(h),
         reval_after: [0; N_STATES],
+        settled: Vec::with_capacity(usize::from(sc.horizon)),
     };
     res.stocks.push(initial);
     let mut c = Counters::default();
@@ -172,6 +175,7 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
             }
         }
         res.mini_raise.push(c.mini_raise);
+        res.settled.push(c.settled.iter().sum());
         for (a, b) in res.reval_after.iter_mut().zip(c.reval_after) {
             *a += b;
         }
@@ -187,6 +191,8 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
     }
     res.checksum = pop.checksum();
     res.clarification = c.clarification.clone();
+    res.rf_ends = c.rf_ends;
+    res.cash_year_clarified = c.cash_year_clarified;
     Ok(res)
 }
 

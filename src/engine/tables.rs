@@ -17,8 +17,13 @@ use crate::scenario::{
 pub(super) const RF: u8 = State::Ressourceforloeb as u8;
 pub(super) const FLEX: u8 = State::Fleksjob as u8;
 pub(super) const REV: u8 = State::Revalidering as u8;
+pub(super) const KH: u8 = State::Kontanthjaelp as u8;
 pub(super) const OUT: u8 = State::Out as u8;
 pub(super) const NONE: u8 = u8::MAX;
+/// The target of a settling row: the person has left the benefit system
+/// for good and leaves the simulation, counted in `out` (see
+/// [`Tables::settles_at`]).
+pub(super) const SETTLE: u8 = N_STATES as u8;
 /// The row-index bits of a person's row code (the loop's `RowCoder`): a
 /// period block may hold at most this many rows.
 pub(super) const ROW: u32 = (1 << 30) - 1;
@@ -111,6 +116,9 @@ pub(super) struct StateTab {
     pub(super) stay_hook: bool,
     /// 1 in ressourceforløb (its quarters count toward `rf_total`), else 0.
     pub(super) rf_inc: u8,
+    /// Decision duration from which persons here settle ([`Tables::settles_at`]);
+    /// `u16::MAX`: never.
+    pub(super) settle: u16,
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +205,13 @@ impl CostAges {
 impl Tables {
     /// Compiles every rule of `s` into lookup tables.
     pub fn compile(s: &Scenario) -> Tables {
+        Tables::compile_with(s, true)
+    }
+
+    /// [`Tables::compile`], with persons who have left for good kept in the
+    /// simulation when `settling` is false (to test that it changes no
+    /// benefit result).
+    pub(crate) fn compile_with(s: &Scenario, settling: bool) -> Tables {
         // Policy periods: quarters with the same set of active gates and the
         // same numbers in force (dated changes) share rows.
         let mut signatures: Vec<(u64, usize)> = Vec::new();
@@ -258,6 +273,7 @@ impl Tables {
                 benefit_mask: if s.is_benefit(st) { u16::MAX } else { 0 },
                 stay_hook: matches!(s.base(st), State::Ressourceforloeb | State::Fleksjob),
                 rf_inc: u8::from(st == State::Ressourceforloeb),
+                settle: u16::MAX,
             };
             base += n_groups * usize::from(ndur) * nclass;
         }
@@ -349,6 +365,10 @@ impl Tables {
             }));
         }
 
+        if settling {
+            settle(&mut rows, &mut states, rows_per_period, n_groups);
+        }
+
         // Row codes (`RowCoder`) hold a row index within a period in 30 bits.
         assert!(
             rows_per_period <= ROW as usize,
@@ -426,6 +446,14 @@ pub(super) fn row_probs(
 }
 
 impl Tables {
+    /// The decision duration (quarters in the state) from which persons in
+    /// `state` have left the benefit system for good and leave the
+    /// simulation for `out` (see `settle`); `None` if they never do.
+    pub fn settles_at(&self, state: State) -> Option<u16> {
+        let d = self.states[state as usize].settle;
+        (d != u16::MAX).then_some(d)
+    }
+
     /// The age group of each birth quarter in simulated quarter `t`.
     pub(super) fn groups_at(&self, t: u16) -> &[u8] {
         let lo = usize::from(t) * self.n_birth;
@@ -484,5 +512,67 @@ impl Tables {
     /// (the first `q` with `q + 1 >= exit`).
     pub fn pension_exit(&self, birth: u16) -> u16 {
         self.pension_exit[birth as usize]
+    }
+}
+
+/// Persons who have left the benefit system for good stop being simulated.
+///
+/// A state settles from decision duration `d` if it is not a benefit, has no
+/// forced assessment and no special bookkeeping, and every row of it at
+/// durations `d` and longer (so every later quarter: the last duration's
+/// rows cover all longer ones), in every age group, flag class and policy
+/// period, leads nowhere but `out`: no path from there returns to a benefit.
+/// Those rows become "settle with certainty" ([`SETTLE`]): the person leaves
+/// the simulation, counted in `out` as having left for good, instead of
+/// being carried quarter after quarter until death, emigration or pension
+/// age. Benefit results do not change, as no draw of any other person
+/// depends on them (draws are keyed on the person).
+fn settle(rows: &mut [Row], states: &mut [StateTab; N_STATES], per_period: usize, n_groups: usize) {
+    for (s, st) in states.iter_mut().enumerate() {
+        if s == OUT as usize || st.benefit_mask != 0 || st.assessed || st.special != Special::None {
+            continue;
+        }
+        let per_dur = st.nclass;
+        let per_group = usize::from(st.ndur) * per_dur;
+        let only_out = |di: u16| {
+            rows.chunks(per_period).all(|block| {
+                (0..n_groups).all(|g| {
+                    let at = st.base + g * per_group + usize::from(di) * per_dur;
+                    block[at..at + per_dur]
+                        .iter()
+                        .all(|r| r.to[..r.n as usize].iter().all(|&to| to == OUT))
+                })
+            })
+        };
+        // The first duration index from which every longer one leads only to `out`.
+        let mut from = st.ndur;
+        while from > 0 && only_out(from - 1) {
+            from -= 1;
+        }
+        if from == st.ndur {
+            continue;
+        }
+        st.settle = from + 1;
+        let settle_row = Row {
+            total: rng::threshold(1.0),
+            n: 1,
+            to: {
+                let mut to = [NONE; N_STATES + 1];
+                to[0] = SETTLE;
+                to
+            },
+            thr: {
+                let mut thr = [u32::MAX; N_STATES];
+                thr[0] = rng::threshold(1.0);
+                thr
+            },
+        };
+        for block in rows.chunks_mut(per_period) {
+            for g in 0..n_groups {
+                let first = st.base + g * per_group + usize::from(from) * per_dur;
+                let last = st.base + (g + 1) * per_group;
+                block[first..last].fill(settle_row);
+            }
+        }
     }
 }

@@ -157,7 +157,7 @@ pub struct CellLabel {
     pub phase: String,
     /// Gates that act on the cell's row, in id order.
     pub gates: String,
-    /// `pension_age`, or the assessments that fall due, in id order.
+    /// `pension_age`, `left_for_good`, or the assessments that fall due, in id order.
     pub forced: String,
 }
 
@@ -326,6 +326,8 @@ fn replicate(p: &Prepared, plan: &Plan, cfg: &RunConfig, rep: u32) -> Result<Tal
 struct Key {
     state: u8,
     pension: bool,
+    /// The person has left the benefit system for good ([`StatePlan::settle`]).
+    settle: bool,
     age: u8,
     band: u16,
     class: u8,
@@ -488,6 +490,7 @@ mod tests {
         let key = Key {
             state: RF as u8,
             pension: false,
+            settle: false,
             age: 1,
             band: 0,
             class: 0,

@@ -19,6 +19,15 @@ pub(super) struct StatePlan {
     pub(super) gates: Vec<usize>,
     /// Indices into `Plan::assessments` of assessments of this state.
     pub(super) assessments: Vec<usize>,
+    /// The duration from which persons here have left the benefit system
+    /// for good and leave for `out` with certainty (scenarios/README.md,
+    /// "Leaving for good"): a state that is no benefit, has no assessment
+    /// and no loop of its own (ressourceforløb, fleksjob, førtidspension),
+    /// and from that duration on no transition but to `out` in any age
+    /// group, flag class or period. Worked out here from the transitions
+    /// alone (gates can only block moves, so they are not needed to find
+    /// a state that has none).
+    pub(super) settle: Option<u16>,
 }
 
 impl StatePlan {
@@ -56,6 +65,7 @@ impl<'a> Plan<'a> {
         };
         let gate_active = in_force(&|i, q| gates[i].active.contains(q), gates.len());
         let assess_active = in_force(&|i, q| assessments[i].active.contains(q), assessments.len());
+        let groups = sc.age_groups();
         let states = State::ALL
             .iter()
             .map(|&st| {
@@ -77,7 +87,7 @@ impl<'a> Plan<'a> {
                     .collect();
                 cuts.sort_unstable();
                 cuts.dedup();
-                let bands = cuts
+                let bands: Vec<(u16, Option<u16>)> = cuts
                     .iter()
                     .enumerate()
                     .map(|(i, &lo)| (lo, cuts.get(i + 1).map(|&n| n - 1)))
@@ -97,7 +107,39 @@ impl<'a> Plan<'a> {
                 for &i in &a {
                     flag_mask |= when_bits(&assessments[i].when);
                 }
+                let only_out = |d: u16| {
+                    (0..sc.n_periods()).all(|k| {
+                        sc.period(k)
+                            .transitions
+                            .iter()
+                            .filter(|t| t.from == st && t.to != State::Out)
+                            .all(|t| {
+                                (0..groups.len()).all(|g| {
+                                    let age_q = groups.representative(g).age_q;
+                                    (0..16u8).all(|c| effective(t, age_q, d, c, 0) == 0.0)
+                                })
+                            })
+                    })
+                };
+                let settles = !sc.is_benefit(st)
+                    && st != State::Out
+                    && a.is_empty()
+                    && !matches!(
+                        sc.base(st),
+                        State::Ressourceforloeb | State::Fleksjob | State::Foertidspension
+                    );
+                let settle = if settles {
+                    let suffix = bands
+                        .iter()
+                        .rev()
+                        .take_while(|&&(lo, _)| only_out(lo))
+                        .count();
+                    (suffix > 0).then(|| bands[bands.len() - suffix].0)
+                } else {
+                    None
+                };
                 StatePlan {
+                    settle,
                     bands,
                     flag_mask: flag_mask & flag::CLASS_MASK,
                     phase_matters: ts().any(|t| t.phase_multipliers.iter().any(|&m| m != 1.0)),
@@ -113,7 +155,7 @@ impl<'a> Plan<'a> {
             states,
             gate_active,
             assess_active,
-            groups: sc.age_groups(),
+            groups,
         }
     }
 
@@ -157,6 +199,7 @@ impl<'a> Plan<'a> {
                 Key {
                     state: s,
                     pension: true,
+                    settle: false,
                     age,
                     band: 0,
                     class: 0,
@@ -200,6 +243,7 @@ impl<'a> Plan<'a> {
                 Key {
                     state: s,
                     pension: false,
+                    settle: sp.settle.is_some_and(|from| d >= from),
                     age,
                     band: sp.band(d),
                     class: flags & sp.flag_mask,
@@ -258,7 +302,7 @@ impl<'a> Plan<'a> {
     /// Outcome probabilities of a move cell (by state index, then `STAY`).
     pub(super) fn expected(&self, k: &Key) -> [f64; N_STATES + 1] {
         let mut p = [0.0; N_STATES + 1];
-        if k.pension {
+        if k.pension || k.settle {
             p[OUT as usize] = 1.0;
             return p;
         }
@@ -367,6 +411,8 @@ impl<'a> Plan<'a> {
             },
             forced: if k.pension {
                 "pension_age".into()
+            } else if k.settle {
+                "left_for_good".into()
             } else {
                 names(
                     k.assess,
