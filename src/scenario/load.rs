@@ -388,9 +388,11 @@ fn convert_value(v: &DeValue<'_>, key: Location, value: Location, file: usize) -
 /// condition as a whole, so that a child's table replaces the parent's
 /// instead of merging into it (merging band or share tables would mix two
 /// sets of boundaries): transition probabilities, cohort share tables, and
-/// an assessment's route or a gate's or assessment's condition.
+/// an assessment's route or a gate's or assessment's condition, and a
+/// rate given by age bands.
 fn replaced_whole(path: &[&str], key: &str) -> bool {
     match path {
+        ["costs", "monthly"] => true,
         ["transitions", _, _] => matches!(key, "all" | "under40" | "over40" | "ages"),
         ["population", "stock" | "inflow", _] => {
             matches!(key, "age" | "duration" | "hours" | "phase")
