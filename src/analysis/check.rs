@@ -168,8 +168,10 @@ enum Measure {
     /// Moves from ressourceforløb to `to` during a year per person-year in
     /// ressourceforløb (persons at the start of each quarter) (T12).
     RfRate { to: Vec<State>, year: i32 },
-    /// Expenditure in a calendar year on an item by a payer (`cost.<item>.<payer>`).
-    AnnualCost { year: i32, item: u8, payer: u8 },
+    /// Expenditure in a calendar year on items by payers
+    /// (`cost.<item>.<payer>`), summed: a published total may cover what
+    /// the model splits over two items.
+    AnnualCost { year: i32, items: Vec<(u8, u8)> },
     /// Paid volume (full-time persons) in `states`, over a calendar year or
     /// during one quarter.
     Volume { states: Vec<State>, period: Period },
@@ -342,6 +344,35 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
     let m = &t.measure;
     let get = |k: &str| m.get(k);
     let measure = match get("type").and_then(|v| v.as_str()) {
+        Some("annual") if get("metric").is_some_and(|v| v.is_array()) => {
+            // A list of cost metrics, summed.
+            let year = get("year")
+                .and_then(|v| v.as_integer())
+                .ok_or_else(|| invalid(path, format!("target {id}: `year` is needed")))?
+                as i32;
+            let names = get("metric")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten();
+            let items = names
+                .map(|v| {
+                    let name = v.as_str().unwrap_or("");
+                    cost_metric(name).ok_or_else(|| {
+                        invalid(
+                            path,
+                            format!("target {id}: `{name}` in a list of metrics is not a `cost.<item>.<payer>` metric"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if items.is_empty() {
+                return Err(invalid(
+                    path,
+                    format!("target {id}: the list of metrics is empty"),
+                ));
+            }
+            Measure::AnnualCost { year, items }
+        }
         Some("annual") => {
             let name = get("metric").and_then(|v| v.as_str()).unwrap_or("");
             let year = get("year")
@@ -360,9 +391,10 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
                     year,
                     per_quarter,
                 },
-                (None, Some((item, payer))) if !per_quarter => {
-                    Measure::AnnualCost { year, item, payer }
-                }
+                (None, Some(item)) if !per_quarter => Measure::AnnualCost {
+                    year,
+                    items: vec![item],
+                },
                 _ => {
                     return Err(invalid(
                         path,
@@ -488,7 +520,7 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
         return Err(invalid(
             path,
             format!(
-                "target {id}: kind `money` goes with a `cost.<item>.<payer>` metric, and only with one"
+                "target {id}: kind `money` goes with a `cost.<item>.<payer>` metric (or a list of them, summed), and only with one"
             ),
         ));
     }
@@ -742,11 +774,18 @@ fn plan(layout: &Layout, m: &Measure) -> Option<Plan> {
             // Person-years are person-quarters / 4.
             ratio_of(num, den, 4.0)
         }
-        Measure::AnnualCost { year, item, payer } => sum_of(vec![idx(Cell::AnnualCost {
-            year: *year,
-            item: *item,
-            payer: *payer,
-        })?]),
+        Measure::AnnualCost { year, items } => sum_of(
+            items
+                .iter()
+                .map(|&(item, payer)| {
+                    idx(Cell::AnnualCost {
+                        year: *year,
+                        item,
+                        payer,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?,
+        ),
         Measure::Volume {
             states,
             period: Period::Year(year),
