@@ -36,9 +36,12 @@ fn the_targets_file_lists_every_published_figure() {
     // Every row of the T8 table, for both age groups, and the four T11 stocks.
     assert_eq!(ids.iter().filter(|i| i.starts_with("T8.")).count(), 22);
     assert_eq!(ids.iter().filter(|i| i.starts_with("T11.")).count(), 4);
-    // Money M1-M5 and the held-out stocks H1-H16 are all held out.
-    for id in (1..=5)
-        .map(|i| format!("M{i}"))
+    // The money targets of the model's scope and the held-out stocks
+    // H1-H16 are all held out; M3 set the revalidering level (an input), and
+    // M2, M4 and M5 have another scope than the model's states (references).
+    for id in ["M1", "M2+M4", "M9", "M5a"]
+        .into_iter()
+        .map(String::from)
         .chain((1..=16).map(|i| format!("H{i}")))
     {
         let t = targets
@@ -48,6 +51,23 @@ fn the_targets_file_lists_every_published_figure() {
         assert_eq!(t.role, Role::HeldOut, "{id}");
         assert_eq!(t.kind == Kind::Money, id.starts_with('M'), "{id}");
     }
+    for (id, role) in [
+        ("M2", Role::Reference),
+        ("M4", Role::Reference),
+        ("M5", Role::Reference),
+        ("M3", Role::Input),
+    ] {
+        let t = targets.iter().find(|t| t.id == id).unwrap();
+        assert_eq!((t.role, t.kind), (role, Kind::Money), "{id}");
+    }
+    // The assumed levels, first and last year, are fitted.
+    let levels: Vec<_> = targets.iter().filter(|t| t.id.starts_with("A.")).collect();
+    assert_eq!(levels.len(), 7);
+    assert!(
+        levels
+            .iter()
+            .all(|t| t.role == Role::Fitted && t.tolerance == 0.05)
+    );
     // The embedded copy is the same file.
     let text = std::fs::read_to_string(root().join("scenarios/targets.toml")).unwrap();
     assert_eq!(check::TARGETS_TOML, text);
@@ -98,10 +118,10 @@ fn every_target_has_the_role_of_what_was_set_from_it() {
         assert_eq!(role(id), Role::Reference, "{id}");
     }
     let by_role = |r: Role| targets.iter().filter(|t| t.role == r).count();
-    assert_eq!(by_role(Role::Fitted), 11);
-    assert_eq!(by_role(Role::Input), 24);
-    assert_eq!(by_role(Role::HeldOut), 22);
-    assert_eq!(by_role(Role::Reference), 4);
+    assert_eq!(by_role(Role::Fitted), 18);
+    assert_eq!(by_role(Role::Input), 25);
+    assert_eq!(by_role(Role::HeldOut), 21);
+    assert_eq!(by_role(Role::Reference), 7);
 }
 
 /// One target of `kind` with `published` and extra keys, parsed.
@@ -222,7 +242,7 @@ fn check_writes_one_row_per_target_and_exits_1_unless_all_pass() {
         )
     );
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 61);
+    assert_eq!(rows.len(), 71);
     for (id, role) in [
         ("T1,", "fitted"),
         ("T4,", "input"),

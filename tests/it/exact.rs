@@ -206,7 +206,7 @@ fn monte_carlo_means_agree_with_exact_expectations() {
         // A variant of førtidspension, entered by assessments by hours.
         example("seniorpension"),
         // Money counted by age group (rates by age).
-        example("under-30-rates"),
+        example("flat-cash-rate"),
     ] {
         let name = sc.name.clone();
         let (n, max_z) = agreement(sc);

@@ -703,3 +703,109 @@ fn columns_stay_within_16_bytes_per_person() {
     assert!(pop.n_out() > 0, "some persons left, and hold no columns");
     eprintln!("most bytes per person not out: {most:.2}");
 }
+
+/// The citizen outcomes measured from a spell's start, on chains whose spell
+/// lengths are geometric: a ressourceforløb ends each quarter in
+/// førtidspension (clarified) with probability 0.2 and in kontanthjælp with
+/// 0.1, so the ended spells are clarified with probability 2/3 whatever
+/// their length, and last `E[K | K <= H]` quarters; a kontanthjælp spell
+/// ends in work with 0.15 a quarter, and the quarters beyond the first year
+/// of those ending after at least a year are `E[K - 4 | 4 <= K <= H]`.
+/// Tolerance: 4 standard errors across replications.
+#[test]
+fn spell_outcomes_match_the_geometric_answer() {
+    fn truncated_mean(p: f64, lo: u32, hi: u32, shift: f64) -> f64 {
+        let (mut num, mut den) = (0.0, 0.0);
+        for k in lo..=hi {
+            let w = (1.0 - p).powi(k as i32 - 1) * p;
+            num += w * (f64::from(k) - shift);
+            den += w;
+        }
+        num / den
+    }
+    let citizen = |res: &RunResult, id: &str| {
+        let metric = fleksim::engine::results::Citizen::ALL
+            .into_iter()
+            .find(|m| m.id() == id)
+            .expect("metric id");
+        fleksim::output::report::get(res, Cell::Citizen { metric }).expect("citizen cell")
+    };
+    let close = |what: &str, got: fleksim::engine::stats::CellStats, want: f64| {
+        assert!(
+            (got.mean - want).abs() <= 4.0 * got.se,
+            "{what}: simulated {} (se {}), exact {want}",
+            got.mean,
+            got.se
+        );
+    };
+
+    let rf = scenario(
+        "rf-spells",
+        8,
+        r#"
+[population.stock.ressourceforloeb]
+count = 20000
+age = { "20-30" = 1.0 }
+duration = { "0" = 1.0 }
+[transitions.ressourceforloeb]
+foertidspension = { all = 0.2 }
+kontanthjaelp = { all = 0.1 }
+"#,
+    );
+    let res = run(&rf, 20, 5, 1.0);
+    close(
+        "rf_share_clarified",
+        citizen(&res, "citizen.rf_share_clarified"),
+        2.0 / 3.0,
+    );
+    close(
+        "rf_quarters_to_clarification",
+        citizen(&res, "citizen.rf_quarters_to_clarification"),
+        truncated_mean(0.3, 1, 8, 0.0),
+    );
+
+    let kh = scenario(
+        "cash-spells",
+        12,
+        r#"
+[population.stock.kontanthjaelp]
+count = 20000
+age = { "20-30" = 1.0 }
+duration = { "0" = 1.0 }
+[transitions.kontanthjaelp]
+employed = { all = 0.15 }
+"#,
+    );
+    let res = run(&kh, 20, 6, 1.0);
+    close(
+        "cash_year_quarters_to_clarification",
+        citizen(&res, "citizen.cash_year_quarters_to_clarification"),
+        truncated_mean(0.15, 4, 12, 4.0),
+    );
+}
+
+/// The simulated population stays bounded: over a 40-year horizon the
+/// persons still simulated (every state but `out`) grow by less than 5 %
+/// in the last 20 years, because persons who have left the benefit system
+/// for good leave the simulation (`left_for_good`). Without that, `employed`
+/// alone grew by about 130,000 persons a year.
+#[test]
+fn population_stays_bounded_over_forty_years() {
+    let mut sc = scenario::baseline().scenario;
+    sc.horizon = 160;
+    let res = run(&sc, 2, 3, 0.02);
+    let live = |t: u16| -> f64 {
+        State::ALL[..N_NAMED]
+            .iter()
+            .filter(|&&s| s != State::Out)
+            .map(|&s| stock(&res, t, s).mean)
+            .sum()
+    };
+    let (mid, end) = (live(80), live(160));
+    assert!(
+        end < 1.05 * mid,
+        "persons simulated: {mid} after 20 years, {end} after 40"
+    );
+    let employed = stock(&res, 160, State::Employed).mean;
+    assert!(employed < 500_000.0, "employed after 40 years: {employed}");
+}

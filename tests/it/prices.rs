@@ -79,8 +79,9 @@ fn the_2024_levels_change_rates_only() {
     );
 }
 
-/// Cash benefit under 30 at the uddannelseshjælp level: the same persons,
-/// and each year's cost between the two rates times the paid volume.
+/// Cash benefit under 30 at the uddannelseshjælp level (the baseline) against
+/// one rate for all (the example): the same persons, and the baseline's
+/// cost each year between the two rates times the paid volume.
 #[test]
 fn rates_by_age_pay_each_age_group_its_rate() {
     let load = |rel: &str| {
@@ -88,8 +89,8 @@ fn rates_by_age_pay_each_age_group_its_rate() {
         sc.horizon = 8;
         sc
     };
-    let base = load("scenarios/baseline.toml");
-    let young = load("scenarios/examples/under-30-rates.toml");
+    let base = load("scenarios/examples/flat-cash-rate.toml");
+    let young = load("scenarios/baseline.toml");
     let a = runner::run(&Prepared::new(&base), &cfg(), &|| {}).unwrap();
     let b = runner::run(&Prepared::new(&young), &cfg(), &|| {}).unwrap();
     assert_eq!(a.checksum, b.checksum, "the rate changes no one's path");
