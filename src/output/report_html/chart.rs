@@ -124,7 +124,7 @@ impl Chart {
             Kind::Strips { rows } => rows.len(),
             Kind::Bars { rows } => rows.len(),
         };
-        (760, 110 + 30 * rows.max(1) as u32)
+        (760, 110 + 30 * rows.max(3) as u32)
     }
 
     /// The chart as an SVG document.
