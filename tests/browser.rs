@@ -260,7 +260,10 @@ fn the_harness_sees_requests_and_errors() {
             .any(|e| e.as_str().unwrap().contains("boom")),
         "the console error went unseen: {v}"
     );
-    assert_eq!(v["charts"][0]["drawn"], 0, "an empty chart counted as drawn");
+    assert_eq!(
+        v["charts"][0]["drawn"], 0,
+        "an empty chart counted as drawn"
+    );
 }
 
 fn copy_tree(from: &Path, to: &Path) {

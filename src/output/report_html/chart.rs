@@ -243,7 +243,14 @@ impl Chart {
         values: impl Iterator<Item = f64>,
         loc: Locale,
     ) -> Result<
-        ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+        ChartContext<
+            'a,
+            SVGBackend<'b>,
+            Cartesian2d<
+                plotters::coord::types::RangedCoordf64,
+                plotters::coord::types::RangedCoordf64,
+            >,
+        >,
     > {
         let n = labels.len().max(1);
         let (x0, x1) = span(values, true);
@@ -339,7 +346,10 @@ impl Chart {
             chart
                 .draw_series(rows.iter().enumerate().map(|(i, r)| {
                     let v = if pick == 1 { r.1 } else { r.2 };
-                    Rectangle::new([(central, y(i) - 0.35), (v, y(i) + 0.35)], c.mix(0.85).filled())
+                    Rectangle::new(
+                        [(central, y(i) - 0.35), (v, y(i) + 0.35)],
+                        c.mix(0.85).filled(),
+                    )
                 }))
                 .map_err(draw_err)?
                 .label(if k == 0 { "low value" } else { "high value" })
@@ -373,7 +383,10 @@ impl Chart {
         let c = color(0);
         chart
             .draw_series(rows.iter().enumerate().map(|(i, r)| {
-                Rectangle::new([(0.0, y(i) - 0.35), (r.1, y(i) + 0.35)], c.mix(0.85).filled())
+                Rectangle::new(
+                    [(0.0, y(i) - 0.35), (r.1, y(i) + 0.35)],
+                    c.mix(0.85).filled(),
+                )
             }))
             .map_err(draw_err)?;
         chart

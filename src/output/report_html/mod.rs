@@ -110,7 +110,10 @@ fn scenario_paths(manifests: &[(String, serde_json::Value)]) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = Vec::new();
     let mut push = |s: &str| {
         let p = PathBuf::from(s);
-        if s.ends_with(".toml") && !s.starts_with("<embedded>") && p.is_file() && !found.contains(&p)
+        if s.ends_with(".toml")
+            && !s.starts_with("<embedded>")
+            && p.is_file()
+            && !found.contains(&p)
         {
             found.push(p);
         }
@@ -121,7 +124,11 @@ fn scenario_paths(manifests: &[(String, serde_json::Value)]) -> Vec<PathBuf> {
                 Some(serde_json::Value::String(s)) => push(s),
                 Some(serde_json::Value::Array(a)) => {
                     // scenario_sources lists the chain, the file itself first.
-                    let take = if key == "scenario_sources" { 1 } else { a.len() };
+                    let take = if key == "scenario_sources" {
+                        1
+                    } else {
+                        a.len()
+                    };
                     for s in a.iter().take(take).filter_map(|v| v.as_str()) {
                         push(s);
                     }
@@ -291,12 +298,7 @@ impl Page {
     /// A section heading (in the table of contents).
     pub fn section(&mut self, id: &str, title: &str) {
         self.toc.push((id.to_string(), title.to_string()));
-        let _ = write!(
-            self.body,
-            "<h2 id=\"{}\">{}</h2>\n",
-            esc(id),
-            esc(title)
-        );
+        let _ = write!(self.body, "<h2 id=\"{}\">{}</h2>\n", esc(id), esc(title));
     }
 
     /// A sub-heading.

@@ -29,7 +29,10 @@ pub fn all(dir: &Path, page: &mut Page, manifests: &Manifests) -> Result<Vec<&'s
     if let Some(c) = Csv::read(dir, "compare.csv")? {
         kinds.push("compare");
         compare(page, &c)?;
-        page.file("compare.xlsx", xlsx::compare_workbook(&c, created.as_deref())?);
+        page.file(
+            "compare.xlsx",
+            xlsx::compare_workbook(&c, created.as_deref())?,
+        );
         danish(page, "compare.csv", &c)?;
     }
     if Csv::read(dir, "stocks.csv")?.is_some() {
@@ -138,10 +141,18 @@ const PERSONS: [(&str, &str); 5] = [
 ];
 const MONEY: [(&str, &str, &str); 6] = [
     ("cost.total.state", "per_year", "state, per year"),
-    ("cost.total.municipality", "per_year", "municipalities, per year"),
+    (
+        "cost.total.municipality",
+        "per_year",
+        "municipalities, per year",
+    ),
     ("cost.total.all", "per_year", "all payers, per year"),
     ("pv.total.state", "pv", "state, present value"),
-    ("pv.total.municipality", "pv", "municipalities, present value"),
+    (
+        "pv.total.municipality",
+        "pv",
+        "municipalities, present value",
+    ),
     ("pv.total.all", "pv", "all payers, present value"),
 ];
 
@@ -214,7 +225,10 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
                     title: format!("{p}: Δ persons a year (average over the horizon)"),
                     x_label: "Δ persons a year".into(),
                     y_label: String::new(),
-                    kind: Kind::Forest { rows: fr, zero: 0.0 },
+                    kind: Kind::Forest {
+                        rows: fr,
+                        zero: 0.0,
+                    },
                 },
                 &t,
             )?;
@@ -234,7 +248,10 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
                     title: format!("{p}: Δ public expenditure by payer, DKK m"),
                     x_label: "Δ DKK m (per year, or present value)".into(),
                     y_label: String::new(),
-                    kind: Kind::Forest { rows: fr, zero: 0.0 },
+                    kind: Kind::Forest {
+                        rows: fr,
+                        zero: 0.0,
+                    },
                 },
                 &t,
             )?;
@@ -250,7 +267,10 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
             if keep {
                 let label = m
                     .trim_start_matches("citizen.")
-                    .replace("status_after_ressourceforloeb.total.", "after ressourceforløb: ")
+                    .replace(
+                        "status_after_ressourceforloeb.total.",
+                        "after ressourceforløb: ",
+                    )
                     .replace('_', " ");
                 by_unit.entry(r[rows_of.unit].clone()).or_default().push((
                     m.clone(),
@@ -275,7 +295,10 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
                     title: format!("{p}: Δ citizen outcomes ({label})"),
                     x_label: format!("Δ {label}"),
                     y_label: String::new(),
-                    kind: Kind::Forest { rows: fr, zero: 0.0 },
+                    kind: Kind::Forest {
+                        rows: fr,
+                        zero: 0.0,
+                    },
                 },
                 &t,
             )?;
@@ -411,7 +434,11 @@ fn run(dir: &Path, page: &mut Page) -> Result<Csv> {
     let mut quarters: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, st) in states.iter().enumerate() {
         let mut pts = Vec::new();
-        for r in stocks.rows.iter().filter(|r| r[sa] == "total" && r[ss] == *st) {
+        for r in stocks
+            .rows
+            .iter()
+            .filter(|r| r[sa] == "total" && r[ss] == *st)
+        {
             let Some(x) = quarter_x(&r[sq]) else { continue };
             let (m, lo, hi) = (val(&r[sm]), val(&r[slo]), val(&r[shi]));
             quarters
@@ -463,11 +490,11 @@ fn run(dir: &Path, page: &mut Page) -> Result<Csv> {
         annual.need(f, "ci_high")?,
     );
     let yearly = |page: &mut Page,
-                      id: &str,
-                      title: &str,
-                      unit: &str,
-                      metrics: Vec<(String, String)>,
-                      scale: f64|
+                  id: &str,
+                  title: &str,
+                  unit: &str,
+                  metrics: Vec<(String, String)>,
+                  scale: f64|
      -> Result<()> {
         let mut series = Vec::new();
         let mut years: BTreeMap<i32, Vec<String>> = BTreeMap::new();
@@ -475,7 +502,9 @@ fn run(dir: &Path, page: &mut Page) -> Result<Csv> {
         for (metric, label) in &metrics {
             let mut pts = Vec::new();
             for r in annual.rows.iter().filter(|r| r[am] == *metric) {
-                let Ok(y) = r[ay].parse::<i32>() else { continue };
+                let Ok(y) = r[ay].parse::<i32>() else {
+                    continue;
+                };
                 let g = |i: usize| val(&r[i]).map(|x| x * scale);
                 let k = used.len();
                 years
@@ -566,8 +595,16 @@ fn run(dir: &Path, page: &mut Page) -> Result<Csv> {
     )?;
     if let Some(o) = Csv::read(dir, "outcomes.csv")? {
         let f = "outcomes.csv";
-        let (om, ou, op) = (o.need(f, "metric")?, o.need(f, "unit")?, o.need(f, "period")?);
-        let (mean, lo, hi) = (o.need(f, "mean")?, o.need(f, "ci_low")?, o.need(f, "ci_high")?);
+        let (om, ou, op) = (
+            o.need(f, "metric")?,
+            o.need(f, "unit")?,
+            o.need(f, "period")?,
+        );
+        let (mean, lo, hi) = (
+            o.need(f, "mean")?,
+            o.need(f, "ci_low")?,
+            o.need(f, "ci_high")?,
+        );
         let mut t = Table::new(&["metric", "period", "unit", "mean", "95 % CI"]);
         for r in o.rows.iter().filter(|r| {
             (r[om].starts_with("pv.") || r[om].starts_with("citizen."))
@@ -661,7 +698,11 @@ fn sweep(page: &mut Page, c: &Csv) -> Result<()> {
             .map(|(name, mut points)| {
                 points.sort_by(|a, b| a.0.total_cmp(&b.0));
                 Series {
-                    name: if name.is_empty() { format!("Δ {metric}") } else { name },
+                    name: if name.is_empty() {
+                        format!("Δ {metric}")
+                    } else {
+                        name
+                    },
                     points,
                 }
             })
@@ -705,11 +746,7 @@ fn sensitivity(page: &mut Page, c: &Csv) -> Result<()> {
     };
     let m = r0[metric].clone();
     let money = m.starts_with("pv.") || m.starts_with("cost.");
-    let (factor, unit) = if money {
-        (1e-6, "DKK m")
-    } else {
-        (1.0, "")
-    };
+    let (factor, unit) = if money { (1e-6, "DKK m") } else { (1.0, "") };
     let loc = page.loc;
     page.section("sensitivity", "One-way sensitivity");
     let central = val(&r0[dc]).map(|x| x * factor);
@@ -771,11 +808,7 @@ fn uncertainty(page: &mut Page, s: &Csv, draws: &Csv, drivers: &Csv) -> Result<(
     let n_draws = s.col("draws");
     let loc = page.loc;
     page.section("uncertainty", "Uncertainty over the parameters");
-    let find = |m: &str, p: &str| {
-        s.rows
-            .iter()
-            .find(|r| r[metric] == m && r[period] == p)
-    };
+    let find = |m: &str, p: &str| s.rows.iter().find(|r| r[metric] == m && r[period] == p);
     if let Some(r) = find("pv.total.all", "pv") {
         page.para(&format!(
             "Probability that the proposal lowers public expenditure (Δ present value, all payers, \
@@ -785,23 +818,11 @@ fn uncertainty(page: &mut Page, s: &Csv, draws: &Csv, drivers: &Csv) -> Result<(
         ));
     }
     for (group, items, factor, unit) in [
-        (
-            "money",
-            HEADLINE[..4].to_vec(),
-            1e-6,
-            "DKK m",
-        ),
+        ("money", HEADLINE[..4].to_vec(), 1e-6, "DKK m"),
         ("persons", HEADLINE[4..].to_vec(), 1.0, "persons a year"),
     ] {
         let mut rows = Vec::new();
-        let mut t = Table::new(&[
-            "metric",
-            "mean Δ",
-            "2.5 %",
-            "50 %",
-            "97.5 %",
-            "P(Δ < 0)",
-        ]);
+        let mut t = Table::new(&["metric", "mean Δ", "2.5 %", "50 %", "97.5 %", "P(Δ < 0)"]);
         for (m, p) in items {
             let Some(r) = find(m, p) else { continue };
             let g = |i: usize| val(&r[i]).map(|x| x * factor);

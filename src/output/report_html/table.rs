@@ -24,7 +24,12 @@ impl Csv {
             .flexible(false)
             .from_path(&path)
             .map_err(bad)?;
-        let header = r.headers().map_err(bad)?.iter().map(str::to_string).collect();
+        let header = r
+            .headers()
+            .map_err(bad)?
+            .iter()
+            .map(str::to_string)
+            .collect();
         let mut rows = Vec::new();
         for rec in r.records() {
             rows.push(rec.map_err(bad)?.iter().map(str::to_string).collect());
@@ -179,9 +184,16 @@ mod tests {
     fn danish_csv_converts_numbers_only() {
         let c = Csv {
             header: vec!["metric".into(), "period".into(), "mean".into()],
-            rows: vec![vec!["pv.total.all".into(), "2019".into(), "-12500.5".into()]],
+            rows: vec![vec![
+                "pv.total.all".into(),
+                "2019".into(),
+                "-12500.5".into(),
+            ]],
         };
         let s = String::from_utf8(danish_csv(&c).unwrap()).unwrap();
-        assert_eq!(s, "\u{feff}metric;period;mean\npv.total.all;2019;-12500,5\n");
+        assert_eq!(
+            s,
+            "\u{feff}metric;period;mean\npv.total.all;2019;-12500,5\n"
+        );
     }
 }
