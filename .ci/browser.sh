@@ -13,4 +13,4 @@ if ! command -v chromium >/dev/null; then
 fi
 chromium --version
 (cd tests/browser && npm ci --no-audit --no-fund)
-cargo test --locked --features browser-test --test browser
+cargo test --locked --test browser

@@ -5,9 +5,10 @@
 //! network request and logged no console error, that nothing overflows the
 //! phone's width, and that both screenshots show something.
 //!
-//! Runs only with `--features browser-test` (CI: .ci/browser.sh, which
-//! installs Debian's `chromium` and runs `npm ci` in tests/browser). Without
-//! Chromium or Node it fails, naming what is missing: it never skips.
+//! Not part of a plain `cargo test` (Cargo.toml: `test = false`); run it
+//! with `cargo test --test browser` (CI: .ci/browser.sh, which installs
+//! Debian's `chromium` and runs `npm ci` in tests/browser). Without Chromium,
+//! Node or playwright-core it fails, naming what is missing: it never skips.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
