@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update
-    apt-get install -y --no-install-recommends chromium
+    apt-get install -y chromium
 fi
 chromium --version
 (cd tests/browser && npm ci --no-audit --no-fund)

@@ -39,11 +39,14 @@ pub fn hex(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
 }
 
-/// A line with an optional 95 % band: `(x, y, band)`.
+/// A point of a line: `(x, y, band)`, the band its 95 % interval.
+pub type Point = (f64, f64, Option<(f64, f64)>);
+
+/// A line with an optional 95 % band.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub name: String,
-    pub points: Vec<(f64, f64, Option<(f64, f64)>)>,
+    pub points: Vec<Point>,
 }
 
 /// One row of a forest plot: a label, the mean, its interval, and an
@@ -124,7 +127,7 @@ impl Chart {
             Kind::Strips { rows } => rows.len(),
             Kind::Bars { rows } => rows.len(),
         };
-        (760, 110 + 30 * rows.max(3) as u32)
+        (760, 120 + 34 * rows.max(3) as u32)
     }
 
     /// The chart as an SVG document.
@@ -160,12 +163,17 @@ impl Chart {
             })
         });
         let (x0, x1) = span(xs, false);
-        let (y0, y1) = span(ys, true);
+        let (y0, mut y1) = span(ys, true);
+        if series.len() > 1 {
+            // Room above the lines for the legend (upper left).
+            y1 += (y1 - y0) * (0.08 * series.len().min(6) as f64);
+        }
         let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 18))
+            .caption(&self.title, ("sans-serif", 22))
             .margin(12)
+            .margin_right(28)
             .x_label_area_size(44)
-            .y_label_area_size(84)
+            .y_label_area_size(96)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(draw_err)?;
         let xf = |v: &f64| {
@@ -184,7 +192,8 @@ impl Chart {
             .x_label_formatter(&xf)
             .y_label_formatter(&yf)
             .x_labels(if years { series_len(series).min(12) } else { 8 })
-            .label_style(("sans-serif", 13))
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 16))
             .draw()
             .map_err(draw_err)?;
         if y0 < 0.0 && y1 > 0.0 {
@@ -228,7 +237,7 @@ impl Chart {
                 .position(SeriesLabelPosition::UpperLeft)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.3))
-                .label_font(("sans-serif", 12))
+                .label_font(("sans-serif", 15))
                 .draw()
                 .map_err(draw_err)?;
         }
@@ -256,10 +265,11 @@ impl Chart {
         let (x0, x1) = span(values, true);
         let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(4) as u32;
         let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 18))
+            .caption(&self.title, ("sans-serif", 22))
             .margin(12)
+            .margin_right(28)
             .x_label_area_size(44)
-            .y_label_area_size((longest * 7 + 16).clamp(60, 330))
+            .y_label_area_size((longest * 9 + 16).clamp(60, 360))
             .build_cartesian_2d(x0..x1, 0.0..n as f64)
             .map_err(draw_err)?;
         let xf = |v: &f64| fmt(Some(*v), loc);
@@ -279,7 +289,8 @@ impl Chart {
             .x_label_formatter(&xf)
             .y_label_formatter(&yf)
             .y_labels(2 * n + 1)
-            .label_style(("sans-serif", 12))
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
             .draw()
             .map_err(draw_err)?;
         Ok(chart)
@@ -363,7 +374,7 @@ impl Chart {
             .position(SeriesLabelPosition::LowerRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
-            .label_font(("sans-serif", 12))
+            .label_font(("sans-serif", 15))
             .draw()
             .map_err(draw_err)?;
         Ok(())

@@ -27,7 +27,7 @@ mod xlsx;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-pub use chart::{Chart, Kind, Row, Series};
+pub use chart::{Chart, Kind, Point, Row, Series};
 pub use table::{Csv, Locale, danish_csv, fmt, fmt_dec, val};
 
 use crate::error::{Error, Result};
@@ -298,7 +298,7 @@ impl Page {
     /// A section heading (in the table of contents).
     pub fn section(&mut self, id: &str, title: &str) {
         self.toc.push((id.to_string(), title.to_string()));
-        let _ = write!(self.body, "<h2 id=\"{}\">{}</h2>\n", esc(id), esc(title));
+        let _ = writeln!(self.body, "<h2 id=\"{}\">{}</h2>", esc(id), esc(title));
     }
 
     /// A sub-heading.
@@ -336,12 +336,12 @@ impl Page {
             ),
             1,
         );
-        let _ = write!(
+        let _ = writeln!(
             self.body,
             "<div class=\"pair\"><figure class=\"chart\" id=\"fig-{id}\" data-series=\"{}\" \
              data-colors=\"{}\" data-names=\"{}\">{inline}<figcaption>{} \
              <a href=\"{id}.svg\">SVG</a> <a href=\"{id}.png\">PNG</a></figcaption></figure>\
-             <div class=\"tbl\">{}</div></div>\n",
+             <div class=\"tbl\">{}</div></div>",
             legend.len(),
             esc(&colours.join(",")),
             esc(&names.join("|")),
@@ -450,8 +450,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;font-size:.
 dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
 nav ul{display:flex;flex-wrap:wrap;gap:.25rem 1rem;padding:0;list-style:none}\
 .pair{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start;margin:1rem 0}\
-figure.chart{flex:1 1 560px;min-width:0;margin:0}\
-figure.chart svg{width:100%;height:auto;display:block}\
+figure.chart{flex:1 1 560px;min-width:0;margin:0;overflow-x:auto}\
+figure.chart svg{width:100%;min-width:520px;height:auto;display:block}\
 figcaption{font-size:.8rem;color:#555}\
 .tbl{flex:1 1 380px;min-width:0;max-height:460px;overflow:auto}.tbl.solo{max-height:none}\
 table{border-collapse:collapse;font-size:.8rem;width:100%}\

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::chart::{Chart, Kind, Row, Series};
+use super::chart::{Chart, Kind, Point, Row, Series};
 use super::table::{Csv, Locale, danish_csv, fmt, val};
 use super::{Page, Table, xlsx};
 use crate::analysis::check::SHARE_CAP;
@@ -176,7 +176,7 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
     for p in proposals {
         let rows: Vec<&Vec<String>> = c.rows.iter().filter(|r| r[pcol] == p).collect();
         let ps = slug(p);
-        page.heading(&format!("{p}"));
+        page.heading(p);
         let forest = |items: Vec<(String, &str, String)>, scale: f64| {
             let mut fr = Vec::new();
             let mut t = Table::new(&["metric", "baseline", "proposal", "Δ", "95 % CI of Δ"]);
@@ -289,11 +289,16 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
             if fr.is_empty() {
                 continue;
             }
+            let delta = if unit == "share" {
+                "percentage points".to_string()
+            } else {
+                label.clone()
+            };
             page.figure(
                 &Chart {
                     id: format!("compare-{ps}-citizens-{}", slug(&unit)),
                     title: format!("{p}: Δ citizen outcomes ({label})"),
-                    x_label: format!("Δ {label}"),
+                    x_label: format!("Δ {delta}"),
                     y_label: String::new(),
                     kind: Kind::Forest {
                         rows: fr,
@@ -664,7 +669,7 @@ fn sweep(page: &mut Page, c: &Csv) -> Result<()> {
         let Some(r0) = rows.first() else { continue };
         let (factor, unit) = shown(&r0[rows_of.unit]);
         // One series for each combination of the other parameters.
-        let mut groups: Vec<(String, Vec<(f64, f64, Option<(f64, f64)>)>)> = Vec::new();
+        let mut groups: Vec<(String, Vec<Point>)> = Vec::new();
         let mut t = Table::new(&[]);
         t.header = params.clone();
         t.header.extend(["Δ".to_string(), "95 % CI".to_string()]);

@@ -69,8 +69,7 @@ pub fn compare_workbook(c: &Csv, created: Option<&str>) -> Result<Vec<u8>> {
             ws.write_string_with_format(0, j as u16, h, &bold)
                 .map_err(xerr)?;
         }
-        let mut i = 1u32;
-        for r in c.rows.iter().filter(|r| r[pcol] == p) {
+        for (i, r) in (1u32..).zip(c.rows.iter().filter(|r| r[pcol] == p)) {
             for (j, f) in r.iter().enumerate() {
                 let is_text = text.contains(&c.header[j].as_str());
                 match val(f) {
@@ -79,7 +78,6 @@ pub fn compare_workbook(c: &Csv, created: Option<&str>) -> Result<Vec<u8>> {
                 }
                 .map_err(xerr)?;
             }
-            i += 1;
         }
         ws.set_freeze_panes(1, 0).map_err(xerr)?;
         ws.autofit();
