@@ -150,14 +150,16 @@ fn check_report(folder: &Path, shots: &Path) -> usize {
                 c["height"]
             );
         }
-        let shot = PathBuf::from(v["screenshot"].as_str().unwrap());
-        let share = ink(&shot);
-        assert!(
-            share > 0.02,
-            "{}: the {name} screenshot is blank ({:.2} % of pixels differ from the background)",
-            shot.display(),
-            share * 100.0
-        );
+        for key in ["screenshot", "chartShot"] {
+            let shot = PathBuf::from(v[key].as_str().unwrap());
+            let share = ink(&shot);
+            assert!(
+                share > 0.02,
+                "{}: the {name} screenshot is blank ({:.2} % of pixels differ from the background)",
+                shot.display(),
+                share * 100.0
+            );
+        }
     }
     svgs
 }

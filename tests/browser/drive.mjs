@@ -62,7 +62,14 @@ try {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     const screenshot = join(outdir, `${size.name}.png`);
     await page.screenshot({ path: screenshot });
-    result.views.push({ ...size, requests, errors, charts, overflow, screenshot });
+    // The first chart as the reader sees it, scrolled into view.
+    const chartShot = join(outdir, `${size.name}-chart.png`);
+    const first = page.locator('figure.chart').first();
+    if (await first.count()) {
+      await first.scrollIntoViewIfNeeded();
+      await first.screenshot({ path: chartShot });
+    }
+    result.views.push({ ...size, requests, errors, charts, overflow, screenshot, chartShot });
     await page.close();
   }
 } finally {

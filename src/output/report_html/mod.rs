@@ -394,7 +394,31 @@ impl Page {
             h.push_str("<p>The folder has no manifest.</p>\n");
         }
         for (name, m) in manifests {
-            let _ = write!(h, "<details open><summary>{}</summary><dl>", esc(name));
+            // The summary line: what, when, how many; the rest folded.
+            let pick = |k: &str| {
+                m.get(k)
+                    .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+            };
+            let mut line: Vec<String> = Vec::new();
+            for (k, label) in [
+                ("scenario", ""),
+                ("proposal", ""),
+                ("seed", "seed "),
+                ("replications", "replications "),
+                ("scale", "scale "),
+                ("end_time", ""),
+                ("fleksim_version", "fleksim "),
+            ] {
+                if let Some(v) = pick(k) {
+                    line.push(format!("{label}{v}"));
+                }
+            }
+            let _ = write!(
+                h,
+                "<details><summary>{}: {}</summary><dl>",
+                esc(name),
+                esc(&line.join(", "))
+            );
             if let Some(obj) = m.as_object() {
                 for (k, v) in obj {
                     let text = match v {
@@ -445,13 +469,13 @@ max-width:1400px;padding:0 1rem 2rem;color:#1a1a1a;background:#fff;line-height:1
 h1{font-size:1.5rem;margin:1rem 0 .5rem}h2{font-size:1.25rem;border-bottom:1px solid #ccc;\
 margin-top:2rem}h3{font-size:1.05rem;margin:1.5rem 0 .5rem}\
 code{font-size:.9em}pre.explain{white-space:pre-wrap;background:#f6f6f6;padding:.75rem;\
-font-size:.85rem;max-height:30rem;overflow:auto}\
+font-size:.85rem;max-height:18rem;overflow:auto}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;font-size:.85rem;margin:.5rem 0}\
 dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
 nav ul{display:flex;flex-wrap:wrap;gap:.25rem 1rem;padding:0;list-style:none}\
 .pair{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start;margin:1rem 0}\
-figure.chart{flex:1 1 560px;min-width:0;margin:0;overflow-x:auto}\
-figure.chart svg{width:100%;min-width:520px;height:auto;display:block}\
+figure.chart{flex:1 1 560px;min-width:0;margin:0}\
+figure.chart svg{width:100%;height:auto;display:block}\
 figcaption{font-size:.8rem;color:#555}\
 .tbl{flex:1 1 380px;min-width:0;max-height:460px;overflow:auto}.tbl.solo{max-height:none}\
 table{border-collapse:collapse;font-size:.8rem;width:100%}\

@@ -173,6 +173,39 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
          difference (Δ = proposal − baseline) is taken replication by replication. The workbook \
          compare.xlsx in this folder holds every metric, one sheet per proposal.",
     );
+    // The headline of each proposal first.
+    let mut head = Table::new(&[
+        "proposal",
+        "Δ present value, all payers, DKK m",
+        "state",
+        "municipalities",
+        "Δ førtidspension awards a year",
+        "Δ ressourceforløb starts a year",
+    ]);
+    for p in &proposals {
+        let rows: Vec<&Vec<String>> = c.rows.iter().filter(|r| r[pcol] == *p).collect();
+        let cell = |m: &str, per: &str, scale: f64| {
+            rows_of.find(&rows, m, per).map_or("NA".to_string(), |r| {
+                let g = |col: &str| rows_of.num(r, col).map(|x| x * scale);
+                format!(
+                    "{} ({} to {})",
+                    fmt(g("delta_mean"), loc),
+                    fmt(g("delta_ci_low"), loc),
+                    fmt(g("delta_ci_high"), loc)
+                )
+            })
+        };
+        head.rows.push(vec![
+            p.to_string(),
+            cell("pv.total.all", "pv", 1e-6),
+            cell("pv.total.state", "pv", 1e-6),
+            cell("pv.total.municipality", "pv", 1e-6),
+            cell("awards.foertidspension.total", "per_year", 1.0),
+            cell("starts.ressourceforloeb", "per_year", 1.0),
+        ]);
+    }
+    page.heading("Headline differences (95 % CI)");
+    page.table(&head);
     for p in proposals {
         let rows: Vec<&Vec<String>> = c.rows.iter().filter(|r| r[pcol] == p).collect();
         let ps = slug(p);
