@@ -8,7 +8,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::table::{Locale, fmt};
+use super::table::{Locale, fmt_dec};
 use crate::error::{Error, Result};
 
 /// Colours of series, in order (Okabe-Ito, readable for colour-blind readers,
@@ -176,14 +176,15 @@ impl Chart {
             .y_label_area_size(96)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(draw_err)?;
+        let (xd, yd) = (tick_decimals(x0, x1), tick_decimals(y0, y1));
         let xf = |v: &f64| {
             if years {
                 format!("{}", v.round())
             } else {
-                fmt(Some(*v), loc)
+                fmt_dec(Some(*v), xd, loc)
             }
         };
-        let yf = |v: &f64| fmt(Some(*v), loc);
+        let yf = |v: &f64| fmt_dec(Some(*v), yd, loc);
         chart
             .configure_mesh()
             .light_line_style(WHITE.mix(0.0))
@@ -272,7 +273,8 @@ impl Chart {
             .y_label_area_size((longest * 9 + 16).clamp(60, 360))
             .build_cartesian_2d(x0..x1, 0.0..n as f64)
             .map_err(draw_err)?;
-        let xf = |v: &f64| fmt(Some(*v), loc);
+        let xd = tick_decimals(x0, x1);
+        let xf = |v: &f64| fmt_dec(Some(*v), xd, loc);
         let yf = move |v: &f64| {
             let i = (n as f64 - v - 0.5).round();
             if (n as f64 - v - 0.5 - i).abs() < 0.01 && i >= 0.0 && (i as usize) < labels.len() {
@@ -440,6 +442,17 @@ impl Chart {
                 .map_err(draw_err)?;
         }
         Ok(())
+    }
+}
+
+/// Decimals that tell the ticks of an axis over `lo..hi` apart (about ten
+/// ticks), the same for every tick.
+fn tick_decimals(lo: f64, hi: f64) -> usize {
+    let step = (hi - lo).abs() / 10.0;
+    if step.is_nan() || step <= 0.0 || step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil().clamp(0.0, 6.0) as usize
     }
 }
 
