@@ -16,7 +16,7 @@
 //! let cfg = runner::RunConfig { replications: 2, seed: 1, scale: 0.01 };
 //! let res = runner::run(&prepared, &cfg, &|| {}).unwrap();
 //! let stocks = report::stocks_csv(&sc, &res).unwrap();
-//! assert!(stocks.starts_with(b"scenario,quarter,state,age_group,mean,se,ci_low,ci_high\n"));
+//! assert!(stocks.starts_with(b"scenario,year,quarter,state,age_group,is_total,mean,se,ci_low,ci_high\n"));
 //! ```
 
 // The layers, bottom to top: each may import only the ones above it in

@@ -296,6 +296,8 @@ impl Plan {
             self.cfg.scale,
             self.quarters
         );
+        // Points saved under another column layout are not reused.
+        s.push_str(&format!("columns {}\n", COMPARE_HEADER.join(",")));
         for (p, v) in &self.set {
             s.push_str(&format!("set {p}={v}\n"));
         }

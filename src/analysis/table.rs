@@ -30,12 +30,34 @@ pub fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Re
         .map_err(|e| Error::Internal(format!("csv encoding: {e}")))
 }
 
+/// Whether a metric id names a total of other metrics of the same table:
+/// a segment `total` (over age groups or cost items) or `all` (over payers).
+/// Such rows carry `is_total = true`, so that summing a column over rows
+/// does not count anything twice.
+pub fn is_total(metric: &str) -> bool {
+    metric.split('.').any(|s| s == "total" || s == "all")
+}
+
+/// The numeric year of a period label (`2019`), `NA` for the others
+/// (`per_year`, `horizon`, `pv`, `2y`, ...).
+pub fn period_year(period: &str) -> String {
+    match period.parse::<i32>() {
+        Ok(y) => y.to_string(),
+        Err(_) => "NA".to_string(),
+    }
+}
+
 /// Columns of compare.csv (sweep.csv and uncertainty.csv add the point first).
-pub const COMPARE_HEADER: [&str; 10] = [
+/// `year` is the period's year as a number (`NA` for a period that is not a
+/// year), `period` the label (`2019`, `per_year`, `horizon`, `pv`, ...) that
+/// `METRIC@PERIOD` selectors use.
+pub const COMPARE_HEADER: [&str; 12] = [
     "proposal",
     "metric",
     "unit",
+    "year",
     "period",
+    "is_total",
     "baseline_mean",
     "proposal_mean",
     "delta_mean",
@@ -61,11 +83,14 @@ pub fn compare_rows(
             continue;
         }
         let d = &proposal.delta[i];
+        let total = is_total(&metric).to_string();
         rows.push(vec![
             name.to_string(),
             metric,
             unit.to_string(),
+            period_year(&period),
             period,
+            total,
             num(baseline[i].mean),
             num(proposal.stats[i].mean),
             num(d.mean),

@@ -81,6 +81,9 @@ not change the exit status.\n\nExamples:\n  fleksim check\n  fleksim check scena
         mut_arg("scale", |a| a.default_value("0.1"))
     )]
     Verify(VerifyArgs),
+    /// Write a self-contained HTML report (charts beside their tables) of an output folder
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
 }
 
 const VERIFY_HELP: &str = "\
@@ -437,4 +440,34 @@ pub struct SolveArgs {
     /// Most bisection steps
     #[arg(long, default_value_t = 40)]
     pub max_iter: usize,
+}
+
+const REPORT_HELP: &str = "\
+Reads the output folder of run, compare, sweep, sensitivity, uncertainty or
+check (a folder may hold several) and writes into FOLDER/report/ (or --out):
+report.html, one self-contained page that opens offline, each chart beside the
+table of its numbers, with the folder's manifest and what the scenario
+assumes (explain.txt, or `fleksim explain` of the files the manifest names);
+every chart as SVG and PNG; compare.xlsx (one sheet per proposal) for a
+comparison; with --locale da, numbers written 12.345,6 and each main CSV again
+as <name>-da.csv for Danish Excel (semicolons, decimal comma).
+
+Examples:
+  fleksim compare scenarios/baseline.toml scenarios/proposals/ds.toml --scale 0.1 -n 8 --out outputs/ds
+  fleksim report outputs/ds
+  fleksim report outputs/ds --locale da --out outputs/ds-report-da";
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// An output folder of fleksim (run, compare, sweep, sensitivity, uncertainty, check)
+    pub folder: PathBuf,
+    /// Where to write the report (default: FOLDER/report)
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// How numbers are written: en (12,345.6) or da (12.345,6, and CSV files for Danish Excel)
+    #[arg(long, default_value = "en", value_parser = ["en", "da"])]
+    pub locale: String,
+    /// Print nothing
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -61,7 +61,15 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
     pb.finish_and_clear();
     let res = res?;
     let elapsed = clock.elapsed().as_secs_f64();
-    report::write_all(&out, &[("compare.csv", report::compare_csv(&names, &res)?)])?;
+    // What each proposal assumes, for `fleksim report`.
+    let explain = fleksim::output::report_html::explain_text(&a.proposals)?;
+    report::write_all(
+        &out,
+        &[
+            ("compare.csv", report::compare_csv(&names, &res)?),
+            ("explain.txt", explain.into_bytes()),
+        ],
+    )?;
     if !a.quiet {
         for (i, name) in names.iter().enumerate() {
             print_table(&scenarios[0].name, name, &res, i);

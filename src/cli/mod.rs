@@ -7,6 +7,7 @@ mod compare;
 mod exact;
 mod explain;
 mod progress;
+mod report;
 mod run;
 mod sensitivity;
 mod solve;
@@ -51,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Uncertainty(a) => sensitivity::uncertainty(a),
         Command::Solve(a) => solve::solve(a),
         Command::Verify(a) => verify::verify(a),
+        Command::Report(a) => report::report(a),
     };
     match res {
         Ok(code) => code,

@@ -8,3 +8,4 @@
 pub mod parts;
 pub mod publish;
 pub mod report;
+pub mod report_html;

@@ -54,6 +54,16 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error 
 /// Writes `files` (name, bytes) into the folder `dir` all or nothing, keeping
 /// the folder's other entries; returns the paths written.
 pub fn publish(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+    publish_with(dir, files, true)
+}
+
+/// Like [`publish`], but the new folder holds only `files`: whatever the
+/// folder held before is gone (a report, whose old charts must not linger).
+pub fn replace(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+    publish_with(dir, files, false)
+}
+
+fn publish_with(dir: &Path, files: &[(&str, Vec<u8>)], keep: bool) -> Result<Vec<PathBuf>> {
     let name = dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -69,7 +79,7 @@ pub fn publish(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>> {
         clean_leftovers(dir, "");
     }
     let tmp = parent.join(format!(".{name}.tmp-{}", tag()));
-    let res = fill(&tmp, dir, files).and_then(|()| swap(&tmp, dir, &parent, &name));
+    let res = fill(&tmp, dir, files, keep).and_then(|()| swap(&tmp, dir, &parent, &name));
     if res.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }
@@ -79,9 +89,9 @@ pub fn publish(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>> {
 
 /// Builds the new folder at `tmp`: links to the entries of `dir` not
 /// replaced, then the new files, each synced.
-fn fill(tmp: &Path, dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
+fn fill(tmp: &Path, dir: &Path, files: &[(&str, Vec<u8>)], keep: bool) -> Result<()> {
     fs::create_dir(tmp).map_err(io_err("cannot create output folder", tmp))?;
-    if dir.is_dir() {
+    if keep && dir.is_dir() {
         let entries = fs::read_dir(dir).map_err(io_err("cannot read output folder", dir))?;
         for e in entries {
             let e = e.map_err(io_err("cannot read output folder", dir))?;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::analysis::compare::Comparison;
-pub use crate::analysis::table::{COMPARE_HEADER, compare_rows, csv_bytes, num};
+pub use crate::analysis::table::{COMPARE_HEADER, compare_rows, csv_bytes, is_total, num};
 use crate::engine::costing::PAYERS;
 use crate::engine::results::{Annual, Cell};
 use crate::engine::runner::RunResult;
@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 use crate::scenario::{N_NAMED, N_STATES, Scenario};
 
 /// Version of the CSV column layout; bump when a column changes.
-pub const OUTPUT_FORMAT_VERSION: u32 = 1;
+/// 2: `is_total` columns, numeric `year` columns, the all-payers total
+/// named `all` in costs.csv (as in metric ids), `NA` in verify.csv.
+pub const OUTPUT_FORMAT_VERSION: u32 = 2;
 
 const AGE: [&str; 3] = ["under40", "over40", "total"];
 
@@ -39,11 +41,14 @@ pub fn stocks_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
         .zip(&r.stats)
         .filter_map(|(c, s)| match *c {
             Cell::Stock { t, state, age } => {
+                let q = r.layout.stock_quarter(t);
                 let mut row = vec![
                     sc.name.clone(),
-                    r.layout.stock_quarter(t).to_string(),
+                    q.year().to_string(),
+                    q.to_string(),
                     r.layout.state_id(state).to_string(),
                     AGE[age as usize].to_string(),
+                    (age == 2).to_string(),
                 ];
                 row.extend(stat_cols(s));
                 Some(row)
@@ -53,9 +58,11 @@ pub fn stocks_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
     csv_bytes(
         &[
             "scenario",
+            "year",
             "quarter",
             "state",
             "age_group",
+            "is_total",
             "mean",
             "se",
             "ci_low",
@@ -83,9 +90,11 @@ pub fn flows_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
         .zip(&r.stats)
         .filter_map(|(c, s)| match *c {
             Cell::Flow { t, from, to } if seen[from as usize][to as usize] => {
+                let q = sc.start.plus(t);
                 let mut row = vec![
                     sc.name.clone(),
-                    sc.start.plus(t).to_string(),
+                    q.year().to_string(),
+                    q.to_string(),
                     r.layout.state_id(from).to_string(),
                     r.layout.state_id(to).to_string(),
                 ];
@@ -96,14 +105,15 @@ pub fn flows_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
         });
     csv_bytes(
         &[
-            "scenario", "quarter", "from", "to", "mean", "se", "ci_low", "ci_high",
+            "scenario", "year", "quarter", "from", "to", "mean", "se", "ci_low", "ci_high",
         ],
         rows,
     )
 }
 
 /// costs.csv: public expenditure in DKK (the scenario's price level) by
-/// quarter, item and payer, with `total` rows.
+/// quarter, item and payer, with the totals over items (item `total`) and
+/// over payers (payer `all`) marked `is_total`.
 pub fn costs_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
     let rows = r
         .layout
@@ -113,12 +123,15 @@ pub fn costs_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
         .filter_map(|(c, s)| match *c {
             Cell::Cost { t, item, payer } => {
                 let item = r.layout.item_id(item);
-                let payer = PAYERS.get(payer as usize).copied().unwrap_or("total");
+                let payer = PAYERS.get(payer as usize).copied().unwrap_or("all");
+                let q = sc.start.plus(t);
                 let mut row = vec![
                     sc.name.clone(),
-                    sc.start.plus(t).to_string(),
+                    q.year().to_string(),
+                    q.to_string(),
                     item.to_string(),
                     payer.to_string(),
+                    (item == "total" || payer == "all").to_string(),
                 ];
                 row.extend(stat_cols(s));
                 Some(row)
@@ -127,7 +140,8 @@ pub fn costs_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
         });
     csv_bytes(
         &[
-            "scenario", "quarter", "item", "payer", "mean", "se", "ci_low", "ci_high",
+            "scenario", "year", "quarter", "item", "payer", "is_total", "mean", "se", "ci_low",
+            "ci_high",
         ],
         rows,
     )
@@ -153,19 +167,22 @@ pub fn annual_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
             .iter()
             .find(|y| y.0 == year)
             .map_or(0, |y| y.1);
+        let total = is_total(&metric).to_string();
         let mut row = vec![
             sc.name.clone(),
             year.to_string(),
             q.to_string(),
             metric,
             unit.to_string(),
+            total,
         ];
         row.extend(stat_cols(s));
         Some(row)
     });
     csv_bytes(
         &[
-            "scenario", "year", "quarters", "metric", "unit", "mean", "se", "ci_low", "ci_high",
+            "scenario", "year", "quarters", "metric", "unit", "is_total", "mean", "se", "ci_low",
+            "ci_high",
         ],
         rows,
     )
@@ -187,13 +204,14 @@ pub fn outcomes_csv(sc: &Scenario, r: &RunResult) -> Result<Vec<u8>> {
             return None;
         }
         let (metric, unit, period) = c.metric(&r.layout)?;
-        let mut row = vec![sc.name.clone(), metric, unit.to_string(), period];
+        let total = is_total(&metric).to_string();
+        let mut row = vec![sc.name.clone(), metric, unit.to_string(), period, total];
         row.extend(stat_cols(s));
         Some(row)
     });
     csv_bytes(
         &[
-            "scenario", "metric", "unit", "period", "mean", "se", "ci_low", "ci_high",
+            "scenario", "metric", "unit", "period", "is_total", "mean", "se", "ci_low", "ci_high",
         ],
         rows,
     )

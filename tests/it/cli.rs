@@ -20,23 +20,23 @@ const OUTPUTS: [&str; 6] = [
 const HEADERS: [(&str, &str); 5] = [
     (
         "stocks.csv",
-        "scenario,quarter,state,age_group,mean,se,ci_low,ci_high",
+        "scenario,year,quarter,state,age_group,is_total,mean,se,ci_low,ci_high",
     ),
     (
         "flows.csv",
-        "scenario,quarter,from,to,mean,se,ci_low,ci_high",
+        "scenario,year,quarter,from,to,mean,se,ci_low,ci_high",
     ),
     (
         "costs.csv",
-        "scenario,quarter,item,payer,mean,se,ci_low,ci_high",
+        "scenario,year,quarter,item,payer,is_total,mean,se,ci_low,ci_high",
     ),
     (
         "annual.csv",
-        "scenario,year,quarters,metric,unit,mean,se,ci_low,ci_high",
+        "scenario,year,quarters,metric,unit,is_total,mean,se,ci_low,ci_high",
     ),
     (
         "outcomes.csv",
-        "scenario,metric,unit,period,mean,se,ci_low,ci_high",
+        "scenario,metric,unit,period,is_total,mean,se,ci_low,ci_high",
     ),
 ];
 

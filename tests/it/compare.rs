@@ -130,7 +130,7 @@ fn compare_cli_writes_tidy_csv() {
     assert_eq!(
         lines.next(),
         Some(
-            "proposal,metric,unit,period,baseline_mean,proposal_mean,delta_mean,delta_se,delta_ci_low,delta_ci_high"
+            "proposal,metric,unit,year,period,is_total,baseline_mean,proposal_mean,delta_mean,delta_se,delta_ci_low,delta_ci_high"
         )
     );
     let rows: Vec<&str> = lines.collect();
@@ -146,7 +146,20 @@ fn compare_cli_writes_tidy_csv() {
             "{id} missing"
         );
     }
-    assert!(rows.iter().all(|r| r.split(',').count() == 10));
+    assert!(rows.iter().all(|r| r.split(',').count() == 12));
+    // A year is a number in `year`; other periods have none. Totals are marked.
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("lever,cost.total.all,DKK,2019,2019,true,"))
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("lever,pv.total.all,DKK,NA,pv,true,"))
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("lever,cost.kontanthjaelp.state,DKK,2019,2019,false,"))
+    );
 }
 
 #[test]

@@ -248,13 +248,13 @@ fn exact_command_writes_run_shaped_files() {
     let mut lines = stocks.lines();
     assert_eq!(
         lines.next(),
-        Some("scenario,quarter,state,age_group,mean,se,ci_low,ci_high")
+        Some("scenario,year,quarter,state,age_group,is_total,mean,se,ci_low,ci_high")
     );
     // One row per state, age group and quarter (initial stock included).
     assert_eq!(lines.clone().count(), 11 * 3 * 9);
     for l in lines {
         let f: Vec<&str> = l.split(',').collect();
-        assert_eq!((f[5], f[6], f[7]), ("0", f[4], f[4]), "{l}");
+        assert_eq!((f[7], f[8], f[9]), ("0", f[6], f[6]), "{l}");
     }
     for f in ["flows.csv", "costs.csv", "annual.csv", "manifest.json"] {
         assert!(dir.path().join(f).exists(), "{f}");

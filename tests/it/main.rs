@@ -15,6 +15,7 @@ mod model;
 mod prices;
 mod proposals;
 mod publish;
+mod report;
 mod schedule;
 mod streams;
 mod sweep;

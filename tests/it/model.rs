@@ -379,7 +379,7 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 /// Checks one replication's output values: money is finite and never
-/// negative, the payer `all` (`total` in costs.csv) is state plus
+/// negative, the payer `all` is state plus
 /// municipality, the item `total` is the sum of the items, a year is the
 /// sum of its quarters, present values are discounted totals, and persons
 /// are conserved quarter by quarter (the stock of each state moves only by

@@ -210,7 +210,7 @@ fn cli_writes_verify_csv_and_sets_the_exit_status() {
     // kontanthjaelp -> employed at the first duration of the second band.
     assert!(
         rows.iter()
-            .any(|r| r.starts_with("move,kontanthjaelp,under40,5,-,-,-,-,employed,")),
+            .any(|r| r.starts_with("move,kontanthjaelp,under40,5,NA,NA,NA,NA,employed,")),
         "{csv}"
     );
 

@@ -233,25 +233,34 @@ impl Verification {
             "pass",
         ])
         .map_err(internal)?;
+        // A field that does not apply (`-` on the terminal) and a ratio of
+        // nothing are missing values: `NA`, as in every CSV of fleksim.
+        let na = |s: &str| -> String {
+            if s == "-" || s == "NaN" {
+                "NA".to_string()
+            } else {
+                s.to_string()
+            }
+        };
         for t in &self.tests {
             let c = &t.cell;
             w.write_record([
-                c.decision.id(),
-                &c.state,
-                &c.age_group,
-                &c.duration,
-                &c.class,
-                &c.phase,
-                &c.gates,
-                &c.forced,
-                &t.target,
-                &t.exposure.to_string(),
-                &t.observed.to_string(),
-                &t.expected_p.to_string(),
-                &t.observed_p().to_string(),
-                &t.p_value.to_string(),
-                &t.adjusted.to_string(),
-                if t.pass { "pass" } else { "fail" },
+                na(c.decision.id()),
+                na(&c.state),
+                na(&c.age_group),
+                na(&c.duration),
+                na(&c.class),
+                na(&c.phase),
+                na(&c.gates),
+                na(&c.forced),
+                na(&t.target),
+                t.exposure.to_string(),
+                t.observed.to_string(),
+                na(&t.expected_p.to_string()),
+                na(&t.observed_p().to_string()),
+                na(&t.p_value.to_string()),
+                na(&t.adjusted.to_string()),
+                (if t.pass { "pass" } else { "fail" }).to_string(),
             ])
             .map_err(internal)?;
         }
