@@ -53,7 +53,7 @@ fn published(tg: &Target) -> String {
     if lo == hi {
         format!("{}{}", bare(tg, lo), unit(tg))
     } else {
-        format!("{} to {}{}", bare(tg, lo), bare(tg, hi), unit(tg))
+        format!("{}–{}{}", bare(tg, lo), bare(tg, hi), unit(tg))
     }
 }
 
@@ -61,32 +61,61 @@ fn published(tg: &Target) -> String {
 /// published value.
 fn tolerance(tg: &Target) -> String {
     match tg.kind {
-        Kind::Share => format!("±{:.2} pp", tg.allowance(1.0) * 100.0),
-        Kind::Count | Kind::Money => format!("±{:.0} %", tg.tolerance * 100.0),
+        Kind::Share => format!("±{}", fmt::num(tg.allowance(1.0) * 100.0, 2)),
+        Kind::Count | Kind::Money => format!("±{}", fmt::num(tg.tolerance * 100.0, 0)),
     }
+}
+
+/// An id broken at its dots into lines of at most 16 characters.
+fn id_lines(id: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for (i, part) in id.split('.').enumerate() {
+        let piece = if i == 0 {
+            part.to_string()
+        } else {
+            format!(".{part}")
+        };
+        let n = piece.chars().count();
+        if line > 0 && line + n > 16 {
+            out.push('\n');
+            line = 0;
+        }
+        out.push_str(&piece);
+        line += n;
+    }
+    out
 }
 
 /// The simulated value with its CI, and its distance from the figure.
 fn simulated(tg: &Target, s: &CellStats) -> (String, String) {
     let d = tg.distance(s.mean);
     let diff = match tg.kind {
-        Kind::Share => format!("{} pp", fmt::signed(d * 100.0, 2)),
+        Kind::Share => format!("{} pp ({})", fmt::signed(d * 100.0, 2), tolerance(tg)),
         Kind::Count | Kind::Money => {
             let bound = if d < 0.0 {
                 tg.published.0
             } else {
                 tg.published.1
             };
-            format!("{} %", fmt::signed(d / bound.abs().max(1e-9) * 100.0, 1))
+            format!(
+                "{} % ({})",
+                fmt::signed(d / bound.abs().max(1e-9) * 100.0, 1),
+                tolerance(tg)
+            )
         }
     };
-    let sim = format!(
-        "{} [{}; {}]{}",
-        bare(tg, s.mean),
-        bare(tg, s.ci_low),
-        bare(tg, s.ci_high),
-        unit(tg)
-    );
+    // Student t intervals are symmetric: mean ± half-width.
+    let sim = if s.se.is_nan() {
+        format!("{}{}", bare(tg, s.mean), unit(tg))
+    } else {
+        format!(
+            "{} ± {}{}",
+            bare(tg, s.mean),
+            bare(tg, (s.ci_high - s.ci_low) / 2.0),
+            unit(tg)
+        )
+    };
     (sim, diff)
 }
 
@@ -159,12 +188,11 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
             vec![
                 "id",
                 "published",
-                "simulated [95 % CI]",
-                "diff.",
-                "tol.",
+                "simulated ± 95 % CI",
+                "diff. (tolerance)",
                 "result",
             ],
-            &[1, 2, 3, 4],
+            &[1, 2, 3],
         );
         let mut notes = Vec::new();
         for c in &group {
@@ -172,13 +200,14 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
             let (sim, diff) = c
                 .simulated
                 .as_ref()
-                .map_or(("-".into(), "-".into()), |s| simulated(tg, s));
+                .map_or(("-".into(), format!("- ({})", tolerance(tg))), |s| {
+                    simulated(tg, s)
+                });
             t.add_row(vec![
-                tg.id.clone(),
+                id_lines(&tg.id),
                 published(tg),
                 sim,
                 diff,
-                tolerance(tg),
                 result(c, &mut notes),
             ]);
         }

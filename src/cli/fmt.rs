@@ -2,7 +2,9 @@
 //! sign, intervals as `−19 [−26; −13]`, no scientific notation, and tables
 //! at most 80 columns wide (cells wrap within their column, never mid-row).
 
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{
+    CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
+};
 use fleksim::engine::stats::CellStats;
 
 /// The widest a table may be.
@@ -90,21 +92,90 @@ pub fn param(x: f64, sig: usize) -> String {
     plain(x, sig).replace(',', "").replace('−', "-")
 }
 
-/// A table in the house style: condensed UTF-8 borders, wrapped to fit
-/// 80 columns (or a narrower terminal), the given columns right-aligned.
-pub fn table<S: ToString>(header: Vec<S>, right: &[usize]) -> Table {
+/// A table in the house style: condensed UTF-8 borders, at most 80
+/// columns wide (or a narrower terminal). Numbers are right-aligned and
+/// kept on one line where the width allows; text columns wrap.
+pub struct Tab {
+    t: Table,
+    numeric: Vec<usize>,
+}
+
+/// A [`Tab`] with these headers; the columns `numeric` hold numbers.
+pub fn table<S: ToString>(header: Vec<S>, numeric: &[usize]) -> Tab {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
     t.set_content_arrangement(ContentArrangement::Dynamic);
     let w = t.width().map_or(WIDTH, |w| w.min(WIDTH));
     t.set_width(w);
     t.set_header(header.into_iter().map(|h| h.to_string()).collect::<Vec<_>>());
-    for &i in right {
+    for &i in numeric {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
-    t
+    Tab {
+        t,
+        numeric: numeric.to_vec(),
+    }
+}
+
+impl Tab {
+    pub fn add_row<S: ToString>(&mut self, row: Vec<S>) -> &mut Self {
+        self.t
+            .add_row(row.into_iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        self
+    }
+}
+
+impl std::fmt::Display for Tab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut t = self.t.clone();
+        let width = usize::from(t.width().unwrap_or(WIDTH));
+        // The widest line of each column's cells (headers may wrap).
+        let n = t.column_count();
+        let mut widest = vec![0usize; n];
+        for row in t.row_iter() {
+            for (i, cell) in row.cell_iter().enumerate() {
+                let w = cell
+                    .content()
+                    .lines()
+                    .map(|l| l.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                widest[i] = widest[i].max(w);
+            }
+        }
+        // A table that fits as it is is not wrapped at all.
+        let mut natural = widest.clone();
+        if let Some(h) = t.header() {
+            for (i, cell) in h.cell_iter().enumerate() {
+                let w = cell.content().lines().map(|l| l.chars().count()).max().unwrap_or(0);
+                natural[i] = natural[i].max(w);
+            }
+        }
+        if natural.iter().map(|w| w + 3).sum::<usize>() + 1 <= width {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+            return write!(f, "{t}");
+        }
+        // Keep numeric columns on one line while the others keep at least
+        // 8 characters: 3 per column for borders and padding, plus 1.
+        let others = n.saturating_sub(self.numeric.len()) * (8 + 3);
+        let mut used = 1 + others;
+        for &i in &self.numeric {
+            if i >= n {
+                continue;
+            }
+            let w = widest[i];
+            if used + w + 3 <= width {
+                used += w + 3;
+                if let Some(c) = t.column_mut(i) {
+                    // A constraint counts the padding too.
+                    c.set_constraint(ColumnConstraint::Absolute(Width::Fixed(w as u16 + 2)));
+                }
+            }
+        }
+        write!(f, "{t}")
+    }
 }
 
 /// `text` wrapped at spaces to `width` columns, the first line after

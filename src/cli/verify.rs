@@ -102,7 +102,7 @@ fn prob(x: f64) -> String {
     }
 }
 
-fn table(tests: &[&Test]) -> comfy_table::Table {
+fn table(tests: &[&Test]) -> fmt::Tab {
     let mut t = fmt::table(
         vec!["cell", "outcome", "n", "exp. p", "obs. p", "Holm p", "result"],
         &[2, 3, 4, 5],
