@@ -23,7 +23,8 @@ fn main() {
     for p in ["build.rs", "Cargo.toml", "src", "scenarios"] {
         println!("cargo:rerun-if-changed={p}");
     }
-    let commit = git(&["rev-parse", "HEAD"]).filter(|c| c.len() >= 7 && c.chars().all(|ch| ch.is_ascii_hexdigit()));
+    let commit = git(&["rev-parse", "HEAD"])
+        .filter(|c| c.len() >= 7 && c.chars().all(|ch| ch.is_ascii_hexdigit()));
     let dirty = match &commit {
         Some(_) => match git(&["status", "--porcelain", "--untracked-files=no"]) {
             Some(s) => (!s.is_empty()).to_string(),

@@ -43,6 +43,9 @@ pub enum Command {
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Check scenario files without running them
+    #[command(
+        after_help = "Exit status: 0 if every file is valid, 1 if one is not.\n\nExamples:\n  fleksim validate scenarios/baseline.toml\n  fleksim validate scenarios/proposals/*.toml"
+    )]
     Validate(ValidateArgs),
     /// Run a baseline and proposals with common random numbers and report the differences
     #[command(after_help = COMPARE_HELP)]
@@ -108,8 +111,8 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("FLEKSIM_BUI
 
 const RUNS_HELP: &str = "\
 Reads the manifest.json of every run folder under outputs/ (or --dir) and lists
-them oldest first: the folder, the command, the scenarios, when it started and
-its replications, scale and seed. `*` marks the newest run of each name (the one
+them oldest first: the folder (its name says when it started, in UTC), the
+command, the scenarios, and its replications, scale and seed. `*` marks the newest run of each name (the one
 outputs/<name>/latest names).
 
 Examples:
@@ -496,10 +499,12 @@ Exit status: 0 a value was found, 3 no value in the range reaches the target,
 1 bad input, 2 internal error.
 
 Examples:
-  fleksim solve scenarios/proposals/l12-no-offsetting.toml \\
-      --vary costs.insurance.offset --range 0:1 --target pv.total.all=0 --scale 0.1
+  fleksim solve scenarios/proposals/l12-no-offsetting.toml --scale 0.1 \\
+      --vary costs.insurance.offset --range 0:1 --target pv.total.all=300e6
+      # the offset at which L12 costs DKK 300 m in present value
   fleksim solve scenarios/proposals/d05-shorter-waits.toml \\
-      --vary ressourceforloeb.phases.passive.active --target pv.total.all=0";
+      --vary ressourceforloeb.phases.passive.active --target pv.total.all=400e6
+      # how much more active intervention D5 buys for DKK 400 m";
 
 #[derive(Debug, Args)]
 pub struct SolveArgs {

@@ -175,8 +175,15 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let checked = checker.finish();
 
     println!(
-        "`{}` against the published figures ({} replications, scale {})",
-        sc.name, cfg.replications, cfg.scale
+        "{}",
+        fmt::wrap(
+            &format!(
+                "`{}` against the published figures ({} replications, scale {})",
+                sc.name, cfg.replications, cfg.scale
+            ),
+            "",
+            fmt::WIDTH as usize
+        )
     );
     let mut summary = Vec::new();
     for role in Role::ALL {
@@ -225,7 +232,10 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         println!("{}", fmt::wrap(heading(role), "", fmt::WIDTH as usize));
         println!("{t}");
         for (i, n) in notes.iter().enumerate() {
-            println!("{}", fmt::wrap(n, &format!("[{}] ", i + 1), fmt::WIDTH as usize));
+            println!(
+                "{}",
+                fmt::wrap(n, &format!("[{}] ", i + 1), fmt::WIDTH as usize)
+            );
         }
         let line = if role == Role::Reference {
             format!("{}: {} shown", role.id(), group.len())

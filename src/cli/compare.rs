@@ -102,9 +102,12 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
     );
     for (i, l) in loaded.iter().enumerate() {
         let path = super::input_path(paths[i + 1]);
-        manifest
-            .inputs
-            .push(Input::scenario("proposal", &path, &scenarios[i + 1], &l.sources));
+        manifest.inputs.push(Input::scenario(
+            "proposal",
+            &path,
+            &scenarios[i + 1],
+            &l.sources,
+        ));
     }
     manifest.seed = cfg.seed;
     manifest.replications = cfg.replications;
@@ -135,7 +138,10 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
 
 fn print_table(base: &str, name: &str, c: &Comparison, i: usize) {
     let p = &c.proposals[i];
-    let mut t = fmt::table(vec!["metric", "baseline", "proposal", "Δ [95 % CI]"], &[1, 2, 3]);
+    let mut t = fmt::table(
+        vec!["metric", "baseline", "proposal", "Δ [95 % CI]"],
+        &[1, 2, 3],
+    );
     let mut add = |label: &str, cell: Cell, div: f64, dec: usize| {
         if let Some(k) = c.layout.cells.iter().position(|x| *x == cell) {
             t.add_row(vec![
@@ -188,10 +194,22 @@ fn print_table(base: &str, name: &str, c: &Comparison, i: usize) {
         );
     }
     for (label, m, dec) in [
-        ("time to clarification, mean", Citizen::MeanToClarification, 2),
-        ("time to clarification, median", Citizen::MedianToClarification, 1),
+        (
+            "time to clarification, mean",
+            Citizen::MeanToClarification,
+            2,
+        ),
+        (
+            "time to clarification, median",
+            Citizen::MedianToClarification,
+            1,
+        ),
         ("share of entrants clarified", Citizen::ShareClarified, 3),
-        ("rf. quarters w/o intervention", Citizen::RfQuartersWithoutIntervention, 0),
+        (
+            "rf. quarters w/o intervention",
+            Citizen::RfQuartersWithoutIntervention,
+            0,
+        ),
     ] {
         add(label, Cell::Citizen { metric: m }, 1.0, dec);
     }

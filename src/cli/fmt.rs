@@ -107,7 +107,12 @@ pub fn table<S: ToString>(header: Vec<S>, numeric: &[usize]) -> Tab {
     t.set_content_arrangement(ContentArrangement::Dynamic);
     let w = t.width().map_or(WIDTH, |w| w.min(WIDTH));
     t.set_width(w);
-    t.set_header(header.into_iter().map(|h| h.to_string()).collect::<Vec<_>>());
+    t.set_header(
+        header
+            .into_iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>(),
+    );
     for &i in numeric {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
@@ -149,13 +154,31 @@ impl std::fmt::Display for Tab {
         let mut natural = widest.clone();
         if let Some(h) = t.header() {
             for (i, cell) in h.cell_iter().enumerate() {
-                let w = cell.content().lines().map(|l| l.chars().count()).max().unwrap_or(0);
+                let w = cell
+                    .content()
+                    .lines()
+                    .map(|l| l.chars().count())
+                    .max()
+                    .unwrap_or(0);
                 natural[i] = natural[i].max(w);
             }
         }
         if natural.iter().map(|w| w + 3).sum::<usize>() + 1 <= width {
             t.set_content_arrangement(ContentArrangement::Disabled);
             return write!(f, "{t}");
+        }
+        // A numeric column is as wide as its widest value or the longest
+        // word of its header.
+        if let Some(h) = t.header() {
+            for (i, cell) in h.cell_iter().enumerate() {
+                let w = cell
+                    .content()
+                    .split_whitespace()
+                    .map(|l| l.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                widest[i] = widest[i].max(w);
+            }
         }
         // Keep numeric columns on one line while the others keep at least
         // 8 characters: 3 per column for borders and padding, plus 1.

@@ -43,7 +43,9 @@ pub fn run_id(command: &str, started: SystemTime) -> String {
 /// Entries of a folder that are not results: a sweep's finished points
 /// (`.parts`, kept for resuming) and leftovers of interrupted writes.
 fn ignorable(name: &str) -> bool {
-    name == ".parts" || (name.starts_with('.') && (name.contains(".tmp-") || name.contains(".old-") || name.ends_with(".partial")))
+    name == ".parts"
+        || (name.starts_with('.')
+            && (name.contains(".tmp-") || name.contains(".old-") || name.ends_with(".partial")))
 }
 
 impl Dest {
@@ -156,7 +158,10 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.contains("not empty (a.csv)") && err.contains("--force"), "{err}");
+        assert!(
+            err.contains("not empty (a.csv)") && err.contains("--force"),
+            "{err}"
+        );
         let d = Dest::new(Some(tmp.path()), true, "x", "run", t).unwrap();
         d.publish(&[("a.csv", b"2\n".to_vec())]).unwrap();
         assert_eq!(std::fs::read(tmp.path().join("a.csv")).unwrap(), b"2\n");

@@ -91,8 +91,15 @@ fn print_summary(sc: &fleksim::scenario::Scenario, res: &runner::RunResult, pric
         t.add_row(vec![st.clone(), fmt::num(a.mean, 0), fmt::ci(b, 1.0, 0)]);
     }
     println!(
-        "Scenario `{}`: {} replications, persons (full scale)",
-        sc.name, res.replications
+        "{}",
+        fmt::wrap(
+            &format!(
+                "Scenario `{}`: {} replications, persons (full scale)",
+                sc.name, res.replications
+            ),
+            "",
+            fmt::WIDTH as usize
+        )
     );
     println!("{t}");
 

@@ -25,8 +25,7 @@ fn subfolders(dir: &Path) -> Vec<PathBuf> {
                 .map(|e| e.path())
                 .filter(|p| {
                     p.is_dir()
-                        && p
-                            .file_name()
+                        && p.file_name()
                             .and_then(|n| n.to_str())
                             .is_some_and(|n| !n.starts_with('.'))
                 })
@@ -117,24 +116,26 @@ pub fn runs(a: RunsArgs) -> Result<ExitCode> {
         println!("no runs under {}/", a.dir.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let mut t = fmt::table(
-        vec!["folder", "what", "started (UTC)", "n", "scale", "seed"],
-        &[3, 4, 5],
-    );
+    let mut t = fmt::table(vec!["run", "what", "n", "scale", "seed"], &[2, 3, 4]);
     for k in &kept {
         let m = &k.manifest;
-        let started = m["start_time"]
-            .as_str()
-            .unwrap_or("")
-            .replace('T', " ")
-            .trim_end_matches('Z')
-            .to_string();
-        let scale = m["scale"].as_f64().map_or(String::new(), |s| fmt::param(s, 4));
+        let scale = m["scale"]
+            .as_f64()
+            .map_or(String::new(), |s| fmt::param(s, 4));
+        let folder = match k.folder.split_once('/') {
+            Some((name, id)) => format!("{name}/\n  {id}{}", if k.latest { " *" } else { "" }),
+            None => format!(
+                "{} (started {})",
+                k.folder,
+                m["start_time"].as_str().unwrap_or("?")
+            ),
+        };
         t.add_row(vec![
-            format!("{}{}", k.folder, if k.latest { " *" } else { "" }),
+            folder,
             what(m),
-            started,
-            m["replications"].as_u64().map_or(String::new(), |n| n.to_string()),
+            m["replications"]
+                .as_u64()
+                .map_or(String::new(), |n| n.to_string()),
             scale,
             m["seed"].as_u64().map_or(String::new(), |n| n.to_string()),
         ]);

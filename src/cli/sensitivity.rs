@@ -118,16 +118,16 @@ fn print_tornado(t: &[Swing], metric: &MetricSel, name: &str) {
         .filter(|x| x.is_finite())
         .fold(0.0f64, |m, x| m.max(x.abs()));
     let bar = |x: f64| {
-        // 12 characters each side of the central value.
+        // 10 characters each side of the central value.
         let n = if widest > 0.0 && x.is_finite() {
-            (x.abs() / widest * 12.0).round() as usize
+            (x.abs() / widest * 10.0).round() as usize
         } else {
             0
         };
         if x < 0.0 {
-            format!("{:>12}|{:12}", "█".repeat(n), "")
+            format!("{:>10}|{:10}", "█".repeat(n), "")
         } else {
-            format!("{:>12}|{:<12}", "", "█".repeat(n))
+            format!("{:>10}|{:<10}", "", "█".repeat(n))
         }
     };
     let unit_sp = if unit.is_empty() {
@@ -135,7 +135,13 @@ fn print_tornado(t: &[Swing], metric: &MetricSel, name: &str) {
     } else {
         format!(", {unit}")
     };
-    let pm = |(m, se): (f64, f64)| format!("{} ± {}", fmt::num(m / div, 1), fmt::num(1.96 * se / div, 1));
+    let pm = |(m, se): (f64, f64)| {
+        format!(
+            "{} ± {}",
+            fmt::num(m / div, 1),
+            fmt::num(1.96 * se / div, 1)
+        )
+    };
     let mut tab = fmt::table(
         vec![
             "parameter (low .. high)".to_string(),
@@ -147,7 +153,12 @@ fn print_tornado(t: &[Swing], metric: &MetricSel, name: &str) {
     );
     for w in t {
         tab.add_row(vec![
-            format!("{}\n{} .. {}", w.id, fmt::param(w.low, 4), fmt::param(w.high, 4)),
+            format!(
+                "{}\n{} .. {}",
+                w.id,
+                fmt::param(w.low, 4),
+                fmt::param(w.high, 4)
+            ),
             pm(w.at_low),
             pm(w.at_high),
             fmt::num(w.swing / div, 1),
@@ -160,22 +171,35 @@ fn print_tornado(t: &[Swing], metric: &MetricSel, name: &str) {
             &format!(
                 "One-way sensitivity of `{name}`: {metric} against the baseline, {}{} at the central values (± = 95 % Monte Carlo interval)",
                 fmt::num(c / div, 1),
-                if unit.is_empty() { String::new() } else { format!(" {unit}") }
+                if unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {unit}")
+                }
             ),
             "",
             fmt::WIDTH as usize
         )
     );
     println!("{tab}");
-    let name_w = t.iter().map(|w| w.id.chars().count()).max().unwrap_or(0).min(40);
-    println!("{:name_w$}  {:^25}  {:^25}", "", "low vs central", "high vs central");
+    let name_w = t
+        .iter()
+        .map(|w| w.id.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(34);
+    let line = |s: String| println!("{}", s.trim_end());
+    line(format!(
+        "{:name_w$}  {:^21}  {:^21}",
+        "", "low vs central", "high vs central"
+    ));
     for w in t {
         let id: String = w.id.chars().take(name_w).collect();
-        println!(
+        line(format!(
             "{id:name_w$}  {}  {}",
             bar(w.at_low.0 - w.at_central.0),
             bar(w.at_high.0 - w.at_central.0)
-        );
+        ));
     }
 }
 
@@ -272,7 +296,14 @@ fn print_uncertainty(
     draws: usize,
 ) {
     let mut t = fmt::table(
-        vec!["metric", "Δ mean", "95 % of draws", "sd par.", "sd MC", "P(Δ<0)"],
+        vec![
+            "metric",
+            "Δ mean",
+            "95 % of draws",
+            "sd par.",
+            "sd MC",
+            "P(Δ<0)",
+        ],
         &[1, 2, 3, 4, 5],
     );
     let wanted = [
@@ -326,7 +357,9 @@ fn print_uncertainty(
     println!(
         "{}",
         fmt::wrap(
-            &format!("Uncertainty of `{name}` against the baseline over {draws} parameter draws (sd par.: spread due to the parameters; sd MC: Monte Carlo noise)"),
+            &format!(
+                "Uncertainty of `{name}` against the baseline over {draws} parameter draws (sd par.: spread due to the parameters; sd MC: Monte Carlo noise)"
+            ),
             "",
             fmt::WIDTH as usize
         )
@@ -355,7 +388,7 @@ fn print_uncertainty(
     d.sort_by(|a, b| b.spearman.abs().total_cmp(&a.spearman.abs()));
     let mut t = fmt::table(vec!["parameter", "Spearman rank correlation"], &[1]);
     for x in d {
-        t.add_row(vec![x.id.clone(), format!("{:+.3}", x.spearman)]);
+        t.add_row(vec![x.id.clone(), fmt::signed(x.spearman, 3)]);
     }
     println!("What drives {metric}:");
     println!("{t}");

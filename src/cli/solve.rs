@@ -155,7 +155,9 @@ pub fn solve(a: SolveArgs) -> Result<ExitCode> {
             ExitCode::from(super::EXIT_NO),
         ),
     };
-    let out = s.dest.publish(&[("solve.csv", csv), ("manifest.json", manifest.to_json()?)])?;
+    let out = s
+        .dest
+        .publish(&[("solve.csv", csv), ("manifest.json", manifest.to_json()?)])?;
     println!("{}", fmt::wrap(&line, "", fmt::WIDTH as usize));
     eprintln!("wrote {}", out.join("solve.csv").display());
     Ok(code)

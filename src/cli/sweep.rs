@@ -7,8 +7,8 @@ use std::time::{Instant, SystemTime};
 
 use fleksim::analysis::sweep::{self, Outcome, Plan};
 use fleksim::engine::budget;
-use fleksim::output::parts::PartsFolder;
 use fleksim::output::manifest::{Input, Manifest};
+use fleksim::output::parts::PartsFolder;
 use fleksim::{Error, Result};
 
 use super::args::{PlanArgs, SweepArgs};

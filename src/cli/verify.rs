@@ -47,10 +47,13 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
     manifest.elapsed_seconds = elapsed;
     manifest.set("alpha", cfg.alpha);
     manifest.set("min_expected", cfg.min_expected);
-    let out = dest.publish(&[("verify.csv", v.csv()?), ("manifest.json", manifest.to_json()?)])?;
+    let out = dest.publish(&[
+        ("verify.csv", v.csv()?),
+        ("manifest.json", manifest.to_json()?),
+    ])?;
 
     let failed = v.failures().count();
-    println!(
+    let head = format!(
         "`{}`: {} replications, scale {}, {} person-quarters in {} cells",
         sc.name,
         v.replications,
@@ -58,6 +61,7 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
         fmt::num(v.person_quarters as f64, 0),
         fmt::num(v.cells as f64, 0)
     );
+    println!("{}", fmt::wrap(&head, "", fmt::WIDTH as usize));
     println!(
         "{}",
         fmt::wrap(
@@ -104,7 +108,9 @@ fn prob(x: f64) -> String {
 
 fn table(tests: &[&Test]) -> fmt::Tab {
     let mut t = fmt::table(
-        vec!["cell", "outcome", "n", "exp. p", "obs. p", "Holm p", "result"],
+        vec![
+            "cell", "outcome", "n", "exp. p", "obs. p", "Holm p", "result",
+        ],
         &[2, 3, 4, 5],
     );
     for x in tests {

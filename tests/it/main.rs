@@ -8,6 +8,7 @@ mod compare;
 mod compose;
 mod determinism;
 mod exact;
+mod help;
 mod history;
 mod hostile;
 mod layers;
