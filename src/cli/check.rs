@@ -150,9 +150,16 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut sc))?;
     let (targets, targets_input) = match &a.targets {
         Some(p) => {
-            let text = std::fs::read_to_string(p).unwrap_or_default();
+            // load_targets refuses what is not a regular file; read it
+            // again (as safely) only for the manifest's hash.
+            let targets = check::load_targets(p)?;
+            let text = fleksim::scenario::read_input(p).map_err(|source| Error::Io {
+                action: "cannot read",
+                path: p.clone(),
+                source,
+            })?;
             (
-                check::load_targets(p)?,
+                targets,
                 Input::text("targets", &p.display().to_string(), &text),
             )
         }

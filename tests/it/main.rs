@@ -16,6 +16,7 @@ mod model;
 mod prices;
 mod proposals;
 mod publish;
+mod runs;
 mod schedule;
 mod streams;
 mod sweep;
