@@ -23,7 +23,21 @@ fn main() {
     for p in ["build.rs", "Cargo.toml", "src", "scenarios"] {
         println!("cargo:rerun-if-changed={p}");
     }
-    let commit = git(&["rev-parse", "HEAD"])
+    // Only this package's own repository counts: a source archive unpacked
+    // inside some other checkout must not record that checkout's commit.
+    let own = git(&["rev-parse", "--show-toplevel"]).is_some_and(|top| {
+        let here = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+        match (
+            Path::new(&top).canonicalize(),
+            Path::new(&here).canonicalize(),
+        ) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    });
+    let commit = own
+        .then(|| git(&["rev-parse", "HEAD"]))
+        .flatten()
         .filter(|c| c.len() >= 7 && c.chars().all(|ch| ch.is_ascii_hexdigit()));
     let dirty = match &commit {
         Some(_) => match git(&["status", "--porcelain", "--untracked-files=no"]) {
@@ -39,13 +53,10 @@ fn main() {
             }
         }
         if let Some(r) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            if let Some(p) = git(&["rev-parse", "--git-path", &r]) {
-                if Path::new(&p).exists() {
-                    println!("cargo:rerun-if-changed={p}");
-                }
-            }
-            if let Some(p) = git(&["rev-parse", "--git-path", "packed-refs"]) {
-                if Path::new(&p).exists() {
+            for what in [r.as_str(), "packed-refs"] {
+                if let Some(p) = git(&["rev-parse", "--git-path", what])
+                    && Path::new(&p).exists()
+                {
                     println!("cargo:rerun-if-changed={p}");
                 }
             }

@@ -163,7 +163,7 @@ impl std::fmt::Display for Tab {
                 natural[i] = natural[i].max(w);
             }
         }
-        if natural.iter().map(|w| w + 3).sum::<usize>() + 1 <= width {
+        if natural.iter().map(|w| w + 3).sum::<usize>() < width {
             t.set_content_arrangement(ContentArrangement::Disabled);
             return write!(f, "{t}");
         }
