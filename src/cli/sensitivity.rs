@@ -44,6 +44,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<ExitCode> {
     s.plan.paths = u.iter().map(|p| p.path.clone()).collect();
     s.plan.points = points;
     s.plan.labels = vec![("parameter".into(), param), ("end".into(), end)];
+    s.manifest.set("metric", metric.to_string());
     let tornado = std::cell::RefCell::new(Vec::new());
     execute(&s, "sensitivity-points.csv", &|res| {
         let rows = sweep::parse_rows(&res.csv)?;
@@ -213,6 +214,8 @@ pub fn uncertainty(a: UncertaintyArgs) -> Result<ExitCode> {
     let metric = check_metric(&s, &a.metric)?;
     s.plan.paths = u.iter().map(|p| p.path.clone()).collect();
     s.plan.points = unc::draw_points(&u, a.draws, s.plan.cfg.seed);
+    s.manifest.set("metric", metric.to_string());
+    s.manifest.set("draws", a.draws);
     let out = std::cell::RefCell::new((Vec::new(), Vec::new()));
     let points = s.plan.points.clone();
     execute(&s, "uncertainty.csv", &|res| {

@@ -158,6 +158,8 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         }
         budget::check_points(&format!("--lhs {n}"), n as u128)?;
         s.plan.paths = a.range.iter().map(|r| r.0.clone()).collect();
+        s.manifest.set("design", "latin_hypercube");
+        s.manifest.set("ranges", &a.range);
         s.plan.points = sweep::unit_lhs(n, a.range.len(), s.plan.cfg.seed)
             .into_iter()
             .map(|u| {
@@ -174,6 +176,8 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
             ));
         }
         s.plan.paths = a.vary.iter().map(|v| v.0.clone()).collect();
+        s.manifest.set("design", "grid");
+        s.manifest.set("values", &a.vary);
         let values: Vec<Vec<f64>> = a.vary.iter().map(|v| v.1.clone()).collect();
         let size = values
             .iter()
