@@ -190,6 +190,8 @@ each divided by its tolerance, by Nelder-Mead. Every evaluation runs the same
 replications with the same seed, so the result is deterministic for a seed. Use a
 small scale for speed; check the result at full scale with `fleksim check`.
 
+Exit status: 0 success, 1 bad input, 2 internal error.
+
 Examples:
   fleksim calibrate scenarios/baseline.toml --scale 0.1 -n 4 \\
       --free transitions.sygedagpenge.foertidspension.over40.2+ \\
@@ -237,6 +239,8 @@ The baseline is the embedded one (the same text as scenarios/baseline.toml),
 or --baseline FILE. The form of earlier versions, `compare BASELINE PROPOSAL...`,
 still works: without --baseline, a first file that extends nothing (a complete
 scenario) followed by files that extend something is taken as the baseline.
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
   fleksim compare scenarios/proposals/*.toml
@@ -300,6 +304,8 @@ outputs/<scenario name>/latest names the newest), or into --out DIR, which must
 be empty unless --force. Files appear only when the run has finished; a failed
 run leaves none behind. A scenario file without `name` is named after the file.
 
+Exit status: 0 success, 1 bad input, 2 internal error.
+
 Examples:
   fleksim run
   fleksim run scenarios/baseline.toml --replications 100 --threads 2
@@ -337,6 +343,8 @@ ci_low = ci_high = mean into a new run folder outputs/<scenario name>/<run id>/
 (the id ends in -exact) or --out DIR. Shares and mean times (outcomes.csv) are
 not computed: the mean of a ratio is not a ratio of means. The whole baseline
 horizon takes minutes; --quarters shortens it.
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
   fleksim exact
@@ -383,6 +391,8 @@ then the compare.csv columns) and manifest.json into a new run folder
 (outputs/<proposal name>/<run id>/) or --out DIR. Each finished point is saved
 at once (in outputs/<proposal name>/.parts/, or DIR/.parts/): run the same
 command again after an interruption and only the missing points are computed.
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
   fleksim sweep scenarios/proposals/d05-shorter-waits.toml \\
@@ -444,6 +454,8 @@ new run folder (outputs/<proposal name>/<run id>/) or --out DIR.
 Defaults: 8 replications at scale 0.25 per point (a package has 2 points per
 uncertain parameter); raise them for a memo.
 
+Exit status: 0 success, 1 bad input, 2 internal error.
+
 Examples:
   fleksim sensitivity scenarios/proposals/ds.toml --scale 0.1 -n 8
   fleksim sensitivity scenarios/proposals/d05-shorter-waits.toml --metric cost.intervention.all@2024";
@@ -469,6 +481,8 @@ with the drawn values), uncertainty-summary.csv and uncertainty-drivers.csv.
 Resumable like sweep. Defaults: 4 replications at scale 0.1 per draw: the
 spread over draws is mostly parameter uncertainty, and the files report the
 Monte Carlo part apart (mc_se).
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
   fleksim uncertainty scenarios/proposals/ds.toml --draws 200 --scale 0.1 -n 4

@@ -130,9 +130,10 @@ pub fn solve(a: SolveArgs) -> Result<ExitCode> {
             manifest.set("answer_se", se);
             (
                 format!(
-                    "{} = {} reaches Δ {metric} = {target} (Monte Carlo SE {}, 95 % interval {} to {}; slope {} per unit; {n} evaluations, {elapsed:.1} s)",
+                    "{} = {} reaches Δ {metric} = {} (Monte Carlo SE {}, 95 % interval {} to {}; slope {} per unit; {n} evaluations, {elapsed:.1} s)",
                     a.vary,
                     fmt::param(x, 6),
+                    fmt::plain(target, 6),
                     fmt::plain(se, 2),
                     fmt::param(x - t * se, 6),
                     fmt::param(x + t * se, 6),
@@ -143,10 +144,11 @@ pub fn solve(a: SolveArgs) -> Result<ExitCode> {
         }
         Answer::NotInRange { lo, hi } => (
             format!(
-                "no value of {} in {} .. {} reaches Δ {metric} = {target}: the difference minus the target is {}{unit} at {} and {}{unit} at {} (same sign)",
+                "no value of {} in {} .. {} reaches Δ {metric} = {}: the difference minus the target is {}{unit} at {} and {}{unit} at {} (same sign)",
                 a.vary,
                 value(lo.x),
                 value(hi.x),
+                fmt::plain(target, 6),
                 diff(lo.mean),
                 value(lo.x),
                 diff(hi.mean),
