@@ -97,7 +97,8 @@ pub fn param(x: f64, sig: usize) -> String {
 /// kept on one line where the width allows; text columns wrap.
 pub struct Tab {
     t: Table,
-    numeric: Vec<usize>,
+    /// Columns kept on one line while the width allows, in this order.
+    whole: Vec<usize>,
 }
 
 /// A [`Tab`] with these headers; the columns `numeric` hold numbers.
@@ -120,11 +121,17 @@ pub fn table<S: ToString>(header: Vec<S>, numeric: &[usize]) -> Tab {
     }
     Tab {
         t,
-        numeric: numeric.to_vec(),
+        whole: numeric.to_vec(),
     }
 }
 
 impl Tab {
+    /// Keeps text column `i` on one line too, before the numbers.
+    pub fn keep_whole(&mut self, i: usize) -> &mut Self {
+        self.whole.insert(0, i);
+        self
+    }
+
     pub fn add_row<S: ToString>(&mut self, row: Vec<S>) -> &mut Self {
         self.t
             .add_row(row.into_iter().map(|c| c.to_string()).collect::<Vec<_>>());
@@ -182,9 +189,9 @@ impl std::fmt::Display for Tab {
         }
         // Keep numeric columns on one line while the others keep at least
         // 8 characters: 3 per column for borders and padding, plus 1.
-        let others = n.saturating_sub(self.numeric.len()) * (8 + 3);
+        let others = n.saturating_sub(self.whole.len()) * (8 + 3);
         let mut used = 1 + others;
-        for &i in &self.numeric {
+        for &i in &self.whole {
             if i >= n {
                 continue;
             }

@@ -117,13 +117,14 @@ pub fn runs(a: RunsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = fmt::table(vec!["run", "what", "n", "scale", "seed"], &[2, 3, 4]);
+    t.keep_whole(0);
     for k in &kept {
         let m = &k.manifest;
         let scale = m["scale"]
             .as_f64()
             .map_or(String::new(), |s| fmt::param(s, 4));
         let folder = match k.folder.split_once('/') {
-            Some((name, id)) => format!("{name}/\n  {id}{}", if k.latest { " *" } else { "" }),
+            Some((name, id)) => format!("{name}/\n{id}{}", if k.latest { " *" } else { "" }),
             None => format!(
                 "{} (started {})",
                 k.folder,
