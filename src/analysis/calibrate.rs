@@ -68,6 +68,7 @@ struct Problem<'a> {
     cfg: &'a RunConfig,
     extra: &'a [Override],
     evaluations: RefCell<usize>,
+    tick: &'a dyn Fn(usize, f64),
 }
 
 impl Problem<'_> {
@@ -96,9 +97,11 @@ impl Problem<'_> {
             checker.add(v)
         })?;
         let checked = checker.finish();
+        let objective = objective(&checked);
+        (self.tick)(*self.evaluations.borrow(), objective);
         Ok(Evaluation {
             values: values.to_vec(),
-            objective: objective(&checked),
+            objective,
             checked,
         })
     }
@@ -143,6 +146,20 @@ pub fn calibrate(
     extra: &[Override],
     max_iters: u64,
 ) -> Result<Fit> {
+    calibrate_with(path, paths, targets, cfg, extra, max_iters, &|_, _| {})
+}
+
+/// [`calibrate`], calling `tick(evaluations so far, objective)` after each
+/// evaluation (progress).
+pub fn calibrate_with(
+    path: &Path,
+    paths: &[String],
+    targets: &[Target],
+    cfg: &RunConfig,
+    extra: &[Override],
+    max_iters: u64,
+    tick: &dyn Fn(usize, f64),
+) -> Result<Fit> {
     if paths.is_empty() {
         return Err(Error::Invalid(
             "give at least one --free parameter path".into(),
@@ -166,6 +183,7 @@ pub fn calibrate(
         cfg,
         extra,
         evaluations: RefCell::new(0),
+        tick,
     };
     let before = problem.evaluate(&start)?;
     // Initial simplex: the start and, for each parameter, a 10 % step.

@@ -379,6 +379,11 @@ fn cohort_records(
 
 /// Computes the expected results of a prepared scenario at population `scale`.
 pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
+    run_with(p, scale, &|| {})
+}
+
+/// [`run`], calling `tick` after each quarter is stepped (progress).
+pub fn run_with(p: &Prepared, scale: f64, tick: &(dyn Fn() + Sync)) -> Result<ExactRun> {
     if !(scale > 0.0 && scale <= 1.0) {
         return Err(Error::Invalid(format!(
             "--scale must be in (0, 1], got {scale}"
@@ -507,6 +512,7 @@ pub fn run(p: &Prepared, scale: f64) -> Result<ExactRun> {
         ex.flows.push(flows);
         ex.costs.push(cost);
         ex.person_quarters += pq;
+        tick();
     }
 
     let layout = Layout::for_scenario(sc, h);

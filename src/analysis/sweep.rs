@@ -556,7 +556,7 @@ impl MetricSel {
                     .map(|h| format!("; {h}"))
                     .unwrap_or_default();
                 Err(Error::Invalid(format!(
-                    "no metric `{self}` (metric ids are those of compare.csv, e.g. pv.total.all or awards.foertidspension@per_year){hint}"
+                    "no metric `{self}` (metric ids are those of compare.csv, e.g. pv.total.all or awards.foertidspension.total@per_year){hint}"
                 )))
             }
             _ => Err(Error::Invalid(format!(

@@ -8,16 +8,30 @@ use fleksim::scenario;
 const EXAMPLES: &str = "\
 Examples:
   fleksim run                                   # embedded Danish baseline, full scale, 20 replications
-  fleksim run scenarios/my-reform.toml --replications 50 --seed 7
-  fleksim run --scale 0.1 --quarters 8 --out /tmp/quick
+  fleksim run scenarios/proposals/d05-shorter-waits.toml --replications 50 --seed 7
+  fleksim run --scale 0.1 --quarters 8
   fleksim validate scenarios/baseline.toml scenarios/proposals/*.toml
-  fleksim verify scenarios/my-reform.toml            # the engine against the file's own rules
+  fleksim verify scenarios/proposals/d05-shorter-waits.toml   # the engine against the file's own rules
+  fleksim runs                                  # the runs kept under outputs/
 
-Exit status: 0 success, 1 bad input (scenario, arguments, files), 2 internal error.";
+Each command writes into a new folder outputs/<name>/<run id>/ (outputs/<name>/latest
+names the newest) with a manifest.json, or into --out DIR, which must be empty unless --force.
+A repeated option takes its last value.
+
+Exit status: 0 success, 1 bad input (scenario, arguments, files), 2 internal error,
+3 the answer is no (check: a target failed; verify: a test failed; solve: no value
+in the range reaches the target).";
 
 /// Monte Carlo microsimulator of Denmark's disability pension and flex-job system.
 #[derive(Debug, Parser)]
-#[command(name = "fleksim", version, about, after_help = EXAMPLES, allow_negative_numbers = true)]
+#[command(
+    name = "fleksim",
+    version = VERSION,
+    about,
+    after_help = EXAMPLES,
+    allow_negative_numbers = true,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -29,6 +43,9 @@ pub enum Command {
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Check scenario files without running them
+    #[command(
+        after_help = "Exit status: 0 if every file is valid, 1 if one is not.\n\nExamples:\n  fleksim validate scenarios/baseline.toml\n  fleksim validate scenarios/proposals/*.toml"
+    )]
     Validate(ValidateArgs),
     /// Run a baseline and proposals with common random numbers and report the differences
     #[command(after_help = COMPARE_HELP)]
@@ -38,9 +55,12 @@ pub enum Command {
         after_help = "Targets are shown in groups by role: fitted (a parameter was calibrated to it), held out \
 (nothing was set from it: the evidence), input echoes (they measure what the model was given) and \
 references (shown only). Each group has its pass count; check.csv has a `role` column.\n\n\
-Exit status 0 only if every fitted target, input echo and money target passes (one this version \
-cannot measure does not pass). A held-out count or share that misses is reported (`miss`) but does \
-not change the exit status.\n\nExamples:\n  fleksim check\n  fleksim check scenarios/my-variant.toml -n 50"
+Writes check.csv and manifest.json into a new run folder (outputs/<scenario name>/<run id>/) \
+or --out DIR.\n\n\
+Exit status: 0 if every fitted target, input echo and money target passes, 3 if one fails (one \
+this version cannot measure does not pass), 1 bad input, 2 internal error. A held-out count or \
+share that misses is reported (`miss`) but does not change the exit status.\n\nExamples:\n  \
+fleksim check\n  fleksim check scenarios/history.toml -n 50"
     )]
     Check(CheckArgs),
     /// Fit free parameters to the published figures and write the calibrated scenario
@@ -84,6 +104,32 @@ not change the exit status.\n\nExamples:\n  fleksim check\n  fleksim check scena
     /// Write a self-contained HTML report (charts beside their tables) of an output folder
     #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
+    /// List the runs kept under outputs/: what ran, when, with what settings
+    #[command(after_help = RUNS_HELP)]
+    Runs(RunsArgs),
+}
+
+/// `fleksim --version`: the version and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("FLEKSIM_BUILD"), ")");
+
+const RUNS_HELP: &str = "\
+Reads the manifest.json of every run folder under outputs/ (or --dir) and lists
+them oldest first: the folder (its name says when it started, in UTC), the
+command, the scenarios, and its replications, scale and seed. `*` marks the newest run of each name (the one
+outputs/<name>/latest names).
+
+Examples:
+  fleksim runs
+  fleksim runs --name baseline";
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// The folder that holds the run folders
+    #[arg(long, default_value = "outputs")]
+    pub dir: PathBuf,
+    /// Only the runs of this name (the folder under outputs/)
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 const VERIFY_HELP: &str = "\
@@ -94,10 +140,10 @@ against the probability computed from the scenario file by an exact two-sided
 binomial test; p-values are Holm-adjusted, so on a correct engine the chance
 that any test fails is at most --alpha. Outcomes expected fewer than 5 times
 (or not-happening fewer than 5 times) are skipped; an outcome the rules forbid
-fails if it happens at all. Writes verify.csv (one row per test) into the
-output folder (default outputs/<scenario name>/).
+fails if it happens at all. Writes verify.csv (one row per test) and
+manifest.json into a new run folder (outputs/<scenario name>/<run id>/) or --out DIR.
 
-Exit status: 0 if every test passes, 1 if one fails or the input is bad, 2 internal error.
+Exit status: 0 if every test passes, 3 if one fails, 1 bad input, 2 internal error.
 
 Examples:
   fleksim verify
@@ -116,9 +162,12 @@ pub struct VerifyArgs {
     /// Print every test, not only the failures
     #[arg(long)]
     pub all: bool,
-    /// Output folder for verify.csv (default: outputs/<scenario name>)
+    /// Output folder, empty or new (default: a new run folder under outputs/<scenario name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Write into a non-empty --out folder (files of the same names are replaced, others kept)
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -130,9 +179,12 @@ pub struct CheckArgs {
     pub targets: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
-    /// Output folder for check.csv (default: outputs/<scenario name>)
+    /// Output folder, empty or new (default: a new run folder under outputs/<scenario name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Write into a non-empty --out folder (files of the same names are replaced, others kept)
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 const CALIBRATE_HELP: &str = "\
@@ -140,6 +192,8 @@ Minimises the squared distance of every measured target from its published value
 each divided by its tolerance, by Nelder-Mead. Every evaluation runs the same
 replications with the same seed, so the result is deterministic for a seed. Use a
 small scale for speed; check the result at full scale with `fleksim check`.
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
   fleksim calibrate scenarios/baseline.toml --scale 0.1 -n 4 \\
@@ -163,6 +217,9 @@ pub struct CalibrateArgs {
     /// Where to write the calibrated scenario
     #[arg(short, long)]
     pub out: PathBuf,
+    /// Replace the --out file if it exists
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub sim: SimArgs,
 }
@@ -178,24 +235,37 @@ const COMPARE_HELP: &str = "\
 Every scenario runs the same replications with the same seeds, so a person meets
 the same random number for the same decision in each; differences are paired
 replication by replication (mean, standard error, 95 % CI). Writes compare.csv
-into the output folder (default outputs/compare/).
+and manifest.json into a new run folder (outputs/<proposal name>/<run id>/ for
+one proposal, outputs/compare/<run id>/ for several) or --out DIR.
+
+The baseline is the embedded one (the same text as scenarios/baseline.toml),
+or --baseline FILE. The form of earlier versions, `compare BASELINE PROPOSAL...`,
+still works: without --baseline, a first file that extends nothing (a complete
+scenario) followed by files that extend something is taken as the baseline.
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
-  fleksim compare scenarios/baseline.toml scenarios/proposals/*.toml
-  fleksim compare scenarios/baseline.toml scenarios/proposals/ds.toml -n 50 --scale 0.25";
+  fleksim compare scenarios/proposals/*.toml
+  fleksim compare scenarios/proposals/ds.toml -n 50 --scale 0.25
+  fleksim compare --baseline scenarios/baseline.toml scenarios/history.toml";
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline scenario file
-    pub baseline: PathBuf,
     /// Proposal scenario files
     #[arg(required = true)]
     pub proposals: Vec<PathBuf>,
+    /// The baseline scenario file (default: the embedded baseline)
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
-    /// Output folder (default: outputs/compare)
+    /// Output folder, empty or new (default: a new run folder under outputs/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Write into a non-empty --out folder (files of the same names are replaced, others kept)
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Report money at this year's prices (each scenario's [prices.index]
     /// turns its price_year amounts into them)
     #[arg(long, value_name = "YEAR")]
@@ -231,15 +301,19 @@ pub struct SimArgs {
 }
 
 const RUN_HELP: &str = "\
-Writes stocks.csv, flows.csv, costs.csv, annual.csv and manifest.json into the
-output folder (default outputs/<scenario name>/). Files appear only when the run
-has finished; a failed run leaves none behind.
+Writes stocks.csv, flows.csv, costs.csv, annual.csv, outcomes.csv and
+manifest.json into a new run folder outputs/<scenario name>/<run id>/ (the file
+outputs/<scenario name>/latest names the newest), or into --out DIR, which must
+be empty unless --force. Files appear only when the run has finished; a failed
+run leaves none behind. A scenario file without `name` is named after the file.
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
   fleksim run
   fleksim run scenarios/baseline.toml --replications 100 --threads 2
   fleksim run --prices 2024 --scale 0.1
-  RAYON_NUM_THREADS=1 fleksim run --seed 1 --out /tmp/a";
+  RAYON_NUM_THREADS=1 fleksim run --seed 1 --out /tmp/fleksim-seed-1";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -251,9 +325,12 @@ pub struct RunArgs {
     /// turns its price_year amounts into them)
     #[arg(long, value_name = "YEAR")]
     pub prices: Option<i32>,
-    /// Output folder (default: outputs/<scenario name>)
+    /// Output folder, empty or new (default: a new run folder under outputs/<scenario name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Write into a non-empty --out folder (files of the same names are replaced, others kept)
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Print no summary table
     #[arg(long)]
     pub quiet: bool,
@@ -265,13 +342,17 @@ attributes, durations, clocks) quarter by quarter with the same compiled rules
 as `run`, so each result is the expectation of what `run` samples at the same
 --scale (a cohort counts round(count * scale) / scale persons). Writes
 stocks.csv, flows.csv, costs.csv, annual.csv and manifest.json with se = 0 and
-ci_low = ci_high = mean into outputs/<scenario name>/exact/. Shares and mean
-times (outcomes.csv) are not computed: the mean of a ratio is not a ratio of means.
+ci_low = ci_high = mean into a new run folder outputs/<scenario name>/<run id>/
+(the id ends in -exact) or --out DIR. Shares and mean times (outcomes.csv) are
+not computed: the mean of a ratio is not a ratio of means. The whole baseline
+horizon takes minutes; --quarters shortens it.
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
   fleksim exact
   fleksim exact scenarios/proposals/d02-clarification-guarantee.toml --quarters 12
-  fleksim exact --set transitions.kontanthjaelp.employed.all=0.03 --out /tmp/exact";
+  fleksim exact --quarters 8 --set transitions.kontanthjaelp.employed.all=0.03";
 
 #[derive(Debug, Args)]
 pub struct ExactArgs {
@@ -286,9 +367,12 @@ pub struct ExactArgs {
     /// Set a parameter by its path, as in `run` (repeatable; the value in TOML syntax)
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = scenario::parse_override)]
     pub set: Vec<scenario::Override>,
-    /// Output folder (default: outputs/<scenario name>/exact)
+    /// Output folder, empty or new (default: a new run folder under outputs/<scenario name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Write into a non-empty --out folder (files of the same names are replaced, others kept)
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Print no summary table
     #[arg(long)]
     pub quiet: bool,
@@ -306,9 +390,12 @@ Every point runs the proposal with the varied values against the baseline, with
 the same seeds as `compare` (paired differences). Grids combine as a Cartesian
 product; --lhs draws N points of a Latin hypercube over the --range values.
 Writes sweep.csv (one row per point and metric: point, the varied parameters,
-then the compare.csv columns) and sweep.json into the output folder. Each
-finished point is saved at once: run the same command again after an
-interruption and only the missing points are computed.
+then the compare.csv columns) and manifest.json into a new run folder
+(outputs/<proposal name>/<run id>/) or --out DIR. Each finished point is saved
+at once (in outputs/<proposal name>/.parts/, or DIR/.parts/): run the same
+command again after an interruption and only the missing points are computed.
+
+Exit status: 0 success, 1 bad input, 2 internal error.
 
 Examples:
   fleksim sweep scenarios/proposals/d05-shorter-waits.toml \\
@@ -330,9 +417,12 @@ pub struct PlanArgs {
     pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
-    /// Output folder (default: outputs/<proposal name>)
+    /// Output folder, empty or new (default: a new run folder under outputs/<proposal name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+    /// Write into a non-empty --out folder (files of the same names are replaced, others kept)
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Print no tables
     #[arg(long)]
     pub quiet: bool,
@@ -362,13 +452,16 @@ Runs the proposal at the central values of its uncertain parameters (the
 parameter at its low and at its high value with the others central, all
 paired with the baseline. Prints the tornado table sorted by the swing of the
 chosen metric and writes sensitivity.csv (the tornado data) and
-sensitivity-points.csv (every metric at every point) to the output folder.
+sensitivity-points.csv (every metric at every point) with manifest.json to a
+new run folder (outputs/<proposal name>/<run id>/) or --out DIR.
 Defaults: 8 replications at scale 0.25 per point (a package has 2 points per
 uncertain parameter); raise them for a memo.
 
+Exit status: 0 success, 1 bad input, 2 internal error.
+
 Examples:
   fleksim sensitivity scenarios/proposals/ds.toml --scale 0.1 -n 8
-  fleksim sensitivity scenarios/proposals/d05-shorter-waits.toml --metric cost.intervention.all@per_year";
+  fleksim sensitivity scenarios/proposals/d05-shorter-waits.toml --metric cost.intervention.all@2024";
 
 #[derive(Debug, Args)]
 pub struct SensitivityArgs {
@@ -392,6 +485,8 @@ Resumable like sweep. Defaults: 4 replications at scale 0.1 per draw: the
 spread over draws is mostly parameter uncertainty, and the files report the
 Monte Carlo part apart (mc_se).
 
+Exit status: 0 success, 1 bad input, 2 internal error.
+
 Examples:
   fleksim uncertainty scenarios/proposals/ds.toml --draws 200 --scale 0.1 -n 4
   fleksim uncertainty scenarios/proposals/lo-ftf-ac.toml --draws 500 --metric pv.total.all";
@@ -413,13 +508,20 @@ Finds the value of one parameter of the proposal at which the chosen metric's
 difference from the baseline equals the target, by bisection on the paired
 (common random numbers) difference. The range is --range, or the parameter's
 [uncertainty] low..high. Reports the value with its Monte Carlo standard
-error, or says that no value in the range reaches the target (exit status 3).
+error, or says that no value in the range reaches the target. Writes solve.csv
+(every evaluation) and manifest.json into a new run folder
+(outputs/<proposal name>/<run id>/) or --out DIR.
+
+Exit status: 0 a value was found, 3 no value in the range reaches the target,
+1 bad input, 2 internal error.
 
 Examples:
-  fleksim solve scenarios/proposals/l12-no-offsetting.toml \\
-      --vary costs.insurance.offset --range 0:1 --target pv.total.all=0 --scale 0.1
+  fleksim solve scenarios/proposals/l12-no-offsetting.toml --scale 0.1 \\
+      --vary costs.insurance.offset --range 0:1 --target pv.total.all=300e6
+      # the offset at which L12 costs DKK 300 m in present value
   fleksim solve scenarios/proposals/d05-shorter-waits.toml \\
-      --vary ressourceforloeb.phases.passive.active --target pv.total.all=0";
+      --vary ressourceforloeb.phases.passive.active --target pv.total.all=400e6
+      # how much more active intervention D5 buys for DKK 400 m";
 
 #[derive(Debug, Args)]
 pub struct SolveArgs {

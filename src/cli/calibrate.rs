@@ -9,6 +9,7 @@ use fleksim::analysis::check;
 use fleksim::{Error, Result};
 
 use super::args::CalibrateArgs;
+use super::fmt;
 
 pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
     // Validate the options (and --quarters is not meaningful here).
@@ -38,64 +39,71 @@ pub fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
         cfg.seed,
         a.max_iters
     );
+    if a.out.exists() && !a.force {
+        return Err(Error::Invalid(format!(
+            "--out {}: the file exists; name a new file or add --force to replace it",
+            a.out.display()
+        )));
+    }
+    let pb = super::progress::spinner("calibrating");
     let fit = pool.install(|| {
-        calibrate::calibrate(
+        calibrate::calibrate_with(
             &a.scenario,
             &a.free,
             &targets,
             &cfg,
             &a.sim.set,
             a.max_iters,
+            &|n, objective| {
+                pb.set_message(format!("{n} evaluations, objective {objective:.4}"));
+            },
         )
-    })?;
+    });
+    pb.finish_and_clear();
+    let fit = fit?;
 
-    println!("{:<60} {:>14} {:>14}", "free parameter", "before", "after");
+    let mut t = fmt::table(vec!["free parameter", "before", "after"], &[1, 2]);
     for (i, p) in fit.paths.iter().enumerate() {
-        println!(
-            "{p:<60} {:>14.6} {:>14.6}",
-            fit.before.values[i], fit.after.values[i]
-        );
+        t.add_row(vec![
+            p.clone(),
+            fmt::param(fit.before.values[i], 6),
+            fmt::param(fit.after.values[i], 6),
+        ]);
     }
-    println!();
-    println!(
-        "{:<24} {:>16} {:>22} {:>22}",
-        "target", "published", "before", "after"
-    );
+    println!("{t}");
+    let mut t = fmt::table(vec!["target", "published", "before", "after"], &[1, 2, 3]);
     for (b, f) in fit.before.checked.iter().zip(&fit.after.checked) {
         let (Some(sb), Some(sf)) = (b.simulated, f.simulated) else {
             continue;
         };
-        let t = &b.target;
+        let t_ = &b.target;
         let show = |x: f64| {
-            if t.is_share() {
-                format!("{:.1} %", x * 100.0)
+            if t_.is_share() {
+                format!("{} %", fmt::num(x * 100.0, 1))
             } else {
-                format!("{x:.0}")
+                fmt::num(x, 0)
             }
         };
         let mark = |p: Option<bool>| match p {
             Some(true) => "pass",
-            _ if t.role == check::Role::Reference => "ref.",
+            _ if t_.role == check::Role::Reference => "ref.",
             _ => "FAIL",
         };
-        let (lo, hi) = t.published;
+        let (lo, hi) = t_.published;
         let published = if lo == hi {
             show(lo)
         } else {
-            format!("{}-{}", show(lo), show(hi))
+            format!("{} to {}", show(lo), show(hi))
         };
-        println!(
-            "{:<24} {:>16} {:>17} {} {:>17} {}",
-            t.id,
+        t.add_row(vec![
+            t_.id.clone(),
             published,
-            show(sb.mean),
-            mark(b.pass),
-            show(sf.mean),
-            mark(f.pass)
-        );
+            format!("{} {}", show(sb.mean), mark(b.pass)),
+            format!("{} {}", show(sf.mean), mark(f.pass)),
+        ]);
     }
+    println!("{t}");
     let passes = |e: &Evaluation| e.checked.iter().filter(|c| c.pass == Some(true)).count();
-    println!();
     println!(
         "objective {:.4} -> {:.4}; targets passing {} -> {} of {} ({} evaluations)",
         fit.before.objective,

@@ -1,17 +1,19 @@
 //! `fleksim check [SCENARIO]`
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::analysis::check::{self, Checked, Checker, Kind, Role, Target};
 use fleksim::engine::results::Layout;
 use fleksim::engine::runner::{self, Prepared};
 use fleksim::engine::stats::CellStats;
-use fleksim::output::report;
+use fleksim::output::manifest::{Input, Manifest};
 use fleksim::{Error, Result};
 
 use super::args::CheckArgs;
+use super::fmt;
+use super::outdir::Dest;
 
 /// The heading of each role's table, in the order they are shown.
 fn heading(role: Role) -> &'static str {
@@ -27,22 +29,31 @@ fn heading(role: Role) -> &'static str {
     }
 }
 
-/// A value in the target's unit.
-fn show(tg: &Target, x: f64) -> String {
+/// A value in the target's unit, without the unit.
+fn bare(tg: &Target, x: f64) -> String {
     match tg.kind {
-        Kind::Share if tg.published.1 < 0.05 => format!("{:.2} %", x * 100.0),
-        Kind::Share => format!("{:.1} %", x * 100.0),
-        Kind::Money => format!("{x:.2} bn"),
-        Kind::Count => format!("{x:.0}"),
+        Kind::Share if tg.published.1 < 0.05 => fmt::num(x * 100.0, 2),
+        Kind::Share => fmt::num(x * 100.0, 1),
+        Kind::Money => fmt::num(x, 2),
+        Kind::Count => fmt::num(x, 0),
+    }
+}
+
+/// The unit after a value: ` %`, ` bn` or nothing.
+fn unit(tg: &Target) -> &'static str {
+    match tg.kind {
+        Kind::Share => " %",
+        Kind::Money => " bn",
+        Kind::Count => "",
     }
 }
 
 fn published(tg: &Target) -> String {
     let (lo, hi) = tg.published;
     if lo == hi {
-        show(tg, lo)
+        format!("{}{}", bare(tg, lo), unit(tg))
     } else {
-        format!("{}-{}", show(tg, lo), show(tg, hi))
+        format!("{}–{}{}", bare(tg, lo), bare(tg, hi), unit(tg))
     }
 }
 
@@ -50,72 +61,136 @@ fn published(tg: &Target) -> String {
 /// published value.
 fn tolerance(tg: &Target) -> String {
     match tg.kind {
-        Kind::Share => format!("±{:.2} pp", tg.allowance(1.0) * 100.0),
-        Kind::Count | Kind::Money => format!("±{:.0} %", tg.tolerance * 100.0),
+        Kind::Share => format!("±{}", fmt::num(tg.allowance(1.0) * 100.0, 2)),
+        Kind::Count | Kind::Money => format!("±{}", fmt::num(tg.tolerance * 100.0, 0)),
     }
+}
+
+/// An id broken at its dots into lines of at most 16 characters.
+fn id_lines(id: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for (i, part) in id.split('.').enumerate() {
+        let piece = if i == 0 {
+            part.to_string()
+        } else {
+            format!(".{part}")
+        };
+        let n = piece.chars().count();
+        if line > 0 && line + n > 16 {
+            out.push('\n');
+            line = 0;
+        }
+        out.push_str(&piece);
+        line += n;
+    }
+    out
 }
 
 /// The simulated value with its CI, and its distance from the figure.
 fn simulated(tg: &Target, s: &CellStats) -> (String, String) {
     let d = tg.distance(s.mean);
     let diff = match tg.kind {
-        Kind::Share => format!("{:+.2} pp", d * 100.0),
+        Kind::Share => format!("{} pp ({})", fmt::signed(d * 100.0, 2), tolerance(tg)),
         Kind::Count | Kind::Money => {
             let bound = if d < 0.0 {
                 tg.published.0
             } else {
                 tg.published.1
             };
-            format!("{:+.1} %", d / bound.abs().max(1e-9) * 100.0)
+            format!(
+                "{} % ({})",
+                fmt::signed(d / bound.abs().max(1e-9) * 100.0, 1),
+                tolerance(tg)
+            )
         }
     };
-    let sim = format!(
-        "{} ({}–{})",
-        show(tg, s.mean),
-        show(tg, s.ci_low),
-        show(tg, s.ci_high)
-    );
+    // Student t intervals are symmetric: mean ± half-width.
+    let sim = if s.se.is_nan() {
+        format!("{}{}", bare(tg, s.mean), unit(tg))
+    } else {
+        format!(
+            "{} ± {}{}",
+            bare(tg, s.mean),
+            bare(tg, (s.ci_high - s.ci_low) / 2.0),
+            unit(tg)
+        )
+    };
     (sim, diff)
 }
 
 /// The result column: pass, FAIL (fails the exit status), miss (reported
-/// only), a reference's reason, or why it is not measured.
-fn result(c: &Checked) -> String {
+/// only), or `ref.`/`n/m` with the reason as a numbered note below the table.
+fn result(c: &Checked, notes: &mut Vec<String>) -> String {
     let tg = &c.target;
+    let mut note = |text: String| {
+        notes.push(format!("{}: {text}", tg.id));
+        format!("[{}]", notes.len())
+    };
     match (&c.simulated, c.pass) {
         (Some(_), Some(true)) => "pass".into(),
         (Some(_), Some(false)) if tg.gates_exit() => "FAIL".into(),
         (Some(_), Some(false)) => "miss".into(),
-        (Some(_), None) => format!("reference: {}", tg.reason),
+        (Some(_), None) => format!("ref. {}", note(format!("reference: {}", tg.reason))),
         _ => format!(
-            "not measured: {}",
-            check::not_measured_reason(tg)
-                .unwrap_or("the measure lies outside the simulated period")
+            "n/m {}",
+            note(format!(
+                "not measured: {}",
+                check::not_measured_reason(tg)
+                    .unwrap_or("the measure lies outside the simulated period")
+            ))
         ),
     }
 }
 
 pub fn check(a: CheckArgs) -> Result<ExitCode> {
+    let start_time = SystemTime::now();
     let loaded = super::load(a.scenario.as_deref(), &a.sim.set)?;
     let mut sc = loaded.scenario;
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut sc))?;
-    let targets = match &a.targets {
-        Some(p) => check::load_targets(p)?,
-        None => check::parse_targets(Path::new("<embedded>/targets.toml"), check::TARGETS_TOML)?,
+    let (targets, targets_input) = match &a.targets {
+        Some(p) => {
+            // load_targets refuses what is not a regular file; read it
+            // again (as safely) only for the manifest's hash.
+            let targets = check::load_targets(p)?;
+            let text = fleksim::scenario::read_input(p).map_err(|source| Error::Io {
+                action: "cannot read",
+                path: p.clone(),
+                source,
+            })?;
+            (
+                targets,
+                Input::text("targets", &p.display().to_string(), &text),
+            )
+        }
+        None => (
+            check::parse_targets(Path::new("<embedded>/targets.toml"), check::TARGETS_TOML)?,
+            Input::text("targets", "<embedded>/targets.toml", check::TARGETS_TOML),
+        ),
     };
+    let dest = Dest::new(a.out.as_deref(), a.force, &sc.name, "check", start_time)?;
     let layout = Layout::for_scenario(&sc, sc.horizon);
     let mut checker = Checker::new(targets, &layout);
     let prepared = Prepared::new(&sc);
+    let clock = Instant::now();
     let pb = super::progress::replications(cfg.replications);
     let res =
         pool.install(|| runner::run_each(&prepared, &cfg, &|| pb.inc(1), &mut |v| checker.add(v)));
     pb.finish_and_clear();
     res?;
+    let elapsed = clock.elapsed().as_secs_f64();
     let checked = checker.finish();
 
     println!(
-        "`{}` against the published figures ({} replications, scale {})",
-        sc.name, cfg.replications, cfg.scale
+        "{}",
+        fmt::wrap(
+            &format!(
+                "`{}` against the published figures ({} replications, scale {})",
+                sc.name, cfg.replications, cfg.scale
+            ),
+            "",
+            fmt::WIDTH as usize
+        )
     );
     let mut summary = Vec::new();
     for role in Role::ALL {
@@ -123,32 +198,31 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         if group.is_empty() {
             continue;
         }
-        let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED);
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-        t.set_header(vec![
-            "id",
-            "description",
-            "published",
-            "simulated (95 % CI)",
-            "difference",
-            "tolerance",
-            "result",
-        ]);
+        let mut t = fmt::table(
+            vec![
+                "id",
+                "published",
+                "simulated ± 95 % CI",
+                "diff. (tolerance)",
+                "result",
+            ],
+            &[1, 2, 3],
+        );
+        let mut notes = Vec::new();
         for c in &group {
             let tg = &c.target;
             let (sim, diff) = c
                 .simulated
                 .as_ref()
-                .map_or(("-".into(), "-".into()), |s| simulated(tg, s));
+                .map_or(("-".into(), format!("- ({})", tolerance(tg))), |s| {
+                    simulated(tg, s)
+                });
             t.add_row(vec![
-                tg.id.clone(),
-                tg.description.clone(),
+                id_lines(&tg.id),
                 published(tg),
                 sim,
                 diff,
-                tolerance(tg),
-                result(c),
+                result(c, &mut notes),
             ]);
         }
         let passed: Vec<&str> = group
@@ -162,8 +236,14 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
             .map(|c| c.target.id.as_str())
             .collect();
         println!();
-        println!("{}", heading(role));
+        println!("{}", fmt::wrap(heading(role), "", fmt::WIDTH as usize));
         println!("{t}");
+        for (i, n) in notes.iter().enumerate() {
+            println!(
+                "{}",
+                fmt::wrap(n, &format!("[{}] ", i + 1), fmt::WIDTH as usize)
+            );
+        }
         let line = if role == Role::Reference {
             format!("{}: {} shown", role.id(), group.len())
         } else {
@@ -173,15 +253,27 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
             }
             line
         };
-        println!("{line}");
+        println!("{}", fmt::wrap(&line, "", fmt::WIDTH as usize));
         summary.push(line);
     }
+    println!("(descriptions and sources of every target: check.csv)");
 
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("outputs").join(&sc.name));
-    report::write_all(&out, &[("check.csv", check_csv(&checked)?)])?;
+    let mut manifest = Manifest::new("check", start_time).with_scenario(
+        "scenario",
+        &super::input_path(a.scenario.as_deref()),
+        &sc,
+        &loaded.sources,
+    );
+    manifest.inputs.push(targets_input);
+    manifest.seed = cfg.seed;
+    manifest.replications = cfg.replications;
+    manifest.scale = cfg.scale;
+    manifest.threads = pool.current_num_threads();
+    manifest.elapsed_seconds = elapsed;
+    let out = dest.publish(&[
+        ("check.csv", check_csv(&checked)?),
+        ("manifest.json", manifest.to_json()?),
+    ])?;
     let all_pass = checked
         .iter()
         .filter(|c| c.target.gates_exit())
@@ -194,7 +286,7 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     Ok(if all_pass {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(super::EXIT_USER)
+        ExitCode::from(super::EXIT_NO)
     })
 }
 

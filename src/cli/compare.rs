@@ -1,25 +1,55 @@
-//! `fleksim compare BASELINE PROPOSAL...`
+//! `fleksim compare [--baseline FILE] PROPOSAL...`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::analysis::compare::{self, Comparison};
 use fleksim::engine::results::{Annual, Cell, Citizen};
 use fleksim::engine::runner::Prepared;
+use fleksim::engine::stats::CellStats;
+use fleksim::output::manifest::{Input, Manifest};
 use fleksim::output::report;
 use fleksim::scenario::State;
 use fleksim::{Error, Result};
 
 use super::args::CompareArgs;
-use super::run::fmt_ci;
+use super::fmt;
+use super::outdir::Dest;
 
 pub fn compare(a: CompareArgs) -> Result<ExitCode> {
-    let mut scenarios = vec![super::load(Some(&a.baseline), &a.sim.set)?.scenario];
+    let start_time = SystemTime::now();
+    // The baseline: --baseline, the first file when it is a complete
+    // scenario followed by changes (the form of earlier versions), or the
+    // embedded one.
+    let mut loaded = Vec::new();
     for p in &a.proposals {
-        scenarios.push(super::load(Some(p), &a.sim.set)?.scenario);
+        loaded.push(super::load(Some(p), &a.sim.set)?);
     }
+    let complete = |l: &fleksim::scenario::Loaded| l.sources.files.len() == 1;
+    let mut paths: Vec<Option<&std::path::Path>> =
+        a.proposals.iter().map(|p| Some(p.as_path())).collect();
+    let base = match &a.baseline {
+        Some(b) => {
+            paths.insert(0, Some(b.as_path()));
+            super::load(Some(b), &a.sim.set)?
+        }
+        None if loaded.len() >= 2
+            && complete(&loaded[0])
+            && loaded[1..].iter().all(|l| !complete(l)) =>
+        {
+            eprintln!(
+                "note: taking {} as the baseline (a complete scenario before files that extend one); give --baseline FILE to say so",
+                a.proposals[0].display()
+            );
+            loaded.remove(0)
+        }
+        None => {
+            paths.insert(0, None);
+            super::load(None, &a.sim.set)?
+        }
+    };
+    let mut scenarios = vec![base.scenario.clone()];
+    scenarios.extend(loaded.iter().map(|l| l.scenario.clone()));
     let (cfg, pool) = super::setup(&a.sim, &mut scenarios)?;
     let mut names: Vec<String> = Vec::new();
     for sc in &scenarios[1..] {
@@ -31,10 +61,12 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
         }
         names.push(sc.name.clone());
     }
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("outputs").join("compare"));
+    let folder = if names.len() == 1 {
+        names[0].as_str()
+    } else {
+        "compare"
+    };
+    let dest = Dest::new(a.out.as_deref(), a.force, folder, "compare", start_time)?;
     let clock = Instant::now();
     let prepared: Vec<Prepared> = match a.prices {
         Some(year) => scenarios
@@ -61,15 +93,41 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
     pb.finish_and_clear();
     let res = res?;
     let elapsed = clock.elapsed().as_secs_f64();
+
+    let mut manifest = Manifest::new("compare", start_time).with_scenario(
+        "baseline",
+        &super::input_path(paths[0]),
+        &scenarios[0],
+        &base.sources,
+    );
+    for (i, l) in loaded.iter().enumerate() {
+        let path = super::input_path(paths[i + 1]);
+        manifest.inputs.push(Input::scenario(
+            "proposal",
+            &path,
+            &scenarios[i + 1],
+            &l.sources,
+        ));
+    }
+    manifest.seed = cfg.seed;
+    manifest.replications = cfg.replications;
+    manifest.scale = cfg.scale;
+    manifest.threads = pool.current_num_threads();
+    manifest.person_quarters = res.person_quarters;
+    manifest.elapsed_seconds = elapsed;
+    manifest.prices = a.prices;
     // What each proposal assumes, for `fleksim report`.
-    let explain = fleksim::output::report_html::explain_text(&a.proposals)?;
-    report::write_all(
-        &out,
-        &[
-            ("compare.csv", report::compare_csv(&names, &res)?),
-            ("explain.txt", explain.into_bytes()),
-        ],
-    )?;
+    let proposal_paths: Vec<std::path::PathBuf> = paths[1..]
+        .iter()
+        .flatten()
+        .map(|p| p.to_path_buf())
+        .collect();
+    let explain = fleksim::output::report_html::explain_text(&proposal_paths)?;
+    let out = dest.publish(&[
+        ("compare.csv", report::compare_csv(&names, &res)?),
+        ("explain.txt", explain.into_bytes()),
+        ("manifest.json", manifest.to_json()?),
+    ])?;
     if !a.quiet {
         for (i, name) in names.iter().enumerate() {
             print_table(&scenarios[0].name, name, &res, i);
@@ -88,45 +146,43 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
 
 fn print_table(base: &str, name: &str, c: &Comparison, i: usize) {
     let p = &c.proposals[i];
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["metric", "period", base, name, "difference (95 % CI)"]);
-    let mut add = |label: &str, period: &str, cell: Cell, div: f64, dec: usize| {
+    let mut t = fmt::table(
+        vec!["metric", "baseline", "proposal", "Δ [95 % CI]"],
+        &[1, 2, 3],
+    );
+    let mut add = |label: &str, cell: Cell, div: f64, dec: usize| {
         if let Some(k) = c.layout.cells.iter().position(|x| *x == cell) {
             t.add_row(vec![
                 label.to_string(),
-                period.to_string(),
-                format!("{:.*}", dec, c.baseline[k].mean / div),
-                format!("{:.*}", dec, p.stats[k].mean / div),
-                fmt_ci(&p.delta[k], div, dec),
+                fmt::num(c.baseline[k].mean / div, dec),
+                fmt::num(p.stats[k].mean / div, dec),
+                delta(&p.delta[k], div, dec),
             ]);
         }
     };
     for (label, m) in [
-        ("førtidspension awards, under 40", Annual::AwardsFpUnder40),
-        ("førtidspension awards, 40 and over", Annual::AwardsFpOver40),
+        ("førtidspension awards <40", Annual::AwardsFpUnder40),
+        ("førtidspension awards 40+", Annual::AwardsFpOver40),
         ("ressourceforløb starts", Annual::StartsRf),
         ("flex-job scheme entries", Annual::EntriesFlexScheme),
     ] {
-        add(label, "per year", Cell::PerYear { metric: m }, 1.0, 0);
+        add(label, Cell::PerYear { metric: m }, 1.0, 0);
     }
     for (label, m) in [
-        ("expenditure, state, DKK m", Annual::CostState),
-        (
-            "expenditure, municipalities, DKK m",
-            Annual::CostMunicipality,
-        ),
-        ("expenditure, all, DKK m", Annual::CostAll),
+        ("expenditure, state", Annual::CostState),
+        ("expenditure, municipalities", Annual::CostMunicipality),
+        ("expenditure, all", Annual::CostAll),
     ] {
-        add(label, "per year", Cell::PerYear { metric: m }, 1e6, 1);
+        add(label, Cell::PerYear { metric: m }, 1e6, 0);
     }
     for (label, payer) in [
-        ("present value, state, DKK m", 0),
-        ("present value, municipalities, DKK m", 1),
-        ("present value, all, DKK m", 2),
+        ("present value, state", 0),
+        ("present value, municipalities", 1),
+        ("present value, all", 2),
     ] {
-        add(label, "horizon", Cell::Pv { payer }, 1e6, 1);
+        add(label, Cell::Pv { payer }, 1e6, 0);
     }
+    let end = c.layout.stock_quarter(c.layout.horizon);
     for st in [
         State::Ressourceforloeb,
         State::Fleksjob,
@@ -135,8 +191,7 @@ fn print_table(base: &str, name: &str, c: &Comparison, i: usize) {
         State::Kontanthjaelp,
     ] {
         add(
-            &format!("stock, {}", st.id()),
-            "end",
+            &format!("end stock, {}", st.id()),
             Cell::Stock {
                 t: c.layout.horizon,
                 state: st as u8,
@@ -146,42 +201,49 @@ fn print_table(base: &str, name: &str, c: &Comparison, i: usize) {
             0,
         );
     }
-    for (label, m, div, dec) in [
+    for (label, m, dec) in [
         (
-            "quarters to clarification, mean",
+            "time to clarification, mean",
             Citizen::MeanToClarification,
-            1.0,
             2,
         ),
         (
-            "quarters to clarification, median",
+            "time to clarification, median",
             Citizen::MedianToClarification,
-            1.0,
             1,
         ),
+        ("share of entrants clarified", Citizen::ShareClarified, 3),
         (
-            "share of entrants clarified",
-            Citizen::ShareClarified,
-            1.0,
-            3,
-        ),
-        (
-            "ressourceforløb quarters without intervention",
+            "rf. quarters w/o intervention",
             Citizen::RfQuartersWithoutIntervention,
-            1.0,
             0,
         ),
     ] {
-        let period = if m == Citizen::RfQuartersWithoutIntervention {
-            "per year"
-        } else {
-            "horizon"
-        };
-        add(label, period, Cell::Citizen { metric: m }, div, dec);
+        add(label, Cell::Citizen { metric: m }, 1.0, dec);
     }
     println!(
-        "`{name}` against `{base}` ({} replications, paired)",
-        c.replications
+        "{}",
+        fmt::wrap(
+            &format!(
+                "`{name}` against `{base}` ({} replications, paired): per year unless said, money in DKK m, end stocks at {end}, times in quarters",
+                c.replications
+            ),
+            "",
+            fmt::WIDTH as usize
+        )
     );
     println!("{t}");
+}
+
+/// A difference with its interval: `+12.3 [8.1; 16.5]`.
+fn delta(s: &CellStats, div: f64, dec: usize) -> String {
+    if s.se.is_nan() {
+        return fmt::signed(s.mean / div, dec);
+    }
+    format!(
+        "{} [{}; {}]",
+        fmt::signed(s.mean / div, dec),
+        fmt::num(s.ci_low / div, dec),
+        fmt::num(s.ci_high / div, dec)
+    )
 }

@@ -1,27 +1,24 @@
 //! `fleksim exact [SCENARIO]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::Result;
 use fleksim::analysis::exact;
 use fleksim::engine::runner::Prepared;
 use fleksim::output::report::{self, Manifest};
 
 use super::args::ExactArgs;
+use super::fmt;
+use super::outdir::Dest;
 
 pub fn exact(a: ExactArgs) -> Result<ExitCode> {
+    let start_time = SystemTime::now();
     let loaded = super::load(a.scenario.as_deref(), &a.set)?;
     let mut sc = loaded.scenario;
     super::set_quarters(a.quarters, std::slice::from_mut(&mut sc))?;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("outputs").join(&sc.name).join("exact"));
+    let dest = Dest::new(a.out.as_deref(), a.force, &sc.name, "exact", start_time)?;
 
-    let start_time = SystemTime::now();
     let clock = Instant::now();
     let cfg = fleksim::engine::runner::RunConfig {
         replications: 1,
@@ -32,7 +29,10 @@ pub fn exact(a: ExactArgs) -> Result<ExitCode> {
     let single = fleksim::engine::budget::Design::SINGLE;
     fleksim::engine::budget::check(&[&sc], &cfg, 1, single, None)?;
     let prepared = Prepared::new(&sc);
-    let run = exact::run(&prepared, a.scale)?;
+    let pb = super::progress::quarters(u64::from(sc.horizon));
+    let run = exact::run_with(&prepared, a.scale, &|| pb.inc(1));
+    pb.finish_and_clear();
+    let run = run?;
     let elapsed = clock.elapsed().as_secs_f64();
     let res = &run.result;
 
@@ -47,23 +47,32 @@ pub fn exact(a: ExactArgs) -> Result<ExitCode> {
     for (_, b) in &files {
         bytes.extend_from_slice(b);
     }
-    let manifest = Manifest {
-        scale: a.scale,
-        person_quarters: res.person_quarters,
-        elapsed_seconds: elapsed,
-        checksum: format!("{:016x}", fleksim::scenario::fnv1a(&bytes)),
-        ..Manifest::describe(&sc, &loaded.sources, start_time)
-    };
+    let mut manifest = Manifest::new("exact", start_time).with_scenario(
+        "scenario",
+        &super::input_path(a.scenario.as_deref()),
+        &sc,
+        &loaded.sources,
+    );
+    manifest.replications = 1;
+    manifest.scale = a.scale;
+    manifest.person_quarters = res.person_quarters;
+    manifest.elapsed_seconds = elapsed;
+    manifest.checksum = format!("{:016x}", fleksim::scenario::fnv1a(&bytes));
+    manifest.set("peak_records", run.peak_records);
     let mut files = files.to_vec();
     files.push(("manifest.json", manifest.to_json()?));
-    report::write_all(&out, &files)?;
+    let out = dest.publish(&files)?;
 
     if !a.quiet {
         print_summary(&sc, &run);
     }
     eprintln!(
         "exact expectations of `{}` ({} quarters, scale {}) in {:.2} s; at most {} distinct person records",
-        sc.name, sc.horizon, a.scale, elapsed, run.peak_records
+        sc.name,
+        sc.horizon,
+        a.scale,
+        elapsed,
+        fmt::num(run.peak_records as f64, 0)
     );
     eprintln!(
         "wrote {}/{{stocks,flows,costs,annual}}.csv and manifest.json",
@@ -76,19 +85,16 @@ fn print_summary(sc: &fleksim::scenario::Scenario, run: &exact::ExactRun) {
     let s = report::summary(&run.result);
     let first = run.result.layout.stock_quarter(0);
     let last = run.result.layout.stock_quarter(run.result.layout.horizon);
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "state".to_string(),
-        format!("start (end {first})"),
-        format!("end {last}, expected"),
-    ]);
+    let mut t = fmt::table(
+        vec![
+            "state".to_string(),
+            format!("start (end {first})"),
+            format!("end {last}, expected"),
+        ],
+        &[1, 2],
+    );
     for (st, a, b) in &s.stocks {
-        t.add_row(vec![
-            st.clone(),
-            format!("{:.0}", a.mean),
-            format!("{:.0}", b.mean),
-        ]);
+        t.add_row(vec![st.clone(), fmt::num(a.mean, 0), fmt::num(b.mean, 0)]);
     }
     println!(
         "Scenario `{}`: exact expectations, persons (full scale)",
@@ -96,9 +102,9 @@ fn print_summary(sc: &fleksim::scenario::Scenario, run: &exact::ExactRun) {
     );
     println!("{t}");
     println!(
-        "Expected public expenditure over {} quarters: DKK {:.3} bn (prices of {})",
+        "Expected public expenditure over {} quarters: DKK {} m (prices of {})",
         sc.horizon,
-        exact::total_cost(&run.expected) / 1e9,
+        fmt::num(exact::total_cost(&run.expected) / 1e6, 1),
         sc.price_year
     );
 }

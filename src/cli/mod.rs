@@ -6,9 +6,12 @@ mod check;
 mod compare;
 mod exact;
 mod explain;
+mod fmt;
+mod outdir;
 mod progress;
 mod report;
 mod run;
+mod runs;
 mod sensitivity;
 mod solve;
 mod sweep;
@@ -30,6 +33,9 @@ use args::{Cli, Command};
 pub const EXIT_USER: u8 = 1;
 /// Exit status for a bug in fleksim.
 pub const EXIT_INTERNAL: u8 = 2;
+/// Exit status when the command ran but the answer is no: a check target
+/// or a verify test failed, solve found no value reaching the target.
+pub const EXIT_NO: u8 = 3;
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -53,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Solve(a) => solve::solve(a),
         Command::Verify(a) => verify::verify(a),
         Command::Report(a) => report::report(a),
+        Command::Runs(a) => runs::runs(a),
     };
     match res {
         Ok(code) => code,
@@ -143,4 +150,12 @@ pub fn set_quarters(
 /// Parameters set with `--set` are applied before validation.
 pub fn load(path: Option<&std::path::Path>, set: &[scenario::Override]) -> Result<Loaded, Error> {
     Ok(scenario::load_with(path, set)?)
+}
+
+/// A scenario input as the manifest records it: the path given, or the
+/// embedded baseline's name.
+pub fn input_path(path: Option<&std::path::Path>) -> String {
+    path.map_or(scenario::BASELINE_NAME.to_string(), |p| {
+        p.display().to_string()
+    })
 }

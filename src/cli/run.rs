@@ -1,29 +1,25 @@
 //! `fleksim run [SCENARIO]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::Result;
 use fleksim::engine::results::Annual;
 use fleksim::engine::runner::{self, Prepared};
-use fleksim::engine::stats::CellStats;
 use fleksim::output::report::{self, Manifest};
 
 use super::args::RunArgs;
+use super::fmt;
+use super::outdir::Dest;
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
+    let start_time = SystemTime::now();
     let loaded = super::load(a.scenario.as_deref(), &a.sim.set)?;
     let mut sc = loaded.scenario;
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut sc))?;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("outputs").join(&sc.name));
+    let dest = Dest::new(a.out.as_deref(), a.force, &sc.name, "run", start_time)?;
     let threads = pool.current_num_threads();
 
-    let start_time = SystemTime::now();
     let clock = Instant::now();
     let prepared = match a.prices {
         Some(year) => Prepared::new(&sc).in_prices(year)?,
@@ -35,17 +31,20 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let res = res?;
     let elapsed = clock.elapsed().as_secs_f64();
 
-    let manifest = Manifest {
-        seed: cfg.seed,
-        replications: cfg.replications,
-        scale: cfg.scale,
-        threads,
-        person_quarters: res.person_quarters,
-        elapsed_seconds: elapsed,
-        checksum: format!("{:016x}", res.checksum),
-        prices: a.prices,
-        ..Manifest::describe(&sc, &loaded.sources, start_time)
-    };
+    let mut manifest = Manifest::new("run", start_time).with_scenario(
+        "scenario",
+        &super::input_path(a.scenario.as_deref()),
+        &sc,
+        &loaded.sources,
+    );
+    manifest.seed = cfg.seed;
+    manifest.replications = cfg.replications;
+    manifest.scale = cfg.scale;
+    manifest.threads = threads;
+    manifest.person_quarters = res.person_quarters;
+    manifest.elapsed_seconds = elapsed;
+    manifest.checksum = format!("{:016x}", res.checksum);
+    manifest.prices = a.prices;
     let files = [
         ("stocks.csv", report::stocks_csv(&sc, &res)?),
         ("flows.csv", report::flows_csv(&sc, &res)?),
@@ -54,7 +53,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         ("outcomes.csv", report::outcomes_csv(&sc, &res)?),
         ("manifest.json", manifest.to_json()?),
     ];
-    report::write_all(&out, &files)?;
+    let out = dest.publish(&files)?;
 
     if !a.quiet {
         print_summary(&sc, &res, a.prices.unwrap_or(sc.price_year));
@@ -76,77 +75,69 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn fmt_ci(s: &CellStats, div: f64, decimals: usize) -> String {
-    if s.se.is_nan() {
-        return format!("{:.*}", decimals, s.mean / div);
-    }
-    format!(
-        "{:.*} ({:.*}–{:.*})",
-        decimals,
-        s.mean / div,
-        decimals,
-        s.ci_low / div,
-        decimals,
-        s.ci_high / div
-    )
-}
-
 fn print_summary(sc: &fleksim::scenario::Scenario, res: &runner::RunResult, prices: i32) {
     let s = report::summary(res);
     let first = res.layout.stock_quarter(0);
     let last = res.layout.stock_quarter(res.layout.horizon);
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "state".to_string(),
-        format!("start (end {first})"),
-        format!("end {last}, mean (95 % CI)"),
-    ]);
+    let mut t = fmt::table(
+        vec![
+            "state".to_string(),
+            format!("start (end {first})"),
+            format!("end {last} [95 % CI]"),
+        ],
+        &[1, 2],
+    );
     for (st, a, b) in &s.stocks {
-        t.add_row(vec![
-            st.clone(),
-            format!("{:.0}", a.mean),
-            fmt_ci(b, 1.0, 0),
-        ]);
+        t.add_row(vec![st.clone(), fmt::num(a.mean, 0), fmt::ci(b, 1.0, 0)]);
     }
     println!(
-        "Scenario `{}`: {} replications, persons (full scale)",
-        sc.name, res.replications
+        "{}",
+        fmt::wrap(
+            &format!(
+                "Scenario `{}`: {} replications, persons (full scale)",
+                sc.name, res.replications
+            ),
+            "",
+            fmt::WIDTH as usize
+        )
     );
     println!("{t}");
 
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "year",
-        "førtidspension awards",
-        "of which under 40",
-        "ressourceforløb starts",
-        "flex-job scheme entries",
-        "public expenditure, DKK bn",
-    ]);
-    for &(year, q) in &res.layout.years {
-        let get = |m: Annual| {
-            s.annual
-                .iter()
-                .find(|x| x.0 == year && x.2 == m)
-                .map(|x| x.3)
-                .expect("metric")
-        };
-        let label = if q == 4 {
-            year.to_string()
-        } else {
-            format!("{year} ({q} q)")
-        };
-        t.add_row(vec![
-            label,
-            fmt_ci(&get(Annual::AwardsFp), 1.0, 0),
-            fmt_ci(&get(Annual::AwardsFpUnder40), 1.0, 0),
-            fmt_ci(&get(Annual::StartsRf), 1.0, 0),
-            fmt_ci(&get(Annual::EntriesFlexScheme), 1.0, 0),
-            fmt_ci(&get(Annual::CostAll), 1e9, 2),
-        ]);
+    // At most two intervals per table, so that each fits in 80 columns.
+    type Col = (&'static str, Annual, f64);
+    let groups: [&[Col]; 3] = [
+        &[
+            ("førtidspension awards", Annual::AwardsFp, 1.0),
+            ("of which under 40", Annual::AwardsFpUnder40, 1.0),
+        ],
+        &[
+            ("ressourceforløb starts", Annual::StartsRf, 1.0),
+            ("flex-job scheme entries", Annual::EntriesFlexScheme, 1.0),
+        ],
+        &[("public expenditure, DKK m", Annual::CostAll, 1e6)],
+    ];
+    println!("Per year, mean [95 % CI], prices of {prices}");
+    for cols in groups {
+        let mut header = vec!["year".to_string()];
+        header.extend(cols.iter().map(|c| c.0.to_string()));
+        let right: Vec<usize> = (1..=cols.len()).collect();
+        let mut t = fmt::table(header, &right);
+        for &(year, q) in &res.layout.years {
+            let get = |m: Annual| {
+                s.annual
+                    .iter()
+                    .find(|x| x.0 == year && x.2 == m)
+                    .map(|x| x.3)
+                    .expect("metric")
+            };
+            let mut row = vec![if q == 4 {
+                year.to_string()
+            } else {
+                format!("{year} ({q} q)")
+            }];
+            row.extend(cols.iter().map(|c| fmt::ci(&get(c.1), c.2, 0)));
+            t.add_row(row);
+        }
+        println!("{t}");
     }
-    println!("Per year, mean (95 % CI), prices of {prices}");
-    println!("{t}");
 }

@@ -2,13 +2,13 @@
 
 use std::process::ExitCode;
 
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::analysis::sweep::{self, MetricSel};
 use fleksim::analysis::uncertainty::{self as unc, Summary, Swing};
 use fleksim::output::report::{csv_bytes, num};
 use fleksim::{Error, Result};
 
 use super::args::{SensitivityArgs, UncertaintyArgs};
+use super::fmt;
 use super::sweep::{Setup, execute, setup};
 
 /// The proposal's uncertain parameters, or an error saying how to add some.
@@ -44,6 +44,7 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<ExitCode> {
     s.plan.paths = u.iter().map(|p| p.path.clone()).collect();
     s.plan.points = points;
     s.plan.labels = vec![("parameter".into(), param), ("end".into(), end)];
+    s.manifest.set("metric", metric.to_string());
     let tornado = std::cell::RefCell::new(Vec::new());
     execute(&s, "sensitivity-points.csv", &|res| {
         let rows = sweep::parse_rows(&res.csv)?;
@@ -118,48 +119,89 @@ fn print_tornado(t: &[Swing], metric: &MetricSel, name: &str) {
         .filter(|x| x.is_finite())
         .fold(0.0f64, |m, x| m.max(x.abs()));
     let bar = |x: f64| {
-        // 12 characters each side of the central value.
+        // 10 characters each side of the central value.
         let n = if widest > 0.0 && x.is_finite() {
-            (x.abs() / widest * 12.0).round() as usize
+            (x.abs() / widest * 10.0).round() as usize
         } else {
             0
         };
         if x < 0.0 {
-            format!("{:>12}|{:12}", "█".repeat(n), "")
+            format!("{:>10}|{:10}", "█".repeat(n), "")
         } else {
-            format!("{:>12}|{:<12}", "", "█".repeat(n))
+            format!("{:>10}|{:<10}", "", "█".repeat(n))
         }
     };
-    let mut tab = Table::new();
-    tab.load_style(UTF8_FULL_CONDENSED);
-    tab.set_header(vec![
-        "parameter".to_string(),
-        "low .. high".to_string(),
-        format!("Δ at low {unit}"),
-        format!("Δ at high {unit}"),
-        format!("swing {unit}"),
-        "low / high vs central".to_string(),
-    ]);
+    let unit_sp = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(", {unit}")
+    };
+    let pm = |(m, se): (f64, f64)| {
+        format!(
+            "{} ± {}",
+            fmt::num(m / div, 1),
+            fmt::num(1.96 * se / div, 1)
+        )
+    };
+    let mut tab = fmt::table(
+        vec![
+            "parameter (low .. high)".to_string(),
+            format!("Δ at low{unit_sp}"),
+            format!("Δ at high{unit_sp}"),
+            "swing".to_string(),
+        ],
+        &[1, 2, 3],
+    );
     for w in t {
         tab.add_row(vec![
-            w.id.clone(),
-            format!("{} .. {}", w.low, w.high),
-            format!("{:.1} ± {:.1}", w.at_low.0 / div, 1.96 * w.at_low.1 / div),
-            format!("{:.1} ± {:.1}", w.at_high.0 / div, 1.96 * w.at_high.1 / div),
-            format!("{:.1}", w.swing / div),
             format!(
-                "{}  {}",
-                bar(w.at_low.0 - w.at_central.0),
-                bar(w.at_high.0 - w.at_central.0)
+                "{}\n{} .. {}",
+                w.id,
+                fmt::param(w.low, 4),
+                fmt::param(w.high, 4)
             ),
+            pm(w.at_low),
+            pm(w.at_high),
+            fmt::num(w.swing / div, 1),
         ]);
     }
     let c = t.first().map_or(f64::NAN, |w| w.at_central.0);
     println!(
-        "One-way sensitivity of `{name}`: {metric} against the baseline, {:.1} {unit} at the central values (± = 95 % Monte Carlo interval)",
-        c / div
+        "{}",
+        fmt::wrap(
+            &format!(
+                "One-way sensitivity of `{name}`: {metric} against the baseline, {}{} at the central values (± = 95 % Monte Carlo interval)",
+                fmt::num(c / div, 1),
+                if unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {unit}")
+                }
+            ),
+            "",
+            fmt::WIDTH as usize
+        )
     );
     println!("{tab}");
+    let name_w = t
+        .iter()
+        .map(|w| w.id.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(34);
+    let line = |s: String| println!("{}", s.trim_end());
+    line(format!(
+        "{:name_w$}  {:^21}  {:^21}",
+        "", "low vs central", "high vs central"
+    ));
+    for w in t {
+        let id: String = w.id.chars().take(name_w).collect();
+        line(format!(
+            "{id:name_w$}  {}  {}",
+            bar(w.at_low.0 - w.at_central.0),
+            bar(w.at_high.0 - w.at_central.0)
+        ));
+    }
 }
 
 pub fn uncertainty(a: UncertaintyArgs) -> Result<ExitCode> {
@@ -172,6 +214,8 @@ pub fn uncertainty(a: UncertaintyArgs) -> Result<ExitCode> {
     let metric = check_metric(&s, &a.metric)?;
     s.plan.paths = u.iter().map(|p| p.path.clone()).collect();
     s.plan.points = unc::draw_points(&u, a.draws, s.plan.cfg.seed);
+    s.manifest.set("metric", metric.to_string());
+    s.manifest.set("draws", a.draws);
     let out = std::cell::RefCell::new((Vec::new(), Vec::new()));
     let points = s.plan.points.clone();
     execute(&s, "uncertainty.csv", &|res| {
@@ -254,18 +298,17 @@ fn print_uncertainty(
     name: &str,
     draws: usize,
 ) {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "metric",
-        "Δ mean",
-        "2.5 %",
-        "median",
-        "97.5 %",
-        "sd, parameters",
-        "sd, Monte Carlo",
-        "P(Δ < 0)",
-    ]);
+    let mut t = fmt::table(
+        vec![
+            "metric",
+            "Δ mean",
+            "95 % of draws",
+            "sd par.",
+            "sd MC",
+            "P(Δ<0)",
+        ],
+        &[1, 2, 3, 4, 5],
+    );
     let wanted = [
         metric.clone(),
         MetricSel {
@@ -292,29 +335,53 @@ fn print_uncertainty(
             .find(|s| s.metric == m.id && m.period.as_ref().is_none_or(|p| *p == s.period))
         {
             let (div, unit) = scale_of(&s.metric);
-            let f = |x: f64| format!("{:.1}", x / div);
+            let f = |x: f64| fmt::num(x / div, 1);
+            let label = match (s.metric.as_str(), s.period.as_str()) {
+                ("pv.total.all", "pv") => "PV, all".to_string(),
+                ("pv.total.state", "pv") => "PV, state".to_string(),
+                ("pv.total.municipality", "pv") => "PV, municipalities".to_string(),
+                (m, p) => format!("{m}@{p}"),
+            };
+            let label = if unit.is_empty() {
+                label
+            } else {
+                format!("{label}, {unit}")
+            };
             t.add_row(vec![
-                format!("{}@{} {unit}", s.metric, s.period),
+                label,
                 f(s.mean),
-                f(s.p2_5),
-                f(s.p50),
-                f(s.p97_5),
+                format!("[{}; {}]", f(s.p2_5), f(s.p97_5)),
                 f(s.sd_parameters),
                 f(s.mc_se),
                 format!("{:.3}", s.prob_below_zero),
             ]);
         }
     }
-    println!("Uncertainty of `{name}` against the baseline over {draws} parameter draws");
+    println!(
+        "{}",
+        fmt::wrap(
+            &format!(
+                "Uncertainty of `{name}` against the baseline over {draws} parameter draws (sd par.: spread due to the parameters; sd MC: Monte Carlo noise)"
+            ),
+            "",
+            fmt::WIDTH as usize
+        )
+    );
     println!("{t}");
     if let Some(s) = summaries
         .iter()
         .find(|s| s.metric == "pv.total.all" && s.period == "pv")
     {
         println!(
-            "Probability that the proposal lowers total public expenditure (present value): {:.3} \
-             ({:.3} of draws significantly so)",
-            s.prob_below_zero, s.prob_significantly_below_zero
+            "{}",
+            fmt::wrap(
+                &format!(
+                    "Probability that the proposal lowers total public expenditure (present value): {:.3} ({:.3} of draws significantly so)",
+                    s.prob_below_zero, s.prob_significantly_below_zero
+                ),
+                "",
+                fmt::WIDTH as usize
+            )
         );
     }
     let mut d: Vec<&unc::Driver> = drivers
@@ -322,11 +389,9 @@ fn print_uncertainty(
         .filter(|d| metric.id == d.metric && metric.period.as_ref().is_none_or(|p| *p == d.period))
         .collect();
     d.sort_by(|a, b| b.spearman.abs().total_cmp(&a.spearman.abs()));
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["parameter", "Spearman rank correlation"]);
+    let mut t = fmt::table(vec!["parameter", "Spearman rank correlation"], &[1]);
     for x in d {
-        t.add_row(vec![x.id.clone(), format!("{:+.3}", x.spearman)]);
+        t.add_row(vec![x.id.clone(), fmt::signed(x.spearman, 3)]);
     }
     println!("What drives {metric}:");
     println!("{t}");

@@ -7,11 +7,11 @@ use fleksim::analysis::solve::{self, Answer, Problem};
 use fleksim::analysis::sweep::MetricSel;
 use fleksim::{Error, Result};
 
-use super::args::SolveArgs;
-use super::sweep::setup;
+use fleksim::output::report::{csv_bytes, num};
 
-/// Exit status when no value in the range reaches the target.
-pub const EXIT_NO_SOLUTION: u8 = 3;
+use super::args::SolveArgs;
+use super::fmt;
+use super::sweep::setup;
 
 pub fn solve(a: SolveArgs) -> Result<ExitCode> {
     let mut s = setup(&a.plan, "solve")?;
@@ -63,45 +63,106 @@ pub fn solve(a: SolveArgs) -> Result<ExitCode> {
         max_iter: a.max_iter,
     };
     let clock = Instant::now();
-    let sol = s.pool.install(|| solve::solve(&problem))?;
+    let pb = super::progress::spinner("solving");
+    pb.set_message(format!("bisecting {}", a.vary));
+    let sol = s.pool.install(|| solve::solve(&problem));
+    pb.finish_and_clear();
+    let sol = sol?;
     let elapsed = clock.elapsed().as_secs_f64();
+    // Money in DKK m, other metrics as they are.
+    let (div, unit) = if metric.id.starts_with("pv.") || metric.id.starts_with("cost.") {
+        (1e6, " (DKK m)")
+    } else {
+        (1.0, "")
+    };
+    let value = |x: f64| fmt::param(x, 6);
+    let diff = |x: f64| fmt::num(x / div, if div > 1.0 { 1 } else { 3 });
     if !a.plan.quiet {
-        let mut t = comfy_table::Table::new();
-        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-        t.set_header(vec![
-            a.vary.clone(),
-            format!("Δ {metric} − target"),
-            "paired SE".into(),
-        ]);
+        let mut t = fmt::table(
+            vec![
+                a.vary.clone(),
+                format!("Δ {metric} − target{unit}"),
+                format!("paired SE{unit}"),
+            ],
+            &[0, 1, 2],
+        );
         for e in &sol.evaluations {
-            t.add_row(vec![
-                format!("{}", e.x),
-                format!("{:.6e}", e.mean),
-                format!("{:.3e}", e.se),
-            ]);
+            t.add_row(vec![value(e.x), diff(e.mean), diff(e.se)]);
         }
         println!("{t}");
     }
+    let mut manifest = s.manifest.clone();
+    manifest.end_time = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    manifest.elapsed_seconds = elapsed;
+    manifest.set("parameter", &a.vary);
+    manifest.set("range", [lo, hi]);
+    manifest.set("target", &a.target);
+    manifest.set("tol", tol);
+    manifest.set("max_iter", a.max_iter);
+    let rows = sol.evaluations.iter().enumerate().map(|(i, e)| {
+        vec![
+            i.to_string(),
+            a.vary.clone(),
+            num(e.x),
+            metric.to_string(),
+            num(target),
+            num(e.mean),
+            num(e.se),
+        ]
+    });
+    let csv = csv_bytes(
+        &[
+            "evaluation",
+            "parameter",
+            "value",
+            "metric",
+            "target",
+            "delta_minus_target",
+            "se",
+        ],
+        rows,
+    )?;
     let n = sol.evaluations.len();
-    match sol.answer {
+    let (line, code) = match sol.answer {
         Answer::Found { x, se, slope, .. } => {
             let t = statrs_t(s.plan.cfg.replications);
-            println!(
-                "{} = {x:.6} reaches Δ {metric} = {target} (Monte Carlo SE {se:.2e}, 95 % interval {:.6} to {:.6}; slope {slope:.4e} per unit; {n} evaluations, {elapsed:.1} s)",
+            manifest.set("answer", x);
+            manifest.set("answer_se", se);
+            (
+                format!(
+                    "{} = {} reaches Δ {metric} = {} (Monte Carlo SE {}, 95 % interval {} to {}; slope {} per unit; {n} evaluations, {elapsed:.1} s)",
+                    a.vary,
+                    fmt::param(x, 6),
+                    fmt::plain(target, 6),
+                    fmt::plain(se, 2),
+                    fmt::param(x - t * se, 6),
+                    fmt::param(x + t * se, 6),
+                    fmt::plain(slope, 4)
+                ),
+                ExitCode::SUCCESS,
+            )
+        }
+        Answer::NotInRange { lo, hi } => (
+            format!(
+                "no value of {} in {} .. {} reaches Δ {metric} = {}: the difference minus the target is {}{unit} at {} and {}{unit} at {} (same sign)",
                 a.vary,
-                x - t * se,
-                x + t * se
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Answer::NotInRange { lo, hi } => {
-            println!(
-                "no value of {} in {} .. {} reaches Δ {metric} = {target}: the difference minus the target is {:.6e} at {} and {:.6e} at {} (same sign)",
-                a.vary, lo.x, hi.x, lo.mean, lo.x, hi.mean, hi.x
-            );
-            Ok(ExitCode::from(EXIT_NO_SOLUTION))
-        }
-    }
+                value(lo.x),
+                value(hi.x),
+                fmt::plain(target, 6),
+                diff(lo.mean),
+                value(lo.x),
+                diff(hi.mean),
+                value(hi.x)
+            ),
+            ExitCode::from(super::EXIT_NO),
+        ),
+    };
+    let out = s
+        .dest
+        .publish(&[("solve.csv", csv), ("manifest.json", manifest.to_json()?)])?;
+    println!("{}", fmt::wrap(&line, "", fmt::WIDTH as usize));
+    eprintln!("wrote {}", out.join("solve.csv").display());
+    Ok(code)
 }
 
 /// The two-sided 95 % Student t quantile for the paired SE.

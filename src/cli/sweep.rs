@@ -1,39 +1,55 @@
 //! `fleksim sweep PROPOSAL --vary ... | --lhs N --range ...`, and the plan
 //! plumbing that `sensitivity`, `uncertainty` and `solve` share.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use fleksim::analysis::sweep::{self, Outcome, Plan};
 use fleksim::engine::budget;
+use fleksim::output::manifest::{Input, Manifest};
 use fleksim::output::parts::PartsFolder;
-use fleksim::output::report;
 use fleksim::{Error, Result};
-use serde::Serialize;
 
 use super::args::{PlanArgs, SweepArgs};
+use super::fmt;
+use super::outdir::Dest;
 
 /// The proposal's name and uncertain parameters (with `--set` applied),
-/// the run configuration and the thread pool.
+/// the run configuration, the thread pool and where the files go.
 pub struct Setup {
     pub proposal: fleksim::scenario::Scenario,
     pub plan: Plan,
     pub pool: rayon::ThreadPool,
-    pub out: PathBuf,
+    pub dest: Dest,
+    /// The manifest so far: inputs and run settings.
+    pub manifest: Manifest,
 }
 
 /// Loads the proposal and builds an empty plan of `kind` from the shared options.
 pub fn setup(a: &PlanArgs, kind: &'static str) -> Result<Setup> {
-    let mut proposal = super::load(Some(&a.proposal), &a.sim.set)?.scenario;
-    if let Some(b) = &a.baseline {
-        super::load(Some(b), &a.sim.set)?;
-    }
+    let start_time = SystemTime::now();
+    let loaded = super::load(Some(&a.proposal), &a.sim.set)?;
+    let mut proposal = loaded.scenario;
+    let base = super::load(a.baseline.as_deref(), &a.sim.set)?;
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut proposal))?;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("outputs").join(&proposal.name));
+    let dest = Dest::new(a.out.as_deref(), a.force, &proposal.name, kind, start_time)?;
+    let mut manifest = Manifest::new(kind, start_time).with_scenario(
+        "proposal",
+        &a.proposal.display().to_string(),
+        &proposal,
+        &loaded.sources,
+    );
+    manifest.inputs.push(Input::scenario(
+        "baseline",
+        &super::input_path(a.baseline.as_deref()),
+        &base.scenario,
+        &base.sources,
+    ));
+    manifest.seed = cfg.seed;
+    manifest.replications = cfg.replications;
+    manifest.scale = cfg.scale;
+    manifest.threads = pool.current_num_threads();
     let plan = Plan {
         kind,
         baseline: a.baseline.clone(),
@@ -50,36 +66,16 @@ pub fn setup(a: &PlanArgs, kind: &'static str) -> Result<Setup> {
         proposal,
         plan,
         pool,
-        out,
+        dest,
+        manifest,
     })
-}
-
-#[derive(Serialize)]
-struct SweepManifest<'a> {
-    fleksim_version: &'a str,
-    kind: &'a str,
-    proposal: String,
-    baseline: String,
-    parameters: &'a [String],
-    points: usize,
-    points_resumed: usize,
-    points_computed: usize,
-    seed: u64,
-    replications: u32,
-    scale: f64,
-    threads: usize,
-    command_line: Vec<String>,
-    start_time: String,
-    end_time: String,
-    person_quarters: u64,
-    elapsed_seconds: f64,
 }
 
 /// Files derived from a finished plan: (name, bytes).
 pub type Extra<'a> = &'a dyn Fn(&Outcome) -> Result<Vec<(String, Vec<u8>)>>;
 
-/// Runs `plan`'s points (resuming from `<out>/.parts/`), writes `name`
-/// plus `extra` files and `<kind>.json` atomically, then removes the parts.
+/// Runs `plan`'s points (resuming from the parts folder), writes `name`
+/// plus `extra` files and manifest.json atomically, then removes the parts.
 pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
     let plan = &s.plan;
     let design = budget::Design {
@@ -94,8 +90,7 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
         design,
         budget::available_memory(),
     )?;
-    let parts = s.out.join(".parts").join(plan.kind);
-    let start_time = SystemTime::now();
+    let parts = s.dest.parts().join(plan.kind);
     let clock = Instant::now();
     let pb = super::progress::points(plan.points.len() as u64);
     let store = PartsFolder {
@@ -105,37 +100,25 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
     pb.finish_and_clear();
     let res = res?;
     let elapsed = clock.elapsed().as_secs_f64();
-    let manifest = SweepManifest {
-        fleksim_version: env!("CARGO_PKG_VERSION"),
-        kind: plan.kind,
-        proposal: plan.proposal.display().to_string(),
-        baseline: plan
-            .baseline
-            .as_ref()
-            .map_or("<embedded>/baseline.toml".to_string(), |b| {
-                b.display().to_string()
-            }),
-        parameters: &plan.paths,
-        points: plan.points.len(),
-        points_resumed: res.resumed,
-        points_computed: res.computed,
-        seed: plan.cfg.seed,
-        replications: plan.cfg.replications,
-        scale: plan.cfg.scale,
-        threads: s.pool.current_num_threads(),
-        command_line: std::env::args().collect(),
-        start_time: humantime::format_rfc3339_seconds(start_time).to_string(),
-        end_time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        person_quarters: res.person_quarters,
-        elapsed_seconds: elapsed,
-    };
-    let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
+    let mut manifest = s.manifest.clone();
+    manifest.end_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    manifest.person_quarters = res.person_quarters;
+    manifest.elapsed_seconds = elapsed;
+    manifest.set("parameters", &plan.paths);
+    manifest.set("points", plan.points.len());
+    manifest.set("points_resumed", res.resumed);
+    manifest.set("points_computed", res.computed);
+    if !plan.metrics.is_empty() {
+        manifest.set("metrics", &plan.metrics);
+    }
+    if let Some(q) = plan.quarters {
+        manifest.set("quarters", q);
+    }
     let mut files: Vec<(String, Vec<u8>)> = vec![(csv_name.to_string(), res.csv.clone())];
     files.extend(extra(&res)?);
-    files.push((format!("{}.json", plan.kind), json));
+    files.push(("manifest.json".to_string(), manifest.to_json()?));
     let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    report::write_all(&s.out, &refs)?;
+    let out = s.dest.publish(&refs)?;
     remove_parts(&parts);
     let resumed = if res.resumed > 0 {
         format!(" ({} resumed from an earlier run)", res.resumed)
@@ -151,7 +134,7 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
         elapsed,
         files
             .iter()
-            .map(|(n, _)| s.out.join(n).display().to_string())
+            .map(|(n, _)| out.join(n).display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -175,6 +158,8 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         }
         budget::check_points(&format!("--lhs {n}"), n as u128)?;
         s.plan.paths = a.range.iter().map(|r| r.0.clone()).collect();
+        s.manifest.set("design", "latin_hypercube");
+        s.manifest.set("ranges", &a.range);
         s.plan.points = sweep::unit_lhs(n, a.range.len(), s.plan.cfg.seed)
             .into_iter()
             .map(|u| {
@@ -191,6 +176,8 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
             ));
         }
         s.plan.paths = a.vary.iter().map(|v| v.0.clone()).collect();
+        s.manifest.set("design", "grid");
+        s.manifest.set("values", &a.vary);
         let values: Vec<Vec<f64>> = a.vary.iter().map(|v| v.1.clone()).collect();
         let size = values
             .iter()
@@ -218,23 +205,26 @@ fn print_headline(plan: &Plan, res: &Outcome) -> Result<()> {
     if pv.is_empty() || plan.points.len() > 40 {
         return Ok(());
     }
-    let mut t = comfy_table::Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    // Parameters by number in the header, their paths below the table.
     let mut header: Vec<String> = vec!["point".into()];
-    header.extend(plan.paths.iter().cloned());
-    header.push("Δ present value, all payers, DKK m (95 % CI)".into());
-    t.set_header(header);
+    header.extend((1..=plan.paths.len()).map(|i| format!("p{i}")));
+    header.push("Δ PV, all payers, DKK m [95 % CI]".into());
+    let right: Vec<usize> = (0..header.len()).collect();
+    let mut t = fmt::table(header, &right);
     for r in pv {
         let mut row: Vec<String> = vec![r.point.to_string()];
-        row.extend(plan.points[r.point].iter().map(|v| format!("{v}")));
-        row.push(format!(
-            "{:.1} ({:.1} to {:.1})",
+        row.extend(plan.points[r.point].iter().map(|&v| fmt::param(v, 6)));
+        row.push(fmt::interval(
             r.delta_mean / 1e6,
             r.delta_ci_low / 1e6,
-            r.delta_ci_high / 1e6
+            r.delta_ci_high / 1e6,
+            1,
         ));
         t.add_row(row);
     }
     println!("{t}");
+    for (i, p) in plan.paths.iter().enumerate() {
+        println!("p{} = {p}", i + 1);
+    }
     Ok(())
 }

@@ -1,18 +1,19 @@
 //! `fleksim verify [SCENARIO]`
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use fleksim::Result;
 use fleksim::analysis::verify::{self, Test, VerifyConfig};
 use fleksim::engine::runner::Prepared;
-use fleksim::output::report;
+use fleksim::output::manifest::Manifest;
 
 use super::args::VerifyArgs;
+use super::fmt;
+use super::outdir::Dest;
 
 pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
+    let start_time = SystemTime::now();
     let sim = &a.sim;
     let loaded = super::load(a.scenario.as_deref(), &sim.set)?;
     let mut sc = loaded.scenario;
@@ -23,10 +24,7 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
         min_expected: verify::DEFAULT_MIN_EXPECTED,
     };
     cfg.validate()?;
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("outputs").join(&sc.name));
+    let dest = Dest::new(a.out.as_deref(), a.force, &sc.name, "verify", start_time)?;
 
     let clock = Instant::now();
     let prepared = Prepared::new(&sc);
@@ -35,21 +33,50 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
     pb.finish_and_clear();
     let v = res?;
     let elapsed = clock.elapsed().as_secs_f64();
-    report::write_all(&out, &[("verify.csv", v.csv()?)])?;
+    let mut manifest = Manifest::new("verify", start_time).with_scenario(
+        "scenario",
+        &super::input_path(a.scenario.as_deref()),
+        &sc,
+        &loaded.sources,
+    );
+    manifest.seed = cfg.run.seed;
+    manifest.replications = cfg.run.replications;
+    manifest.scale = cfg.run.scale;
+    manifest.threads = pool.current_num_threads();
+    manifest.person_quarters = v.person_quarters;
+    manifest.elapsed_seconds = elapsed;
+    manifest.set("alpha", cfg.alpha);
+    manifest.set("min_expected", cfg.min_expected);
+    let out = dest.publish(&[
+        ("verify.csv", v.csv()?),
+        ("manifest.json", manifest.to_json()?),
+    ])?;
 
     let failed = v.failures().count();
-    println!(
+    let head = format!(
         "`{}`: {} replications, scale {}, {} person-quarters in {} cells",
-        sc.name, v.replications, cfg.run.scale, v.person_quarters, v.cells
+        sc.name,
+        v.replications,
+        cfg.run.scale,
+        fmt::num(v.person_quarters as f64, 0),
+        fmt::num(v.cells as f64, 0)
     );
+    println!("{}", fmt::wrap(&head, "", fmt::WIDTH as usize));
     println!(
-        "{} tests, {} failed (Holm, family-wise alpha {}); {} outcomes skipped (expected count or its complement below {}); {} forbidden outcomes never happened",
-        v.tests.len(),
-        failed,
-        v.alpha,
-        v.skipped,
-        v.min_expected,
-        v.impossible_unobserved
+        "{}",
+        fmt::wrap(
+            &format!(
+                "{} tests, {} failed (Holm, family-wise alpha {}); {} outcomes skipped (expected count or its complement below {}); {} forbidden outcomes never happened",
+                fmt::num(v.tests.len() as f64, 0),
+                failed,
+                v.alpha,
+                fmt::num(v.skipped as f64, 0),
+                v.min_expected,
+                fmt::num(v.impossible_unobserved as f64, 0)
+            ),
+            "",
+            fmt::WIDTH as usize
+        )
     );
     let shown: Vec<&Test> = if a.all {
         v.tests.iter().collect()
@@ -66,50 +93,48 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(super::EXIT_USER)
+        ExitCode::from(super::EXIT_NO)
     })
 }
 
-fn table(tests: &[&Test]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(ContentArrangement::Dynamic);
-    t.set_header(vec![
-        "decision",
-        "state",
-        "age",
-        "duration",
-        "class",
-        "phase",
-        "gates",
-        "forced",
-        "target",
-        "exposure",
-        "observed",
-        "expected p",
-        "observed p",
-        "p-value",
-        "Holm",
-        "result",
-    ]);
+/// A probability or p-value: plain down to 0.001, then with an exponent.
+fn prob(x: f64) -> String {
+    if x == 0.0 || x >= 0.001 {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.1e}")
+    }
+}
+
+fn table(tests: &[&Test]) -> fmt::Tab {
+    let mut t = fmt::table(
+        vec![
+            "cell", "outcome", "n", "exp. p", "obs. p", "Holm p", "result",
+        ],
+        &[2, 3, 4, 5],
+    );
     for x in tests {
         let c = &x.cell;
+        let cell: Vec<&str> = [
+            c.decision.id(),
+            c.state.as_str(),
+            c.age_group.as_str(),
+            c.duration.as_str(),
+            c.class.as_str(),
+            c.phase.as_str(),
+            c.gates.as_str(),
+            c.forced.as_str(),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty() && *s != "-")
+        .collect();
         t.add_row(vec![
-            c.decision.id().to_string(),
-            c.state.clone(),
-            c.age_group.clone(),
-            c.duration.clone(),
-            c.class.clone(),
-            c.phase.clone(),
-            c.gates.clone(),
-            c.forced.clone(),
+            cell.join(" "),
             x.target.clone(),
-            x.exposure.to_string(),
-            x.observed.to_string(),
-            format!("{:.6}", x.expected_p),
-            format!("{:.6}", x.observed_p()),
-            format!("{:.2e}", x.p_value),
-            format!("{:.2e}", x.adjusted),
+            fmt::num(x.exposure as f64, 0),
+            prob(x.expected_p),
+            prob(x.observed_p()),
+            prob(x.adjusted),
             if x.pass { "pass" } else { "FAIL" }.to_string(),
         ]);
     }

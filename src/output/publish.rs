@@ -79,7 +79,8 @@ fn publish_with(dir: &Path, files: &[(&str, Vec<u8>)], keep: bool) -> Result<Vec
         clean_leftovers(dir, "");
     }
     let tmp = parent.join(format!(".{name}.tmp-{}", tag()));
-    let res = fill(&tmp, dir, files, keep).and_then(|()| swap(&tmp, dir, &parent, &name));
+    let res = fill(&tmp, keep.then_some(dir), dir, files)
+        .and_then(|()| swap(&tmp, dir, &parent, &name));
     if res.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }
@@ -87,11 +88,76 @@ fn publish_with(dir: &Path, files: &[(&str, Vec<u8>)], keep: bool) -> Result<Vec
     Ok(files.iter().map(|(n, _)| dir.join(n)).collect())
 }
 
-/// Builds the new folder at `tmp`: links to the entries of `dir` not
-/// replaced, then the new files, each synced.
-fn fill(tmp: &Path, dir: &Path, files: &[(&str, Vec<u8>)], keep: bool) -> Result<()> {
+/// Writes `files` into a new folder `parent/<id>`, never into an existing
+/// one: if that name is taken (another run started in the same second),
+/// `<id>-2`, `<id>-3`, ... The folder is filled beside its final place and
+/// renamed into it in one step that fails rather than replace (Linux
+/// `renameat2(RENAME_NOREPLACE)`; elsewhere a rename after a check), so it
+/// appears complete or not at all. Returns the folder.
+pub fn publish_new(parent: &Path, id: &str, files: &[(&str, Vec<u8>)]) -> Result<PathBuf> {
+    fs::create_dir_all(parent).map_err(io_err("cannot create output folder", parent))?;
+    clean_leftovers(parent, "");
+    let tmp = parent.join(format!(".{id}.tmp-{}", tag()));
+    let res = fill(&tmp, None, &parent.join(id), files).and_then(|()| {
+        for n in 1u32.. {
+            let name = if n == 1 {
+                id.to_string()
+            } else {
+                format!("{id}-{n}")
+            };
+            let dir = parent.join(&name);
+            match rename_new(&tmp, &dir) {
+                Ok(()) => return Ok(dir),
+                Err(e) if dir.exists() && n < 10_000 => {
+                    let _ = e;
+                }
+                Err(e) => {
+                    return Err(Error::Io {
+                        action: "cannot move into place",
+                        path: dir,
+                        source: e,
+                    });
+                }
+            }
+        }
+        unreachable!("the loop returns")
+    });
+    if res.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    res
+}
+
+#[cfg(target_os = "linux")]
+fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(()),
+        // File systems without the flag: check, then rename.
+        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {
+            rename_checked(from, to)
+        }
+        Err(e) => Err(io::Error::from(e)),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
+    rename_checked(from, to)
+}
+
+fn rename_checked(from: &Path, to: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    fs::rename(from, to)
+}
+
+/// Builds the new folder at `tmp`: links to the entries of `keep` not
+/// replaced, then the new files, each synced (errors name them in `dir`).
+fn fill(tmp: &Path, keep: Option<&Path>, dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
     fs::create_dir(tmp).map_err(io_err("cannot create output folder", tmp))?;
-    if keep && dir.is_dir() {
+    if let Some(dir) = keep.filter(|d| d.is_dir()) {
         let entries = fs::read_dir(dir).map_err(io_err("cannot read output folder", dir))?;
         for e in entries {
             let e = e.map_err(io_err("cannot read output folder", dir))?;

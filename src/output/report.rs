@@ -8,15 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::analysis::compare::Comparison;
 pub use crate::analysis::table::{COMPARE_HEADER, compare_rows, csv_bytes, is_total, num};
 use crate::engine::costing::PAYERS;
 use crate::engine::results::{Annual, Cell};
 use crate::engine::runner::RunResult;
 use crate::engine::stats::CellStats;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::scenario::{N_NAMED, N_STATES, Scenario};
 
 /// Version of the CSV column layout; bump when a column changes.
@@ -279,71 +277,7 @@ pub fn summary(r: &RunResult) -> Summary {
     Summary { stocks, annual }
 }
 
-/// What was run, how, and how long it took (manifest.json).
-#[derive(Debug, Clone, Serialize)]
-pub struct Manifest {
-    pub fleksim_version: String,
-    pub output_format_version: u32,
-    pub scenario: String,
-    pub scenario_hash: String,
-    pub scenario_sources: Vec<String>,
-    pub start_quarter: String,
-    pub horizon_quarters: u16,
-    pub seed: u64,
-    pub replications: u32,
-    pub scale: f64,
-    pub threads: usize,
-    pub command_line: Vec<String>,
-    pub start_time: String,
-    pub end_time: String,
-    pub person_quarters: u64,
-    pub elapsed_seconds: f64,
-    /// Combined checksum of every replication's final states (FNV-1a over
-    /// each replication's `Population::checksum`).
-    pub checksum: String,
-    /// The year whose prices money is reported in, when not the scenario's
-    /// own `price_year` (`--prices`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prices: Option<i32>,
-}
-
-impl Manifest {
-    /// The fields that describe the scenario, the command and the times
-    /// (ending now); the run's own fields are zero, for the caller to set.
-    pub fn describe(
-        sc: &Scenario,
-        sources: &crate::scenario::Sources,
-        started: std::time::SystemTime,
-    ) -> Manifest {
-        Manifest {
-            fleksim_version: env!("CARGO_PKG_VERSION").to_string(),
-            output_format_version: OUTPUT_FORMAT_VERSION,
-            scenario: sc.name.clone(),
-            scenario_hash: sc.hash.clone(),
-            scenario_sources: sources.files.iter().map(|f| f.name.clone()).collect(),
-            start_quarter: sc.start.to_string(),
-            horizon_quarters: sc.horizon,
-            seed: 0,
-            replications: 0,
-            scale: 1.0,
-            threads: 1,
-            command_line: std::env::args().collect(),
-            start_time: humantime::format_rfc3339_seconds(started).to_string(),
-            end_time: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-            person_quarters: 0,
-            elapsed_seconds: 0.0,
-            checksum: String::new(),
-            prices: None,
-        }
-    }
-
-    pub fn to_json(&self) -> Result<Vec<u8>> {
-        let mut v = serde_json::to_vec_pretty(self)
-            .map_err(|e| Error::Internal(format!("manifest encoding: {e}")))?;
-        v.push(b'\n');
-        Ok(v)
-    }
-}
+pub use crate::output::manifest::Manifest;
 
 /// Writes every file into the folder `dir` all or nothing, keeping the
 /// folder's other files: see [`crate::output::publish`].

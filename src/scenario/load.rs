@@ -134,7 +134,11 @@ impl Loader {
                     format!("cannot read scenario file {}: {e}", path.display())
                 };
                 let key = from.as_ref().map(|_| "extends");
-                return Err(self.fail(from, key, msg));
+                let mut err = self.fail(from, key, msg);
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    err.diagnostics[0].hint = similar_file(path);
+                }
+                return Err(err);
             }
         };
         let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
@@ -174,6 +178,22 @@ impl Loader {
             span: 0..text.len(),
         };
         let mut table = convert_table(doc.get_ref(), file);
+        // A file loaded as itself without a `name` of its own is named after
+        // the file, not after what it extends.
+        if self.stack.len() == 1
+            && !table.contains_key("name")
+            && let Some(stem) = self.stack[0].file_stem().and_then(|s| s.to_str())
+        {
+            let at = Location { file, span: 0..0 };
+            table.insert(
+                "name".to_string(),
+                Item {
+                    node: Node::Leaf(toml::Value::String(name_from_stem(stem))),
+                    key: at.clone(),
+                    value: at,
+                },
+            );
+        }
         let Some(ext) = table.remove("extends") else {
             compose::reject_relative(&table).map_err(|d| self.failed(d))?;
             self.chains = Chains::default();
@@ -260,11 +280,15 @@ impl Loader {
         from: Location,
     ) -> Result<BTreeMap<String, Item>, ScenarioError> {
         let text = super::read::read_input(path).map_err(|e| {
-            self.fail(
+            let mut err = self.fail(
                 Some(from.clone()),
                 Some("extends"),
                 format!("cannot read patch scenario {}: {e}", path.display()),
-            )
+            );
+            if e.kind() == std::io::ErrorKind::NotFound {
+                err.diagnostics[0].hint = similar_file(path);
+            }
+            err
         })?;
         let file = self.sources.add(path.display().to_string(), text);
         let text = self.sources.files[file].text.clone();
@@ -273,6 +297,51 @@ impl Loader {
         table.remove("extends");
         Ok(table)
     }
+}
+
+/// A scenario name made from a file stem: the characters a name may hold
+/// (ASCII letters, digits, `-`, `_`, `.`), others as `-`, no leading dot.
+fn name_from_stem(stem: &str) -> String {
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let name = name.trim_start_matches('.');
+    if name.is_empty() {
+        "scenario".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// A did-you-mean for a file that does not exist: the closest name among
+/// the `.toml` files of its folder.
+fn similar_file(path: &Path) -> Option<String> {
+    let want = path.file_name()?.to_str()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    let mut best: Option<(f64, &str)> = None;
+    for n in &names {
+        let score = strsim::jaro_winkler(want, n);
+        if score > 0.7 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, n));
+        }
+    }
+    best.map(|(_, n)| format!("did you mean {}?", dir.join(n).display()))
 }
 
 /// Parts of a dotted key at which the TOML parser gives up (its recursion

@@ -199,7 +199,7 @@ fn a_wider_tolerance_needs_a_reason() {
 /// target with its role, every target is measured except the held-out
 /// figures of schemes the baseline lacks, and T12 is shown as a reference.
 #[test]
-fn check_writes_one_row_per_target_and_exits_1_unless_all_pass() {
+fn check_writes_one_row_per_target_and_exits_3_unless_all_pass() {
     let tmp = tempfile::tempdir().unwrap();
     let out = fleksim()
         .current_dir(root())
@@ -215,7 +215,7 @@ fn check_writes_one_row_per_target_and_exits_1_unless_all_pass() {
         ])
         .arg(tmp.path())
         .assert()
-        .code(1)
+        .code(3)
         .get_output()
         .stdout
         .clone();

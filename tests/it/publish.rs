@@ -142,3 +142,27 @@ fn readers_never_see_a_mixed_folder() {
     writer.join().unwrap();
     assert!(seen > 0);
 }
+
+/// A new run folder never replaces another: a taken name gets `-2`, `-3`,
+/// and no temporary folder is left.
+#[test]
+fn publish_new_never_replaces_a_folder() {
+    use fleksim::output::publish::publish_new;
+    let tmp = tempfile::tempdir().unwrap();
+    let a = publish_new(tmp.path(), "20260101T000000Z-run", &set("one")).unwrap();
+    let b = publish_new(tmp.path(), "20260101T000000Z-run", &set("two")).unwrap();
+    let c = publish_new(tmp.path(), "20260101T000000Z-run", &set("three")).unwrap();
+    assert_eq!(a, tmp.path().join("20260101T000000Z-run"));
+    assert_eq!(b, tmp.path().join("20260101T000000Z-run-2"));
+    assert_eq!(c, tmp.path().join("20260101T000000Z-run-3"));
+    assert_eq!(std::fs::read_to_string(a.join("a.csv")).unwrap(), "one\n");
+    assert_eq!(std::fs::read_to_string(b.join("b.csv")).unwrap(), "two\n");
+    assert_eq!(
+        names(tmp.path()),
+        [
+            "20260101T000000Z-run",
+            "20260101T000000Z-run-2",
+            "20260101T000000Z-run-3"
+        ]
+    );
+}

@@ -340,11 +340,18 @@ fn solve_finds_the_rate_computed_by_hand() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no answer in: {stdout}"));
     assert!((x - expected).abs() < 1.0, "solved {x}, by hand {expected}");
+    // Every evaluation is kept, and the manifest records the answer.
+    let rows = read_csv(&out.join("solve.csv"));
+    assert!(rows.len() >= 3, "{rows:?}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["command"], "solve");
+    assert!((m["settings"]["answer"].as_f64().unwrap() - x).abs() < 1e-3 * x);
 
-    // Out of reach: a target no rate in 11000..13000 gives.
+    // Out of reach: a target no rate in 11000..13000 gives (exit status 3).
     let a = fleksim()
         .arg("solve")
-        .args(base_args(&out))
+        .args(base_args(&dir.path().join("y")))
         .args([
             "--vary",
             RATE,
