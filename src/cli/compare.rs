@@ -56,10 +56,23 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
             scenarios.iter().map(Prepared::new).collect()
         }
     };
+    let mut job = super::shard::Job::new(&a.shard, "compare")?;
+    let all: Vec<&fleksim::scenario::Scenario> = scenarios.iter().collect();
+    let settings = super::shard::settings("compare", &all, &cfg, &format!("prices={:?}", a.prices));
     let pb = super::progress::replications(cfg.replications);
-    let res = pool.install(|| compare::compare(&prepared[0], &prepared[1..], &cfg, &|| pb.inc(1)));
+    let res = {
+        let mut units = job.units(&out, cfg.replications, settings)?;
+        pool.install(|| {
+            compare::compare_units(&prepared[0], &prepared[1..], &cfg, &mut units, &|| {
+                pb.inc(1)
+            })
+        })
+    };
     pb.finish_and_clear();
     let res = res?;
+    if let Some(code) = job.finish(pool.current_num_threads(), res.person_quarters)? {
+        return Ok(code);
+    }
     let elapsed = clock.elapsed().as_secs_f64();
     report::write_all(&out, &[("compare.csv", report::compare_csv(&names, &res)?)])?;
     if !a.quiet {

@@ -6,9 +6,12 @@ mod check;
 mod compare;
 mod exact;
 mod explain;
+mod merge;
 mod progress;
 mod run;
 mod sensitivity;
+mod shard;
+mod slurm;
 mod solve;
 mod sweep;
 mod validate;
@@ -51,6 +54,8 @@ pub fn main() -> ExitCode {
         Command::Uncertainty(a) => sensitivity::uncertainty(a),
         Command::Solve(a) => solve::solve(a),
         Command::Verify(a) => verify::verify(a),
+        Command::Merge(a) => merge::merge(a),
+        Command::Slurm(a) => slurm::slurm(a),
     };
     match res {
         Ok(code) => code,

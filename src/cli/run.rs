@@ -29,10 +29,18 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         Some(year) => Prepared::new(&sc).in_prices(year)?,
         None => Prepared::new(&sc),
     };
+    let mut job = super::shard::Job::new(&a.shard, "run")?;
+    let settings = super::shard::settings("run", &[&sc], &cfg, &format!("prices={:?}", a.prices));
     let pb = super::progress::replications(cfg.replications);
-    let res = pool.install(|| runner::run(&prepared, &cfg, &|| pb.inc(1)));
+    let res = {
+        let mut units = job.units(&out, cfg.replications, settings)?;
+        pool.install(|| runner::run_units(&prepared, &cfg, &mut units, &|| pb.inc(1)))
+    };
     pb.finish_and_clear();
     let res = res?;
+    if let Some(code) = job.finish(threads, res.person_quarters)? {
+        return Ok(code);
+    }
     let elapsed = clock.elapsed().as_secs_f64();
 
     let manifest = Manifest {

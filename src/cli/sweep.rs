@@ -16,15 +16,16 @@ use super::args::{PlanArgs, SweepArgs};
 
 /// The proposal's name and uncertain parameters (with `--set` applied),
 /// the run configuration and the thread pool.
-pub struct Setup {
+pub struct Setup<'a> {
     pub proposal: fleksim::scenario::Scenario,
     pub plan: Plan,
     pub pool: rayon::ThreadPool,
     pub out: PathBuf,
+    pub shard: &'a super::args::ShardArgs,
 }
 
 /// Loads the proposal and builds an empty plan of `kind` from the shared options.
-pub fn setup(a: &PlanArgs, kind: &'static str) -> Result<Setup> {
+pub fn setup<'a>(a: &'a PlanArgs, kind: &'static str) -> Result<Setup<'a>> {
     let mut proposal = super::load(Some(&a.proposal), &a.sim.set)?.scenario;
     if let Some(b) = &a.baseline {
         super::load(Some(b), &a.sim.set)?;
@@ -51,6 +52,7 @@ pub fn setup(a: &PlanArgs, kind: &'static str) -> Result<Setup> {
         plan,
         pool,
         out,
+        shard: &a.shard,
     })
 }
 
@@ -80,7 +82,8 @@ pub type Extra<'a> = &'a dyn Fn(&Outcome) -> Result<Vec<(String, Vec<u8>)>>;
 
 /// Runs `plan`'s points (resuming from `<out>/.parts/`), writes `name`
 /// plus `extra` files and `<kind>.json` atomically, then removes the parts.
-pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
+/// None: a shard, which wrote its partial instead.
+pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Option<Outcome>> {
     let plan = &s.plan;
     let design = budget::Design {
         points: plan.points.len(),
@@ -101,9 +104,17 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
     let store = PartsFolder {
         root: parts.clone(),
     };
-    let res = s.pool.install(|| sweep::run(plan, &store, &|| pb.inc(1)));
+    let mut job = super::shard::Job::new(&s.shard, plan.kind)?;
+    let res = {
+        let (store, only) = job.points(&s.out, plan.points.len(), &store)?;
+        s.pool
+            .install(|| sweep::run_some(plan, store, &|| pb.inc(1), only))
+    };
     pb.finish_and_clear();
     let res = res?;
+    if job.finish(threads, res.person_quarters)?.is_some() {
+        return Ok(None);
+    }
     let elapsed = clock.elapsed().as_secs_f64();
     let manifest = SweepManifest {
         fleksim_version: env!("CARGO_PKG_VERSION"),
@@ -136,7 +147,9 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
     files.push((format!("{}.json", plan.kind), json));
     let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     report::write_all(&s.out, &refs)?;
-    remove_parts(&parts);
+    if job.is_whole() {
+        remove_parts(&parts);
+    }
     let resumed = if res.resumed > 0 {
         format!(" ({} resumed from an earlier run)", res.resumed)
     } else {
@@ -155,7 +168,7 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Ok(res)
+    Ok(Some(res))
 }
 
 /// The finished points are in the final files now; a failure to tidy up
@@ -204,7 +217,9 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         }
     }
     s.plan.metrics = a.metric.clone();
-    let res = execute(&s, "sweep.csv", &|_| Ok(Vec::new()))?;
+    let Some(res) = execute(&s, "sweep.csv", &|_| Ok(Vec::new()))? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     if !a.plan.quiet {
         print_headline(&s.plan, &res)?;
     }

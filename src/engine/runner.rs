@@ -7,8 +7,6 @@
 //! memory is bounded by the batch, not by the number of replications.
 //! This module parses no files and formats no output.
 
-use rayon::prelude::*;
-
 use crate::engine::cells::{self, ENTRY};
 use crate::engine::costing::{CostTable, N_ITEMS};
 use crate::engine::kernel::{self, Counters, Tables};
@@ -16,6 +14,7 @@ use crate::engine::population::Population;
 use crate::engine::results::{COHORT_YEARS, Layout, RepResult};
 use crate::engine::rng::RepKey;
 use crate::engine::stats::{CellStats, Welford};
+use crate::engine::units::{RepUnit, Units, drive};
 use crate::error::{Error, Result};
 use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Scenario, State, flag};
 
@@ -281,33 +280,65 @@ pub fn run_each_in(
     on_done: &(dyn Fn() + Sync),
     each: &mut dyn FnMut(&[f64]),
 ) -> Result<RunResult> {
+    run_each_units(p, cfg, layout, &mut Units::All, on_done, each)
+}
+
+/// [`run`] over the replications `units` names: all of them, a shard's
+/// block (whose raw values go to the sink; the statistics returned are then
+/// empty), or none, the values replayed from a merge.
+pub fn run_units(
+    p: &Prepared,
+    cfg: &RunConfig,
+    units: &mut Units,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<RunResult> {
+    let layout = Layout::for_scenario(p.scenario, p.scenario.horizon);
+    run_each_units(p, cfg, layout, units, on_done, &mut |_| {})
+}
+
+/// [`run_each_in`] over the replications `units` names (see [`run_units`]).
+pub fn run_each_units(
+    p: &Prepared,
+    cfg: &RunConfig,
+    layout: Layout,
+    units: &mut Units,
+    on_done: &(dyn Fn() + Sync),
+    each: &mut dyn FnMut(&[f64]),
+) -> Result<RunResult> {
     cfg.validate()?;
     let mut acc = Welford::new(layout.cells.len());
     let mut person_quarters = 0u64;
     let mut checksum = 0xcbf2_9ce4_8422_2325u64;
-    let batch = (rayon::current_num_threads() * 2).max(2) as u32;
-    let mut next = 0u32;
-    while next < cfg.replications {
-        let end = (next + batch).min(cfg.replications);
-        let results: Vec<Result<RepResult>> = (next..end)
-            .into_par_iter()
-            .map(|r| {
-                let res = simulate(p, cfg, r);
-                on_done();
-                res
-            })
-            .collect();
-        for r in results {
-            let r = r?;
-            let mut values = layout.values(&r, cfg.scale);
-            layout.reprice(&mut values, p.prices);
-            each(&values);
-            acc.add(&values);
-            person_quarters += r.person_quarters;
-            checksum = (checksum ^ r.checksum).wrapping_mul(0x0000_0100_0000_01b3);
+    let compute = |r: u32| -> Result<RepUnit> {
+        let res = simulate(p, cfg, r)?;
+        let mut values = layout.values(&res, cfg.scale);
+        layout.reprice(&mut values, p.prices);
+        Ok(RepUnit {
+            values: vec![values],
+            person_quarters: res.person_quarters,
+            checksum: res.checksum,
+        })
+    };
+    let cells = layout.cells.len();
+    drive(cfg.replications, units, &compute, on_done, &mut |r, u| {
+        let [values] = &u.values[..] else {
+            return Err(Error::Invalid(format!(
+                "replication {r} holds {} scenarios' values, a run one",
+                u.values.len()
+            )));
+        };
+        if values.len() != cells {
+            return Err(Error::Invalid(format!(
+                "replication {r} holds {} values, this run's layout {cells}",
+                values.len()
+            )));
         }
-        next = end;
-    }
+        each(values);
+        acc.add(values);
+        person_quarters += u.person_quarters;
+        checksum = (checksum ^ u.checksum).wrapping_mul(0x0000_0100_0000_01b3);
+        Ok(())
+    })?;
     Ok(RunResult {
         stats: acc.finish(),
         layout,

@@ -5,6 +5,7 @@
 //! [`crate::engine`], [`crate::analysis`]); computes no statistic, only
 //! formats and writes what those layers computed.
 
+pub mod partial;
 pub mod parts;
 pub mod publish;
 pub mod report;
