@@ -16,6 +16,7 @@ mod prices;
 mod proposals;
 mod publish;
 mod schedule;
+mod shards;
 mod streams;
 mod sweep;
 mod util;
