@@ -118,6 +118,9 @@ enum Mode {
 
 struct ShardState {
     shard: Shard,
+    /// An MPI job's ranks: the shard is this rank's block, and its records
+    /// are gathered on rank 0 instead of written to a file.
+    ranks: Option<Box<dyn Ranks>>,
     /// Replication commands: the partial being written.
     reps: Option<RepSink>,
     /// Sweep family: the finished points, written in order at the end.
@@ -150,12 +153,25 @@ impl Job {
                 points: None,
             })
         } else if a.mpi {
-            return Err(Error::Invalid(
-                "--mpi needs a fleksim built with MPI support (cargo build --release --features mpi, with OpenMPI and libclang installed); this one was built without".into(),
-            ));
+            let ranks = mpi_ranks()?;
+            Mode::Shard(ShardState {
+                shard: Shard {
+                    index: ranks.rank(),
+                    count: ranks.size(),
+                },
+                ranks: Some(ranks),
+                reps: None,
+                points: None,
+                dir: PathBuf::new(),
+                settings: None,
+                unit: "replication",
+                units: 0,
+                block: 0..0,
+            })
         } else if let Some(shard) = a.shard {
             Mode::Shard(ShardState {
                 shard,
+                ranks: None,
                 reps: None,
                 points: None,
                 dir: PathBuf::new(),
@@ -195,7 +211,10 @@ impl Job {
                 let block = s.shard.block(u64::from(replications));
                 let name = part_name(s.shard);
                 s.reps = Some(RepSink {
-                    writer: PartWriter::create(out, &name)?,
+                    writer: match s.ranks {
+                        Some(_) => Records::Memory(Vec::new(), 0),
+                        None => Records::File(PartWriter::create(out, &name)?),
+                    },
                     buf: Vec::new(),
                 });
                 s.dir = out.to_path_buf();
@@ -308,7 +327,10 @@ impl Job {
                             .ok_or_else(|| {
                                 Error::Internal("the point store was never opened".into())
                             })?;
-                        let mut w = PartWriter::create(&s.dir, &part_name(s.shard))?;
+                        let mut w = match s.ranks {
+                            Some(_) => Records::Memory(Vec::new(), 0),
+                            None => Records::File(PartWriter::create(&s.dir, &part_name(s.shard))?),
+                        };
                         for (i, rows) in points.rows.into_inner().expect("no panic holds the lock")
                         {
                             w.record(i as u64, &rows)?;
@@ -336,6 +358,23 @@ impl Job {
                         s.block.end - s.block.start
                     )));
                 }
+                let writer = match writer {
+                    Records::File(w) => w,
+                    Records::Memory(records, _) => {
+                        let ranks = s.ranks.expect("memory records only in an MPI job");
+                        let mut buf = Vec::with_capacity(records.len() + 64);
+                        buf.extend_from_slice(&(settings.hash.len() as u64).to_le_bytes());
+                        buf.extend_from_slice(settings.hash.as_bytes());
+                        buf.extend_from_slice(&records);
+                        drop(records);
+                        let Some(all) = ranks.gather(buf)? else {
+                            return Ok(Some(ExitCode::SUCCESS));
+                        };
+                        let parts = Parts::from_ranks(all, s.unit, s.units)?;
+                        let arguments: Vec<String> = std::env::args().skip(1).collect();
+                        return super::merge::rerun(&arguments, parts, None).map(Some);
+                    }
+                };
                 let header = PartHeader {
                     format: partial::FORMAT.into(),
                     format_version: partial::FORMAT_VERSION,
@@ -412,9 +451,38 @@ impl Parts {
     }
 }
 
+/// Where a shard's records go: its partial file, or memory (an MPI rank,
+/// as the partial's records: unit, length, payload).
+enum Records {
+    File(PartWriter),
+    Memory(Vec<u8>, u64),
+}
+
+impl Records {
+    fn record(&mut self, unit: u64, payload: &[u8]) -> Result<()> {
+        match self {
+            Records::File(w) => w.record(unit, payload),
+            Records::Memory(buf, n) => {
+                buf.extend_from_slice(&unit.to_le_bytes());
+                buf.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+                buf.extend_from_slice(payload);
+                *n += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn records(&self) -> u64 {
+        match self {
+            Records::File(w) => w.records(),
+            Records::Memory(_, n) => *n,
+        }
+    }
+}
+
 /// A shard's replications, written to its partial as they are folded.
 struct RepSink {
-    writer: PartWriter,
+    writer: Records,
     buf: Vec<u8>,
 }
 
@@ -529,5 +597,170 @@ impl PointStore for ReplayPoints {
         Err(Error::Internal(format!(
             "a merge computed point {i}, which the parts should hold"
         )))
+    }
+}
+
+/// The ranks of an MPI job, as a shard needs them.
+pub trait Ranks {
+    fn rank(&self) -> u32;
+    fn size(&self) -> u32;
+    /// Gathers every rank's bytes on rank 0: Some(all, in rank order) there,
+    /// None on the other ranks.
+    fn gather(&self, bytes: Vec<u8>) -> Result<Option<Vec<Vec<u8>>>>;
+}
+
+#[cfg(not(feature = "mpi"))]
+fn mpi_ranks() -> Result<Box<dyn Ranks>> {
+    Err(Error::Invalid(
+        "--mpi needs a fleksim built with MPI support (cargo build --release --features mpi, with an MPI library such as OpenMPI and libclang installed); this one was built without".into(),
+    ))
+}
+
+#[cfg(feature = "mpi")]
+fn mpi_ranks() -> Result<Box<dyn Ranks>> {
+    Ok(Box::new(mpi_world::World::init()?))
+}
+
+#[cfg(feature = "mpi")]
+mod mpi_world {
+    use fleksim::{Error, Result};
+    use mpi::datatype::PartitionMut;
+    use mpi::environment::Universe;
+    use mpi::traits::*;
+
+    /// MPI's world communicator; MPI is finalised when this is dropped.
+    pub struct World {
+        universe: Universe,
+    }
+
+    impl World {
+        pub fn init() -> Result<World> {
+            let universe = mpi::initialize()
+                .ok_or_else(|| Error::Internal("MPI was initialised twice".into()))?;
+            Ok(World { universe })
+        }
+    }
+
+    impl super::Ranks for World {
+        fn rank(&self) -> u32 {
+            self.universe.world().rank() as u32
+        }
+        fn size(&self) -> u32 {
+            self.universe.world().size() as u32
+        }
+        fn gather(&self, bytes: Vec<u8>) -> Result<Option<Vec<Vec<u8>>>> {
+            let world = self.universe.world();
+            let root = world.process_at_rank(0);
+            let n = i32::try_from(bytes.len()).map_err(|_| {
+                Error::Invalid(format!(
+                    "rank {} holds {} bytes of values, more than one MPI message carries (2 GiB); use more ranks",
+                    world.rank(),
+                    bytes.len()
+                ))
+            })?;
+            if world.rank() != 0 {
+                root.gather_into(&n);
+                root.gather_varcount_into(&bytes[..]);
+                return Ok(None);
+            }
+            let mut counts = vec![0i32; world.size() as usize];
+            root.gather_into_root(&n, &mut counts[..]);
+            let mut displs = Vec::with_capacity(counts.len());
+            let mut total = 0i64;
+            for &c in &counts {
+                displs.push(i32::try_from(total).map_err(|_| {
+                    Error::Invalid(
+                        "the ranks' values exceed 2 GiB, more than one MPI gather carries; use shards (--shard) and merge".into(),
+                    )
+                })?);
+                total += i64::from(c);
+            }
+            let mut all = vec![0u8; total as usize];
+            {
+                let mut part = PartitionMut::new(&mut all[..], &counts[..], &displs[..]);
+                root.gather_varcount_into_root(&bytes[..], &mut part);
+            }
+            Ok(Some(
+                counts
+                    .iter()
+                    .zip(&displs)
+                    .map(|(&c, &d)| all[d as usize..(d + c) as usize].to_vec())
+                    .collect(),
+            ))
+        }
+    }
+}
+
+impl Parts {
+    /// The parts gathered from the ranks of an MPI job (in rank order, so in
+    /// unit order): each `settings length, settings, records`.
+    fn from_ranks(all: Vec<Vec<u8>>, unit: &str, units: u64) -> Result<Parts> {
+        let mut settings: Option<String> = None;
+        let mut sources: Vec<Box<dyn RecordSource>> = Vec::new();
+        for (rank, bytes) in all.into_iter().enumerate() {
+            let bad = || Error::Internal(format!("rank {rank} sent malformed values"));
+            let len =
+                u64::from_le_bytes(bytes.get(..8).ok_or_else(bad)?.try_into().expect("8 bytes"))
+                    as usize;
+            let s = std::str::from_utf8(bytes.get(8..8 + len).ok_or_else(bad)?)
+                .map_err(|_| bad())?
+                .to_string();
+            match &settings {
+                Some(s0) if *s0 != s => {
+                    return Err(Error::Internal(format!(
+                        "rank {rank} ran with other settings ({s}) than rank 0 ({s0})"
+                    )));
+                }
+                _ => settings = Some(s),
+            }
+            sources.push(Box::new(MemorySource {
+                name: format!("rank {rank}"),
+                bytes,
+                at: 8 + len,
+            }));
+        }
+        Ok(Parts {
+            settings: settings.unwrap_or_default(),
+            unit: unit.to_string(),
+            units,
+            sources,
+        })
+    }
+}
+
+/// A rank's records, gathered in memory.
+struct MemorySource {
+    name: String,
+    bytes: Vec<u8>,
+    at: usize,
+}
+
+impl RecordSource for MemorySource {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn next_record(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
+        if self.at == self.bytes.len() {
+            return Ok(None);
+        }
+        let bad = || Error::Internal(format!("{} sent a malformed record", self.name));
+        let word = |at: usize| -> Result<u64> {
+            Ok(u64::from_le_bytes(
+                self.bytes
+                    .get(at..at + 8)
+                    .ok_or_else(bad)?
+                    .try_into()
+                    .expect("8 bytes"),
+            ))
+        };
+        let unit = word(self.at)?;
+        let len = word(self.at + 8)? as usize;
+        let payload = self
+            .bytes
+            .get(self.at + 16..self.at + 16 + len)
+            .ok_or_else(bad)?
+            .to_vec();
+        self.at += 16 + len;
+        Ok(Some((unit, payload)))
     }
 }
