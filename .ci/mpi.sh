@@ -23,6 +23,7 @@ cargo build --locked --quiet --release
 ./target/release/fleksim "${cmd[@]}" --out "$work/one"
 
 cargo build --locked --quiet --release --features mpi
+cargo clippy --locked --quiet --release --features mpi -- -D warnings
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 for np in 1 2 3; do
     mpirun --allow-run-as-root --oversubscribe -np "$np" \

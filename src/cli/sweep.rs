@@ -104,7 +104,7 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Option<Outcome
     let store = PartsFolder {
         root: parts.clone(),
     };
-    let mut job = super::shard::Job::new(&s.shard, plan.kind)?;
+    let mut job = super::shard::Job::new(s.shard, plan.kind)?;
     let res = {
         let (store, only) = job.points(&s.out, plan.points.len(), &store)?;
         s.pool
