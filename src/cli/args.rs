@@ -133,6 +133,8 @@ pub struct CheckArgs {
     pub targets: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Output folder for check.csv (default: outputs/<scenario name>)
     #[arg(short, long)]
     pub out: Option<PathBuf>,

@@ -106,11 +106,31 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let layout = Layout::for_scenario(&sc, sc.horizon);
     let mut checker = Checker::new(targets, &layout);
     let prepared = Prepared::new(&sc);
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("outputs").join(&sc.name));
+    let mut job = super::shard::Job::new(&a.shard, "check")?;
+    let settings = super::shard::settings("check", &[&sc], &cfg, "");
     let pb = super::progress::replications(cfg.replications);
-    let res =
-        pool.install(|| runner::run_each(&prepared, &cfg, &|| pb.inc(1), &mut |v| checker.add(v)));
+    let res = {
+        let mut units = job.units(&out, cfg.replications, settings)?;
+        pool.install(|| {
+            runner::run_each_units(
+                &prepared,
+                &cfg,
+                layout.clone(),
+                &mut units,
+                &|| pb.inc(1),
+                &mut |v| checker.add(v),
+            )
+        })
+    };
     pb.finish_and_clear();
-    res?;
+    let res = res?;
+    if let Some(code) = job.finish(pool.current_num_threads(), res.person_quarters)? {
+        return Ok(code);
+    }
     let checked = checker.finish();
 
     println!(
@@ -177,10 +197,6 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
         summary.push(line);
     }
 
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("outputs").join(&sc.name));
     report::write_all(&out, &[("check.csv", check_csv(&checked)?)])?;
     let all_pass = checked
         .iter()

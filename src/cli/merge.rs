@@ -78,6 +78,11 @@ pub fn rerun(arguments: &[String], parts: Parts, out: Option<PathBuf>) -> Result
             a.out = out.or(a.out);
             super::compare::compare(a)
         }
+        Command::Check(mut a) => {
+            a.shard = shard();
+            a.out = out.or(a.out);
+            super::check::check(a)
+        }
         Command::Sweep(mut a) => {
             a.plan.shard = shard();
             a.plan.out = out.or(a.plan.out);

@@ -191,6 +191,11 @@ impl Job {
         })
     }
 
+    /// Whether the units are replayed from parts (a merge).
+    pub fn is_replay(&self) -> bool {
+        matches!(self.mode, Mode::Replay(_))
+    }
+
     /// Whether this job writes the command's outputs (not a shard).
     pub fn is_whole(&self) -> bool {
         !matches!(self.mode, Mode::Shard(_))

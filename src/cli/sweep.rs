@@ -112,6 +112,7 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Option<Outcome
     };
     pb.finish_and_clear();
     let res = res?;
+    let merging = job.is_replay();
     if job.finish(threads, res.person_quarters)?.is_some() {
         return Ok(None);
     }
@@ -150,7 +151,9 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Option<Outcome
     if job.is_whole() {
         remove_parts(&parts);
     }
-    let resumed = if res.resumed > 0 {
+    let resumed = if merging {
+        " (merged from the parts)".to_string()
+    } else if res.resumed > 0 {
         format!(" ({} resumed from an earlier run)", res.resumed)
     } else {
         String::new()

@@ -393,3 +393,25 @@ fn slurm_script_runs_shards_then_a_dependent_merge() {
         .assert()
         .code(1);
 }
+
+#[test]
+fn merged_check_equals_the_whole_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["check", "--scale", "0.02", "-n", "3", "--quarters", "8"];
+    let code = |a: &mut assert_cmd::Command| a.assert().get_output().status.code();
+    let whole = dir.path().join("whole");
+    let parts = dir.path().join("parts");
+    let merged = dir.path().join("merged");
+    let c_whole = code(fleksim().args(args).arg("--out").arg(&whole));
+    for k in 0..3 {
+        fleksim()
+            .args(args)
+            .args(["--shard", &format!("{k}/3"), "--out"])
+            .arg(&parts)
+            .assert()
+            .success();
+    }
+    let c_merged = code(fleksim().arg("merge").arg(&parts).arg("--out").arg(&merged));
+    assert_eq!(c_whole, c_merged, "the same exit status");
+    assert_same(&whole, &merged);
+}
