@@ -28,10 +28,19 @@ pub fn merge(a: MergeArgs) -> Result<ExitCode> {
         .map(|r| (r.path.display().to_string(), r.header.clone()))
         .collect();
     let order = check(&headers)?;
-    let mut readers: Vec<Option<PartReader>> = readers.into_iter().map(Some).collect();
+    // Each part is opened again when its turn comes, so that a merge of
+    // thousands of parts holds one open file at a time.
+    drop(readers);
     let sources: Vec<Box<dyn RecordSource>> = order
         .iter()
-        .map(|&i| Box::new(readers[i].take().expect("each part once")) as Box<dyn RecordSource>)
+        .map(|&i| {
+            Box::new(LazyPart {
+                path: files[i].clone(),
+                header: headers[i].1.clone(),
+                reader: None,
+                done: false,
+            }) as Box<dyn RecordSource>
+        })
         .collect();
     let first = &headers[0].1;
     let parts = Parts {
@@ -258,4 +267,41 @@ fn missing(from: u64, to: u64, h: &PartHeader) -> Error {
         "{}s {from}..{to} are missing: no part given holds them{hint}",
         h.unit
     ))
+}
+
+/// A part opened when its first record is asked for, and closed after its last.
+struct LazyPart {
+    path: PathBuf,
+    header: PartHeader,
+    reader: Option<PartReader>,
+    done: bool,
+}
+
+impl RecordSource for LazyPart {
+    fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn next_record(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.reader.is_none() {
+            let r = PartReader::open(&self.path)?;
+            if r.header != self.header {
+                return Err(Error::Invalid(format!(
+                    "part {} changed while the merge ran",
+                    self.path.display()
+                )));
+            }
+            self.reader = Some(r);
+        }
+        let r = self.reader.as_mut().expect("just opened");
+        let next = r.next_record()?;
+        if next.is_none() {
+            self.reader = None;
+            self.done = true;
+        }
+        Ok(next)
+    }
 }
