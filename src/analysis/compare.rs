@@ -5,7 +5,7 @@
 //! error than two independent runs would give.
 
 use crate::engine::results::{Layout, variant_slots};
-use crate::engine::runner::{Prepared, RunConfig, simulate};
+use crate::engine::runner::{Prepared, RunConfig, blocks_for, simulate_in_blocks};
 use crate::engine::stats::{CellStats, Welford};
 use crate::engine::units::{RepUnit, Units, drive};
 use crate::error::{Error, Result};
@@ -108,11 +108,12 @@ pub fn compare_units(
         .map(|_| (Welford::new(n), Welford::new(n)))
         .collect();
     let mut person_quarters = 0u64;
+    let blocks = blocks_for(units.computed(cfg.replications));
     let compute = |r: u32| -> Result<RepUnit> {
         let mut values = Vec::with_capacity(proposals.len() + 1);
         let mut pq = 0;
         for (p, layout) in std::iter::once(base).chain(proposals).zip(&layouts) {
-            let res = simulate(p, cfg, r)?;
+            let res = simulate_in_blocks(p, cfg, r, blocks)?;
             pq += res.person_quarters;
             let mut v = layout.values(&res, cfg.scale);
             layout.reprice(&mut v, p.prices);

@@ -199,6 +199,15 @@ pub enum Units<'a> {
 }
 
 impl Units<'_> {
+    /// How many of `n` replications this process simulates.
+    pub fn computed(&self, n: u32) -> u32 {
+        match self {
+            Units::All => n,
+            Units::Record { range, .. } => range.len() as u32,
+            Units::Replay { .. } => 0,
+        }
+    }
+
     /// Whether the statistics this run returns are real (not a partial).
     pub fn folds(&self) -> bool {
         !matches!(self, Units::Record { .. })
