@@ -4,11 +4,10 @@
 //! taken replication by replication (paired), with a far smaller standard
 //! error than two independent runs would give.
 
-use rayon::prelude::*;
-
 use crate::engine::results::{Layout, variant_slots};
-use crate::engine::runner::{Prepared, RunConfig, simulate};
+use crate::engine::runner::{Prepared, RunConfig, blocks_for, simulate_in_blocks};
 use crate::engine::stats::{CellStats, Welford};
+use crate::engine::units::{RepUnit, Units, drive};
 use crate::error::{Error, Result};
 use crate::scenario::{N_VARIANTS, Scenario};
 
@@ -73,6 +72,19 @@ pub fn compare(
     cfg: &RunConfig,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Comparison> {
+    compare_units(base, proposals, cfg, &mut Units::All, on_done)
+}
+
+/// [`compare`] over the replications `units` names: all of them, a shard's
+/// block (each replication's values of every scenario go to the sink; the
+/// comparison returned is then empty), or none, replayed from a merge.
+pub fn compare_units(
+    base: &Prepared,
+    proposals: &[Prepared],
+    cfg: &RunConfig,
+    units: &mut Units,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Comparison> {
     cfg.validate()?;
     let (start, horizon) = (base.scenario.start, base.scenario.horizon);
     for p in proposals {
@@ -96,39 +108,41 @@ pub fn compare(
         .map(|_| (Welford::new(n), Welford::new(n)))
         .collect();
     let mut person_quarters = 0u64;
-    let batch = (rayon::current_num_threads() * 2).max(2) as u32;
-    let mut next = 0u32;
-    while next < cfg.replications {
-        let end = (next + batch).min(cfg.replications);
-        let results: Vec<Result<(Vec<Vec<f64>>, u64)>> = (next..end)
-            .into_par_iter()
-            .map(|r| {
-                let mut values = Vec::with_capacity(proposals.len() + 1);
-                let mut pq = 0;
-                for (p, layout) in std::iter::once(base).chain(proposals).zip(&layouts) {
-                    let res = simulate(p, cfg, r)?;
-                    pq += res.person_quarters;
-                    let mut v = layout.values(&res, cfg.scale);
-                    layout.reprice(&mut v, p.prices);
-                    values.push(v);
-                }
-                on_done();
-                Ok((values, pq))
-            })
-            .collect();
-        for res in results {
-            let (values, pq) = res?;
-            person_quarters += pq;
-            base_acc.add(&values[0]);
-            for (i, (acc, dacc)) in prop_acc.iter_mut().enumerate() {
-                let v = &values[i + 1];
-                acc.add(v);
-                let d: Vec<f64> = v.iter().zip(&values[0]).map(|(a, b)| a - b).collect();
-                dacc.add(&d);
-            }
+    let blocks = blocks_for(units.computed(cfg.replications));
+    let compute = |r: u32| -> Result<RepUnit> {
+        let mut values = Vec::with_capacity(proposals.len() + 1);
+        let mut pq = 0;
+        for (p, layout) in std::iter::once(base).chain(proposals).zip(&layouts) {
+            let res = simulate_in_blocks(p, cfg, r, blocks)?;
+            pq += res.person_quarters;
+            let mut v = layout.values(&res, cfg.scale);
+            layout.reprice(&mut v, p.prices);
+            values.push(v);
         }
-        next = end;
-    }
+        Ok(RepUnit {
+            values,
+            person_quarters: pq,
+            checksum: 0,
+        })
+    };
+    drive(cfg.replications, units, &compute, on_done, &mut |r, u| {
+        let values = u.values;
+        if values.len() != proposals.len() + 1 || values.iter().any(|v| v.len() != n) {
+            return Err(Error::Invalid(format!(
+                "replication {r} does not hold {} scenarios' values of {n} cells each",
+                proposals.len() + 1
+            )));
+        }
+        person_quarters += u.person_quarters;
+        base_acc.add(&values[0]);
+        for (i, (acc, dacc)) in prop_acc.iter_mut().enumerate() {
+            let v = &values[i + 1];
+            acc.add(v);
+            let d: Vec<f64> = v.iter().zip(&values[0]).map(|(a, b)| a - b).collect();
+            dacc.add(&d);
+        }
+        Ok(())
+    })?;
     Ok(Comparison {
         layout: layouts.into_iter().next().expect("baseline layout"),
         baseline: base_acc.finish(),

@@ -34,6 +34,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use rayon::prelude::*;
+
 use crate::engine::cells::{self, ENTRY, N_CELLS, RF_COUNT};
 use crate::engine::costing::N_ITEMS;
 use crate::engine::kernel::{Person, Tables};
@@ -201,13 +203,19 @@ impl Lumper {
 
     /// Adds a canonical record, splitting a dynamic token in a flex job.
     fn push(&self, v: &mut Map, p: Person, mass: f64) {
+        self.keys(p, mass, &mut |key, m| v.add(key, m));
+    }
+
+    /// The keys and masses a canonical record adds, in order (a dynamic
+    /// token in a flex job splits into its members).
+    fn keys(&self, p: Person, mass: f64, add: &mut impl FnMut(u128, f64)) {
         match self.token(p.hours) {
             Some(tk) if tk.dynamic && self.flex_states & (1 << p.state) != 0 => {
                 for &(h, q) in &tk.members {
-                    *v.entry(pack(Person { hours: h, ..p })).or_insert(0.0) += mass * q;
+                    add(pack(Person { hours: h, ..p }), mass * q);
                 }
             }
-            _ => *v.entry(pack(p)).or_insert(0.0) += mass,
+            _ => add(pack(p), mass),
         }
     }
 
@@ -243,8 +251,44 @@ impl Lumper {
     }
 }
 
-/// Records keyed by [`pack`], summing mass.
-type Map = HashMap<u128, f64, BuildHasherDefault<KeyHasher>>;
+/// Records keyed by [`pack`], summing mass: one hash map per shard of the
+/// keys, so that threads can add to different shards at once; each key's
+/// additions still happen in the order they are made, so sums are the same
+/// bits whatever the number of shards.
+struct Map {
+    shards: Vec<Shard>,
+}
+
+type Shard = HashMap<u128, f64, BuildHasherDefault<KeyHasher>>;
+
+impl Map {
+    fn new(shards: usize) -> Map {
+        Map {
+            shards: (0..shards.max(1)).map(|_| Shard::default()).collect(),
+        }
+    }
+
+    /// The shard of `key` among `n`.
+    fn shard_of(key: u128, n: usize) -> usize {
+        let h = crate::engine::rng::mix(key as u64 ^ crate::engine::rng::mix((key >> 64) as u64));
+        (h % n as u64) as usize
+    }
+
+    fn add(&mut self, key: u128, mass: f64) {
+        let n = self.shards.len();
+        *self.shards[Map::shard_of(key, n)].entry(key).or_insert(0.0) += mass;
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(Shard::len).sum()
+    }
+
+    /// The total mass (for the conservation check only: its order of
+    /// summation depends on the hash maps).
+    fn total(&self) -> f64 {
+        self.shards.iter().flat_map(|s| s.values()).sum()
+    }
+}
 
 /// A fixed (seedless) hash of packed records, so that the work done is the
 /// same run to run; results do not depend on it (records are sorted).
@@ -290,9 +334,97 @@ fn unpack(k: u128) -> Person {
 
 /// The records of `map` in sorted order (emptying it).
 fn sorted(map: &mut Map) -> Vec<(u128, f64)> {
-    let mut v: Vec<(u128, f64)> = map.drain().collect();
+    let mut v: Vec<(u128, f64)> = map.shards.iter_mut().flat_map(|s| s.drain()).collect();
     v.sort_unstable_by_key(|x| x.0);
     v
+}
+
+/// Records stepped together (the events of a batch are held in memory).
+const EXACT_BATCH: usize = 1 << 14;
+
+/// What stepping one record adds, in the order the sequential loop adds it.
+#[derive(Clone, Copy)]
+enum Ev {
+    /// The record's mass (the conservation check's `before`).
+    Record {
+        m: f64,
+    },
+    /// Mass `mm` of a record in state `s` (age group `age`) stays (`to` =
+    /// [`STAY`]) or moves to `to`, becoming the canonical record `next`.
+    Move {
+        mm: f64,
+        s: u8,
+        age: u8,
+        to: u8,
+        next: Person,
+    },
+    Occupancy {
+        cell: usize,
+        add: f64,
+    },
+    PersonQuarters {
+        m: f64,
+    },
+}
+
+/// Steps record `key` of mass `m` in simulated quarter `t` (absolute
+/// `now`): its outcomes, occupancy and person-quarters, as events.
+fn step_record(
+    tb: &Tables,
+    lump: &Lumper,
+    t: u16,
+    now: Quarter,
+    key: u128,
+    m: f64,
+    ev: &mut Vec<Ev>,
+) {
+    let person = unpack(key);
+    ev.push(Ev::Record { m });
+    let age = age_group(now.0, person.birth);
+    let s = person.state;
+    let token = lump.token(person.hours);
+    // The rules see one member of a token; every member decides alike.
+    let seen = match token {
+        Some(tk) => Person {
+            hours: tk.rep,
+            ..person
+        },
+        None => person,
+    };
+    let counted = tb.outcomes(t, &seen, &mut |pr, mut n, to| {
+        if token.is_some() {
+            debug_assert_eq!(n.hours, seen.hours, "a token's hours never change");
+            n.hours = person.hours;
+        }
+        ev.push(Ev::Move {
+            mm: m * pr,
+            s,
+            age: age as u8,
+            to,
+            next: lump.canon(n, now.0 + 1),
+        });
+    });
+    debug_assert_eq!(counted.age, age);
+    match token {
+        // In a flex job the cost variant is the hours: spread the
+        // token's mass over its members' cells.
+        Some(tk) if tb.has_hours(person.state) => {
+            let base = counted.cell - usize::from(tk.rep);
+            for &(h, q) in &tk.members {
+                ev.push(Ev::Occupancy {
+                    cell: base + usize::from(h),
+                    add: m * q,
+                });
+            }
+        }
+        _ => ev.push(Ev::Occupancy {
+            cell: counted.cell,
+            add: m,
+        }),
+    }
+    if person.state != OUT {
+        ev.push(Ev::PersonQuarters { m });
+    }
 }
 
 fn age_group(now: u16, birth: u16) -> usize {
@@ -403,7 +535,7 @@ pub fn run_with(p: &Prepared, scale: f64, tick: &(dyn Fn() + Sync)) -> Result<Ex
         minifleks: Vec::with_capacity(h as usize),
         person_quarters: 0.0,
     };
-    let mut map = Map::default();
+    let mut map = Map::new(rayon::current_num_threads());
     let mut initial = [[0.0; 2]; N_STATES];
     for c in &sc.stock {
         cohort_records(
@@ -444,51 +576,56 @@ pub fn run_with(p: &Prepared, scale: f64, tick: &(dyn Fn() + Sync)) -> Result<Ex
         let mut occupancy = vec![0.0; N_CELLS];
         let mut stock = [[0.0; 2]; N_STATES];
         let (mut pq, mut before) = (0.0, 0.0);
-        for &(key, m) in &cur {
-            let person = unpack(key);
-            before += m;
-            let age = age_group(now.0, person.birth);
-            let s = person.state as usize;
-            let token = lump.token(person.hours);
-            // The rules see one member of a token; every member decides alike.
-            let seen = match token {
-                Some(tk) => Person {
-                    hours: tk.rep,
-                    ..person
-                },
-                None => person,
-            };
-            let counted = tb.outcomes(t, &seen, &mut |pr, mut n, to| {
-                let mm = m * pr;
-                if to == STAY {
-                    stock[s][age] += mm;
-                } else {
-                    flows[age][s][to as usize] += mm;
-                    stock[to as usize][age] += mm;
-                }
-                if token.is_some() {
-                    debug_assert_eq!(n.hours, seen.hours, "a token's hours never change");
-                    n.hours = person.hours;
-                }
-                lump.push(&mut map, lump.canon(n, now.0 + 1), mm);
-            });
-            debug_assert_eq!(counted.age, age);
-            match token {
-                // In a flex job the cost variant is the hours: spread the
-                // token's mass over its members' cells.
-                Some(tk) if tb.has_hours(person.state) => {
-                    let base = counted.cell - usize::from(tk.rep);
-                    for &(h, q) in &tk.members {
-                        occupancy[base + usize::from(h)] += m * q;
+        // Records are stepped in parallel, in batches: the threads work out
+        // every record's outcomes (the costly part) into events, which are
+        // then applied in record order, the sums of arrays on one thread and
+        // the records' map shard by shard in parallel. Every sum receives
+        // the same terms in the same order as a loop over the records would
+        // give it, so the results are the same bits for any thread count.
+        for batch in cur.chunks(EXACT_BATCH) {
+            let events: Vec<Vec<Ev>> = batch
+                .par_chunks(256)
+                .map(|chunk| {
+                    let mut ev = Vec::with_capacity(chunk.len() * 4);
+                    for &(key, m) in chunk {
+                        step_record(tb, &lump, t, now, key, m, &mut ev);
                     }
+                    ev
+                })
+                .collect();
+            for e in events.iter().flatten() {
+                match *e {
+                    Ev::Record { m } => before += m,
+                    Ev::Move { mm, s, age, to, .. } => {
+                        let (s, age) = (usize::from(s), usize::from(age));
+                        if to == STAY {
+                            stock[s][age] += mm;
+                        } else {
+                            flows[age][s][to as usize] += mm;
+                            stock[to as usize][age] += mm;
+                        }
+                    }
+                    Ev::Occupancy { cell, add } => occupancy[cell] += add,
+                    Ev::PersonQuarters { m } => pq += m,
                 }
-                _ => occupancy[counted.cell] += m,
             }
-            if person.state != OUT {
-                pq += m;
-            }
+            let n = map.shards.len();
+            map.shards
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(k, shard)| {
+                    for e in events.iter().flatten() {
+                        if let Ev::Move { mm, next, .. } = *e {
+                            lump.keys(next, mm, &mut |key, x| {
+                                if Map::shard_of(key, n) == k {
+                                    *shard.entry(key).or_insert(0.0) += x;
+                                }
+                            });
+                        }
+                    }
+                });
         }
-        let after: f64 = map.values().sum();
+        let after: f64 = map.total();
         if (after - before).abs() > 1e-9 * before.max(1.0) {
             return Err(Error::Internal(format!(
                 "exact mode lost mass in quarter {now}: {after} persons after the step, {before} before"

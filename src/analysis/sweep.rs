@@ -346,7 +346,28 @@ pub trait PointStore: Sync {
 /// finishes, and assembles the CSV. The caller clears the store once the
 /// CSV is safely written.
 pub fn run(plan: &Plan, store: &dyn PointStore, on_point: &(dyn Fn() + Sync)) -> Result<Outcome> {
+    run_some(plan, store, on_point, None)
+}
+
+/// [`run`], or with `only` the points in that range alone (a shard): each is
+/// saved in `store` as it finishes, and no CSV is assembled (the outcome's
+/// `csv` is empty). The baseline is simulated whenever a point is.
+pub fn run_some(
+    plan: &Plan,
+    store: &dyn PointStore,
+    on_point: &(dyn Fn() + Sync),
+    only: Option<std::ops::Range<usize>>,
+) -> Result<Outcome> {
     plan.cfg.validate()?;
+    if only
+        .as_ref()
+        .is_some_and(|r| r.start > r.end || r.end > plan.points.len())
+    {
+        return Err(Error::Internal(format!(
+            "points {only:?} asked of {}",
+            plan.points.len()
+        )));
+    }
     if plan.points.is_empty() {
         return Err(Error::Invalid("the design has no points".into()));
     }
@@ -364,7 +385,7 @@ pub fn run(plan: &Plan, store: &dyn PointStore, on_point: &(dyn Fn() + Sync)) ->
     store.open(key)?;
     let mut done = BTreeMap::new();
     let mut pending = Vec::new();
-    for i in 0..plan.points.len() {
+    for i in only.clone().unwrap_or(0..plan.points.len()) {
         match store.load(key, i) {
             Some(bytes) => {
                 done.insert(i, bytes);
@@ -401,6 +422,16 @@ pub fn run(plan: &Plan, store: &dyn PointStore, on_point: &(dyn Fn() + Sync)) ->
         person_quarters = base.person_quarters + pq?.iter().sum::<u64>();
     }
     let done = done.into_inner().expect("no panic holds the lock");
+    if only.is_some() {
+        return Ok(Outcome {
+            csv: Vec::new(),
+            resumed,
+            computed: pending.len(),
+            person_quarters,
+            baseline_name: base_sc.name.clone(),
+            proposal_name: first.name.clone(),
+        });
+    }
     let header: Vec<String> = plan.header();
     let mut csv = csv_bytes(
         &header.iter().map(String::as_str).collect::<Vec<_>>(),

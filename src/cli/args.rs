@@ -107,6 +107,12 @@ fleksim check\n  fleksim check scenarios/history.toml -n 50"
     /// List the runs kept under outputs/: what ran, when, with what settings
     #[command(after_help = RUNS_HELP)]
     Runs(RunsArgs),
+    /// Put the partial results of shards (--shard K/N) together into the command's outputs
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
+    /// Print (or write) a Slurm batch script that runs a command as a job array of shards and merges them
+    #[command(after_help = SLURM_HELP)]
+    Slurm(SlurmArgs),
 }
 
 /// `fleksim --version`: the version and the commit it was built from.
@@ -179,6 +185,8 @@ pub struct CheckArgs {
     pub targets: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Output folder, empty or new (default: a new run folder under outputs/<scenario name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -260,6 +268,8 @@ pub struct CompareArgs {
     pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Output folder, empty or new (default: a new run folder under outputs/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -321,6 +331,8 @@ pub struct RunArgs {
     pub scenario: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Report money at this year's prices (the scenario's [prices.index]
     /// turns its price_year amounts into them)
     #[arg(long, value_name = "YEAR")]
@@ -417,6 +429,8 @@ pub struct PlanArgs {
     pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Output folder, empty or new (default: a new run folder under outputs/<proposal name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
@@ -572,4 +586,82 @@ pub struct ReportArgs {
     /// Print nothing
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// Splitting a command's units (replications; points of the sweep family)
+/// over processes: shards merged later, or the ranks of an MPI job.
+#[derive(Debug, Default, Args)]
+pub struct ShardArgs {
+    /// Compute only shard K of N (K from 0 to N-1): the contiguous block of
+    /// units [K·U/N, (K+1)·U/N) of the U replications (sweep, sensitivity,
+    /// uncertainty: points), written as a partial file
+    /// <out>/part-K-of-N.fleksim-part for `fleksim merge`
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<fleksim::engine::units::Shard>,
+    /// Split the units over the ranks of an MPI job (mpirun -np P fleksim
+    /// ... --mpi): rank 0 gathers every rank's values and writes the outputs
+    /// (needs a build with the `mpi` feature)
+    #[arg(long, conflicts_with = "shard")]
+    pub mpi: bool,
+    /// Set by `merge`: the values come from partial files.
+    #[arg(skip)]
+    pub replay: super::shard::Replay,
+}
+
+const MERGE_HELP: &str = "\
+Reads the partial files written by the shards of one command (--shard K/N),
+checks that they belong together (same fleksim version, command, inputs and
+settings; every unit present exactly once; a part that does not fit is named)
+and writes the command's outputs into --out, byte-identical to the same command
+run whole on one machine (the manifest's times, threads, command line and
+person-quarters describe the merge). The command is run again from the
+arguments stored in the parts, without simulating: run merge in the directory
+the shards ran in, with the same input files (their hashes are checked).
+A folder given as PART stands for the partial files in it.
+
+Examples:
+  fleksim run -n 6 --scale 0.05 --shard 0/3 --out parts
+  fleksim run -n 6 --scale 0.05 --shard 1/3 --out parts
+  fleksim run -n 6 --scale 0.05 --shard 2/3 --out parts
+  fleksim merge parts --out results";
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Partial files (part-K-of-N.fleksim-part), or folders holding them
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Output folder of the merged results
+    #[arg(short, long)]
+    pub out: PathBuf,
+}
+
+const SLURM_HELP: &str = "\
+Prints a Slurm batch script (or writes it with --out) that runs COMMAND as a
+job array of --tasks shards (task K runs --shard K/N, writing its partial into
+<dir>/parts) and submits a merge job that starts when every task has succeeded
+(--dependency=afterok), writing the outputs into <dir>/results. Edit the
+#SBATCH resource lines for your cluster, then run the script with bash on the
+login node (it calls sbatch twice).
+
+Examples:
+  fleksim slurm --tasks 100 --dir /scratch/ds -- uncertainty scenarios/proposals/ds.toml --draws 10000
+  fleksim slurm --tasks 3 --out job.sh -- run --scale 0.02 -n 3";
+
+#[derive(Debug, Args)]
+pub struct SlurmArgs {
+    /// Number of array tasks (shards)
+    #[arg(long)]
+    pub tasks: u32,
+    /// Folder for the parts, the results and the logs (default: slurm-<command>)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Write the script to this file instead of printing it
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// The fleksim executable the jobs run (default: this one)
+    #[arg(long)]
+    pub fleksim: Option<PathBuf>,
+    /// The command and its arguments (without --shard or --out)
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, num_args = 1..)]
+    pub command: Vec<String>,
 }

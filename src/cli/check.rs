@@ -168,17 +168,49 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
             Input::text("targets", "<embedded>/targets.toml", check::TARGETS_TOML),
         ),
     };
-    let dest = Dest::new(a.out.as_deref(), a.force, &sc.name, "check", start_time)?;
     let layout = Layout::for_scenario(&sc, sc.horizon);
     let mut checker = Checker::new(targets, &layout);
     let prepared = Prepared::new(&sc);
     let clock = Instant::now();
+    // A shard's partial goes here (all shards of a job share it).
+    let out = super::shard::part_dir(a.out.as_deref(), &sc.name);
+    let mut job = super::shard::Job::new(&a.shard, "check")?;
+    let settings = super::shard::settings("check", &[&sc], &cfg, "");
+    let early_dest = if job.is_whole() {
+        Some(Dest::new(
+            a.out.as_deref(),
+            a.force,
+            &sc.name,
+            "check",
+            start_time,
+        )?)
+    } else {
+        None
+    };
     let pb = super::progress::replications(cfg.replications);
-    let res =
-        pool.install(|| runner::run_each(&prepared, &cfg, &|| pb.inc(1), &mut |v| checker.add(v)));
+    let res = {
+        let mut units = job.units(&out, cfg.replications, settings)?;
+        pool.install(|| {
+            runner::run_each_units(
+                &prepared,
+                &cfg,
+                layout.clone(),
+                &mut units,
+                &|| pb.inc(1),
+                &mut |v| checker.add(v),
+            )
+        })
+    };
     pb.finish_and_clear();
-    res?;
+    let res = res?;
     let elapsed = clock.elapsed().as_secs_f64();
+    if let Some(code) = job.finish(pool.current_num_threads(), res.person_quarters)? {
+        return Ok(code);
+    }
+    let dest = match early_dest {
+        Some(d) => d,
+        None => Dest::new(a.out.as_deref(), a.force, &sc.name, "check", start_time)?,
+    };
     let checked = checker.finish();
 
     println!(

@@ -66,7 +66,6 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
     } else {
         "compare"
     };
-    let dest = Dest::new(a.out.as_deref(), a.force, folder, "compare", start_time)?;
     let clock = Instant::now();
     let prepared: Vec<Prepared> = match a.prices {
         Some(year) => scenarios
@@ -88,10 +87,34 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
             scenarios.iter().map(Prepared::new).collect()
         }
     };
+    let mut job = super::shard::Job::new(&a.shard, "compare")?;
+    let make_dest = || Dest::new(a.out.as_deref(), a.force, folder, "compare", start_time);
+    let early_dest = if job.is_whole() {
+        Some(make_dest()?)
+    } else {
+        None
+    };
+    let out = super::shard::part_dir(a.out.as_deref(), folder);
+    let all: Vec<&fleksim::scenario::Scenario> = scenarios.iter().collect();
+    let settings = super::shard::settings("compare", &all, &cfg, &format!("prices={:?}", a.prices));
     let pb = super::progress::replications(cfg.replications);
-    let res = pool.install(|| compare::compare(&prepared[0], &prepared[1..], &cfg, &|| pb.inc(1)));
+    let res = {
+        let mut units = job.units(&out, cfg.replications, settings)?;
+        pool.install(|| {
+            compare::compare_units(&prepared[0], &prepared[1..], &cfg, &mut units, &|| {
+                pb.inc(1)
+            })
+        })
+    };
     pb.finish_and_clear();
     let res = res?;
+    if let Some(code) = job.finish(pool.current_num_threads(), res.person_quarters)? {
+        return Ok(code);
+    }
+    let dest = match early_dest {
+        Some(d) => d,
+        None => make_dest()?,
+    };
     let elapsed = clock.elapsed().as_secs_f64();
 
     let mut manifest = Manifest::new("compare", start_time).with_scenario(

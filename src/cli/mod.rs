@@ -7,12 +7,15 @@ mod compare;
 mod exact;
 mod explain;
 mod fmt;
+mod merge;
 mod outdir;
 mod progress;
 mod report;
 mod run;
 mod runs;
 mod sensitivity;
+mod shard;
+mod slurm;
 mod solve;
 mod sweep;
 mod validate;
@@ -60,6 +63,8 @@ pub fn main() -> ExitCode {
         Command::Verify(a) => verify::verify(a),
         Command::Report(a) => report::report(a),
         Command::Runs(a) => runs::runs(a),
+        Command::Merge(a) => merge::merge(a),
+        Command::Slurm(a) => slurm::slurm(a),
     };
     match res {
         Ok(code) => code,

@@ -58,17 +58,31 @@ impl Dest {
         command: &str,
         started: SystemTime,
     ) -> Result<Dest> {
-        let d = Dest {
-            explicit: out.map(Path::to_path_buf),
-            parent: PathBuf::from(OUTPUTS).join(name),
-            id: run_id(command, started),
-            force,
-        };
+        let d = Dest::unchecked(out, force, name, command, started);
         d.check()?;
         Ok(d)
     }
 
-    fn check(&self) -> Result<()> {
+    /// [`Dest::new`] without the check, for a command that may turn out to
+    /// be a shard (which writes only its partial); call [`Dest::check`]
+    /// before publishing.
+    pub fn unchecked(
+        out: Option<&Path>,
+        force: bool,
+        name: &str,
+        command: &str,
+        started: SystemTime,
+    ) -> Dest {
+        Dest {
+            explicit: out.map(Path::to_path_buf),
+            parent: PathBuf::from(OUTPUTS).join(name),
+            id: run_id(command, started),
+            force,
+        }
+    }
+
+    /// Refuses an explicit `--out` that holds results, unless `force`.
+    pub fn check(&self) -> Result<()> {
         let Some(dir) = &self.explicit else {
             return Ok(());
         };

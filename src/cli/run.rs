@@ -17,7 +17,6 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let loaded = super::load(a.scenario.as_deref(), &a.sim.set)?;
     let mut sc = loaded.scenario;
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut sc))?;
-    let dest = Dest::new(a.out.as_deref(), a.force, &sc.name, "run", start_time)?;
     let threads = pool.current_num_threads();
 
     let clock = Instant::now();
@@ -25,10 +24,31 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         Some(year) => Prepared::new(&sc).in_prices(year)?,
         None => Prepared::new(&sc),
     };
+    let mut job = super::shard::Job::new(&a.shard, "run")?;
+    // The whole run checks its destination now; a shard writes only its
+    // partial (rank 0 of an MPI job checks it once the units are in).
+    let make_dest = || Dest::new(a.out.as_deref(), a.force, &sc.name, "run", start_time);
+    let early_dest = if job.is_whole() {
+        Some(make_dest()?)
+    } else {
+        None
+    };
+    let out = super::shard::part_dir(a.out.as_deref(), &sc.name);
+    let settings = super::shard::settings("run", &[&sc], &cfg, &format!("prices={:?}", a.prices));
     let pb = super::progress::replications(cfg.replications);
-    let res = pool.install(|| runner::run(&prepared, &cfg, &|| pb.inc(1)));
+    let res = {
+        let mut units = job.units(&out, cfg.replications, settings)?;
+        pool.install(|| runner::run_units(&prepared, &cfg, &mut units, &|| pb.inc(1)))
+    };
     pb.finish_and_clear();
     let res = res?;
+    if let Some(code) = job.finish(threads, res.person_quarters)? {
+        return Ok(code);
+    }
+    let dest = match early_dest {
+        Some(d) => d,
+        None => make_dest()?,
+    };
     let elapsed = clock.elapsed().as_secs_f64();
 
     let mut manifest = Manifest::new("run", start_time).with_scenario(

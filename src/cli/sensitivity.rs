@@ -46,13 +46,16 @@ pub fn sensitivity(a: SensitivityArgs) -> Result<ExitCode> {
     s.plan.labels = vec![("parameter".into(), param), ("end".into(), end)];
     s.manifest.set("metric", metric.to_string());
     let tornado = std::cell::RefCell::new(Vec::new());
-    execute(&s, "sensitivity-points.csv", &|res| {
+    let done = execute(&s, "sensitivity-points.csv", &|res| {
         let rows = sweep::parse_rows(&res.csv)?;
         let t = unc::tornado(&u, &rows, &metric);
         let csv = tornado_csv(&t, &metric)?;
         *tornado.borrow_mut() = t;
         Ok(vec![("sensitivity.csv".to_string(), csv)])
     })?;
+    if done.is_none() {
+        return Ok(ExitCode::SUCCESS);
+    }
     if !a.plan.quiet {
         print_tornado(&tornado.borrow(), &metric, &s.proposal.name);
     }
@@ -218,7 +221,7 @@ pub fn uncertainty(a: UncertaintyArgs) -> Result<ExitCode> {
     s.manifest.set("draws", a.draws);
     let out = std::cell::RefCell::new((Vec::new(), Vec::new()));
     let points = s.plan.points.clone();
-    execute(&s, "uncertainty.csv", &|res| {
+    let done = execute(&s, "uncertainty.csv", &|res| {
         let rows = sweep::parse_rows(&res.csv)?;
         let summaries = unc::summarize(&rows);
         let drivers = unc::drivers(&u, &points, &rows);
@@ -235,6 +238,9 @@ pub fn uncertainty(a: UncertaintyArgs) -> Result<ExitCode> {
         *out.borrow_mut() = (summaries, drivers);
         Ok(files)
     })?;
+    if done.is_none() {
+        return Ok(ExitCode::SUCCESS);
+    }
     if !a.plan.quiet {
         let (summaries, drivers) = &*out.borrow();
         print_uncertainty(summaries, drivers, &metric, &s.proposal.name, a.draws);

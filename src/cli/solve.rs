@@ -14,6 +14,12 @@ use super::fmt;
 use super::sweep::setup;
 
 pub fn solve(a: SolveArgs) -> Result<ExitCode> {
+    if a.plan.shard.shard.is_some() || a.plan.shard.mpi {
+        return Err(Error::Invalid(
+            "solve bisects one point after another and cannot be split into shards; run it whole"
+                .into(),
+        ));
+    }
     let mut s = setup(&a.plan, "solve")?;
     let (metric, target) = a
         .target

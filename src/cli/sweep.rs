@@ -1,7 +1,7 @@
 //! `fleksim sweep PROPOSAL --vary ... | --lhs N --range ...`, and the plan
 //! plumbing that `sensitivity`, `uncertainty` and `solve` share.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
@@ -16,24 +16,33 @@ use super::fmt;
 use super::outdir::Dest;
 
 /// The proposal's name and uncertain parameters (with `--set` applied),
-/// the run configuration, the thread pool and where the files go.
-pub struct Setup {
+/// the run configuration, the thread pool, where the files go, and the
+/// shard options.
+pub struct Setup<'a> {
     pub proposal: fleksim::scenario::Scenario,
     pub plan: Plan,
     pub pool: rayon::ThreadPool,
     pub dest: Dest,
     /// The manifest so far: inputs and run settings.
     pub manifest: Manifest,
+    /// Where a shard writes its partial.
+    pub out: PathBuf,
+    pub shard: &'a super::args::ShardArgs,
 }
 
 /// Loads the proposal and builds an empty plan of `kind` from the shared options.
-pub fn setup(a: &PlanArgs, kind: &'static str) -> Result<Setup> {
+pub fn setup<'a>(a: &'a PlanArgs, kind: &'static str) -> Result<Setup<'a>> {
     let start_time = SystemTime::now();
     let loaded = super::load(Some(&a.proposal), &a.sim.set)?;
     let mut proposal = loaded.scenario;
     let base = super::load(a.baseline.as_deref(), &a.sim.set)?;
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut proposal))?;
-    let dest = Dest::new(a.out.as_deref(), a.force, &proposal.name, kind, start_time)?;
+    // A shard writes only its partial, into the folder all shards share.
+    let dest = Dest::unchecked(a.out.as_deref(), a.force, &proposal.name, kind, start_time);
+    if a.shard.shard.is_none() && !a.shard.mpi {
+        dest.check()?;
+    }
+    let out = super::shard::part_dir(a.out.as_deref(), &proposal.name);
     let mut manifest = Manifest::new(kind, start_time).with_scenario(
         "proposal",
         &a.proposal.display().to_string(),
@@ -68,6 +77,8 @@ pub fn setup(a: &PlanArgs, kind: &'static str) -> Result<Setup> {
         pool,
         dest,
         manifest,
+        out,
+        shard: &a.shard,
     })
 }
 
@@ -76,7 +87,8 @@ pub type Extra<'a> = &'a dyn Fn(&Outcome) -> Result<Vec<(String, Vec<u8>)>>;
 
 /// Runs `plan`'s points (resuming from the parts folder), writes `name`
 /// plus `extra` files and manifest.json atomically, then removes the parts.
-pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
+/// None: a shard, which wrote its partial instead.
+pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Option<Outcome>> {
     let plan = &s.plan;
     let design = budget::Design {
         points: plan.points.len(),
@@ -96,9 +108,19 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
     let store = PartsFolder {
         root: parts.clone(),
     };
-    let res = s.pool.install(|| sweep::run(plan, &store, &|| pb.inc(1)));
+    let mut job = super::shard::Job::new(s.shard, plan.kind)?;
+    let whole = job.is_whole();
+    let res = {
+        let (store, only) = job.points(&s.out, plan.points.len(), &store)?;
+        s.pool
+            .install(|| sweep::run_some(plan, store, &|| pb.inc(1), only))
+    };
     pb.finish_and_clear();
     let res = res?;
+    let merging = job.is_replay();
+    if job.finish(threads, res.person_quarters)?.is_some() {
+        return Ok(None);
+    }
     let elapsed = clock.elapsed().as_secs_f64();
     let mut manifest = s.manifest.clone();
     manifest.end_time = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -118,9 +140,14 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
     files.extend(extra(&res)?);
     files.push(("manifest.json".to_string(), manifest.to_json()?));
     let refs: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    if !whole {
+        s.dest.check()?;
+    }
     let out = s.dest.publish(&refs)?;
     remove_parts(&parts);
-    let resumed = if res.resumed > 0 {
+    let resumed = if merging {
+        " (merged from the parts)".to_string()
+    } else if res.resumed > 0 {
         format!(" ({} resumed from an earlier run)", res.resumed)
     } else {
         String::new()
@@ -138,7 +165,7 @@ pub fn execute(s: &Setup, csv_name: &str, extra: Extra) -> Result<Outcome> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Ok(res)
+    Ok(Some(res))
 }
 
 /// The finished points are in the final files now; a failure to tidy up
@@ -191,7 +218,9 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         }
     }
     s.plan.metrics = a.metric.clone();
-    let res = execute(&s, "sweep.csv", &|_| Ok(Vec::new()))?;
+    let Some(res) = execute(&s, "sweep.csv", &|_| Ok(Vec::new()))? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     if !a.plan.quiet {
         print_headline(&s.plan, &res)?;
     }

@@ -123,6 +123,68 @@ impl Counters {
         self.reval_after = [0; N_STATES];
         self.settled = [0; N_STATES];
     }
+
+    /// Adds `other`'s counts (of another block of the same replication's
+    /// persons) to these: integer sums, so blocks add up exactly.
+    pub fn add(&mut self, other: &Counters) {
+        let Counters {
+            occupancy,
+            stock,
+            flows,
+            person_quarters,
+            clarification,
+            rf_year_one,
+            phase_entries,
+            mini_raise,
+            reval_after,
+            rf_ends,
+            cash_year_clarified,
+            settled,
+            fresh: _,
+            arrivals: _,
+            busy: _,
+        } = other;
+        for (a, b) in self.occupancy.iter_mut().zip(occupancy) {
+            *a += b;
+        }
+        for (a, b) in self.stock.iter_mut().flatten().zip(stock.iter().flatten()) {
+            *a += b;
+        }
+        for (a, b) in self
+            .flows
+            .iter_mut()
+            .flatten()
+            .flatten()
+            .zip(flows.iter().flatten().flatten())
+        {
+            *a += b;
+        }
+        self.person_quarters += person_quarters;
+        for (a, b) in self.clarification.iter_mut().zip(clarification) {
+            *a += b;
+        }
+        for (a, b) in self.rf_year_one.iter_mut().zip(rf_year_one) {
+            *a += b;
+        }
+        for (a, b) in self.phase_entries.iter_mut().zip(phase_entries) {
+            *a += b;
+        }
+        for (a, b) in self.mini_raise.iter_mut().zip(mini_raise) {
+            *a += b;
+        }
+        for (a, b) in self.reval_after.iter_mut().zip(reval_after) {
+            *a += b;
+        }
+        for (a, b) in self.rf_ends.iter_mut().zip(rf_ends) {
+            *a += b;
+        }
+        for (a, b) in self.cash_year_clarified.iter_mut().zip(cash_year_clarified) {
+            *a += b;
+        }
+        for (a, b) in self.settled.iter_mut().zip(settled) {
+            *a += b;
+        }
+    }
 }
 
 /// Quarters after leaving revalidering at which the leaver's state is read

@@ -6,7 +6,8 @@
 //! ([`population`]), the compiled tables ([`tables`]), the quarter loop ([`kernel`]) and its
 //! rules as probabilities ([`outcomes`]),
 //! pricing ([`costing`]), one replication's values ([`results`]), running
-//! means and intervals ([`stats`]) and the replication runner ([`runner`]).
+//! means and intervals ([`stats`]), the replication runner ([`runner`]) and
+//! the units and shards of work a run is split into ([`units`]).
 //!
 //! **Layer rule:** imports only [`crate::scenario`] and [`crate::error`].
 //! Knows no analysis (check, verify, sweep, ...), writes no file and prints
@@ -23,3 +24,4 @@ pub mod rng;
 pub mod runner;
 pub mod stats;
 pub mod tables;
+pub mod units;

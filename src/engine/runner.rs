@@ -1,13 +1,14 @@
 //! Runs replications in parallel and folds them, in order, into statistics.
 //!
-//! **Architecture invariant:** parallelism is across replications only, and
-//! replication `r` draws from `RepKey::new(seed, r)` whoever runs it.
+//! **Architecture invariant:** replication `r` draws from
+//! `RepKey::new(seed, r)` whoever runs it. Replications run in parallel;
+//! when there are fewer than threads, each replication's persons are split
+//! into blocks stepped on their own threads ([`simulate_in_blocks`]), whose
+//! integer counters add up to the whole's exactly.
 //! Replications are computed in batches and folded into the accumulators in
 //! replication order, so results are bit-identical for any thread count and
 //! memory is bounded by the batch, not by the number of replications.
 //! This module parses no files and formats no output.
-
-use rayon::prelude::*;
 
 use crate::engine::cells::{self, ENTRY};
 use crate::engine::costing::{CostTable, N_ITEMS};
@@ -16,8 +17,10 @@ use crate::engine::population::Population;
 use crate::engine::results::{COHORT_YEARS, Layout, RepResult};
 use crate::engine::rng::RepKey;
 use crate::engine::stats::{CellStats, Welford};
+use crate::engine::units::{RepUnit, Units, drive};
 use crate::error::{Error, Result};
 use crate::scenario::{AGE40_Q, N_PHASES, N_STATES, Scenario, State, flag};
+use rayon::prelude::*;
 
 /// How to run a scenario.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,15 +98,83 @@ pub use crate::engine::population::scaled;
 
 /// Simulates replication `rep`.
 pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
+    simulate_in_blocks(p, cfg, rep, 1)
+}
+
+/// How many blocks each of `replications` replications is split into so
+/// that they keep the current rayon pool's threads busy: one when there are
+/// at least as many replications as threads, else enough to fill them.
+/// Results do not depend on it (see [`simulate_in_blocks`]).
+pub fn blocks_for(replications: u32) -> u32 {
+    let threads = rayon::current_num_threads().max(1) as u32;
+    threads.div_ceil(replications.clamp(1, threads)).min(64)
+}
+
+/// One block of a replication's persons and its counters.
+struct Block {
+    pop: Population,
+    c: Counters,
+    spells: [u64; N_PHASES],
+    entrants: u64,
+    created: usize,
+}
+
+/// Simulates replication `rep` with its persons split into `blocks`
+/// blocks (every cohort's persons `[K·n/B, (K+1)·n/B)` in block `K`), each
+/// stepped on its own thread, their integer counters added every quarter.
+/// A person's random numbers depend on their id, never on who else is in
+/// their population, and persons do not interact, so the result is the
+/// same for any number of blocks (tested), bit for bit.
+pub fn simulate_in_blocks(
+    p: &Prepared,
+    cfg: &RunConfig,
+    rep: u32,
+    blocks: u32,
+) -> Result<RepResult> {
     let sc = p.scenario;
     let key = RepKey::new(cfg.seed, u64::from(rep));
     let h = sc.horizon as usize;
-    let mut pop = Population::for_scenario(sc, cfg.scale)?;
-    let mut spells = [0u64; N_PHASES];
-    pop.add_stock(sc, cfg.scale, key, |pop, c, range| {
-        count_phase_spells(pop, c.state, range, &mut spells)
+    let mut parts: Vec<Block> = (0..blocks.max(1))
+        .map(|k| {
+            let mut pop = Population::for_scenario(sc, cfg.scale)?;
+            pop.set_block(k, blocks.max(1));
+            Ok(Block {
+                pop,
+                c: Counters::default(),
+                spells: [0u64; N_PHASES],
+                entrants: 0,
+                created: 0,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let each = |parts: &mut [Block], f: &(dyn Fn(&mut Block) + Sync)| {
+        if parts.len() == 1 {
+            f(&mut parts[0]);
+        } else {
+            parts.par_iter_mut().for_each(f);
+        }
+    };
+    each(&mut parts, &|b| {
+        let Block { pop, spells, .. } = b;
+        pop.add_stock(sc, cfg.scale, key, |pop, c, range| {
+            count_phase_spells(pop, c.state, range, spells)
+        });
     });
-    let initial = pop.stocks(sc.start.0);
+    let mut spells = [0u64; N_PHASES];
+    let mut initial = [[0u32; 2]; N_STATES];
+    for b in &mut parts {
+        for (a, x) in spells.iter_mut().zip(b.spells) {
+            *a += x;
+        }
+        b.spells = [0; N_PHASES];
+        for (a, x) in initial
+            .iter_mut()
+            .flatten()
+            .zip(b.pop.stocks(sc.start.0).iter().flatten())
+        {
+            *a += x;
+        }
+    }
     let mut res = RepResult {
         stocks: Vec::with_capacity(h + 1),
         flows: Vec::with_capacity(h),
@@ -126,22 +197,47 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
     res.stocks.push(initial);
     let mut c = Counters::default();
     for t in 0..sc.horizon {
-        c.reset_quarter();
         let now = sc.start.plus(t);
-        let before = pop.len();
-        pop.add_inflow(sc, t, cfg.scale, key, |pop, cohort, range| {
-            let bin = &pop.bins[cohort.state as usize];
-            for &b in &bin.birth[range.clone()] {
-                let age = usize::from(now.0.wrapping_sub(b) >= AGE40_Q);
-                c.flows[age][ENTRY][cohort.state as usize] += 1;
-            }
-            if matches!(cohort.state, State::Kontanthjaelp | State::Sygedagpenge) {
-                res.entrants += range.len() as u64;
-            }
-            count_phase_spells(pop, cohort.state, range, &mut res.rf_phase_entries);
+        each(&mut parts, &|b| {
+            let Block {
+                pop,
+                c,
+                spells,
+                entrants,
+                created,
+            } = b;
+            c.reset_quarter();
+            let before = pop.len();
+            pop.add_inflow(sc, t, cfg.scale, key, |pop, cohort, range| {
+                let bin = &pop.bins[cohort.state as usize];
+                for &b in &bin.birth[range.clone()] {
+                    let age = usize::from(now.0.wrapping_sub(b) >= AGE40_Q);
+                    c.flows[age][ENTRY][cohort.state as usize] += 1;
+                }
+                if matches!(cohort.state, State::Kontanthjaelp | State::Sygedagpenge) {
+                    *entrants += range.len() as u64;
+                }
+                count_phase_spells(pop, cohort.state, range, spells);
+            });
+            *created = pop.len() - before;
+            kernel::step(&p.tables, pop, t, key, c);
         });
-        let entrants = pop.len() - before;
-        kernel::step(&p.tables, &mut pop, t, key, &mut c);
+        c.reset_quarter();
+        // The blocks' run-long counts are summed afresh each quarter.
+        c.clarification.fill(0);
+        c.rf_ends = [0; 3];
+        c.cash_year_clarified = [0; 2];
+        let (mut entrants, mut len) = (0, 0);
+        for b in &mut parts {
+            c.add(&b.c);
+            entrants += b.created;
+            len += b.pop.len();
+            res.entrants += std::mem::take(&mut b.entrants);
+            for (a, x) in res.rf_phase_entries.iter_mut().zip(b.spells) {
+                *a += x;
+            }
+            b.spells = [0; N_PHASES];
+        }
         let mut cost = [[0i64; 2]; N_ITEMS];
         p.costs[sc.period_of(now)]
             .price(&c.occupancy, &c.flows, &mut cost)
@@ -157,11 +253,10 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
             .flatten()
             .map(|&n| u64::from(n))
             .sum();
-        if total != pop.len() as u64 || total != prev + entrants as u64 {
+        if total != len as u64 || total != prev + entrants as u64 {
             return Err(Error::Internal(format!(
                 "conservation violated in replication {rep}, quarter {now}: {total} persons in states, \
-                 {prev} before plus {entrants} entrants, {} created",
-                pop.len()
+                 {prev} before plus {entrants} entrants, {len} created"
             )));
         }
         res.rf_phase.push(rf_phase_quarters(&c.occupancy));
@@ -182,14 +277,27 @@ pub fn simulate(p: &Prepared, cfg: &RunConfig, rep: u32) -> Result<RepResult> {
         res.minifleks
             .push(minifleks(&c.occupancy, sc.flex.minifleks_max_hours));
         if let Some(i) = COHORT_YEARS.iter().position(|&y| y * 4 == t + 1) {
-            res.cohort[i] = Some(pop.cohort_states(1));
+            let mut states = [0u32; N_STATES];
+            for b in &parts {
+                for (a, x) in states.iter_mut().zip(b.pop.cohort_states(1)) {
+                    *a += x;
+                }
+            }
+            res.cohort[i] = Some(states);
         }
         res.stocks.push(c.stock);
         res.flows.push(c.flows);
         res.costs.push(cost);
         res.person_quarters += c.person_quarters;
     }
-    res.checksum = pop.checksum();
+    // `Population::checksum` is a sum over persons, then xor the count out:
+    // the blocks' sums add up to the whole's.
+    let (mut sum, mut out) = (0u64, 0usize);
+    for b in &parts {
+        sum = sum.wrapping_add(b.pop.checksum() ^ crate::engine::rng::mix(b.pop.n_out() as u64));
+        out += b.pop.n_out();
+    }
+    res.checksum = sum ^ crate::engine::rng::mix(out as u64);
     res.clarification = c.clarification.clone();
     res.rf_ends = c.rf_ends;
     res.cash_year_clarified = c.cash_year_clarified;
@@ -287,33 +395,66 @@ pub fn run_each_in(
     on_done: &(dyn Fn() + Sync),
     each: &mut dyn FnMut(&[f64]),
 ) -> Result<RunResult> {
+    run_each_units(p, cfg, layout, &mut Units::All, on_done, each)
+}
+
+/// [`run`] over the replications `units` names: all of them, a shard's
+/// block (whose raw values go to the sink; the statistics returned are then
+/// empty), or none, the values replayed from a merge.
+pub fn run_units(
+    p: &Prepared,
+    cfg: &RunConfig,
+    units: &mut Units,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<RunResult> {
+    let layout = Layout::for_scenario(p.scenario, p.scenario.horizon);
+    run_each_units(p, cfg, layout, units, on_done, &mut |_| {})
+}
+
+/// [`run_each_in`] over the replications `units` names (see [`run_units`]).
+pub fn run_each_units(
+    p: &Prepared,
+    cfg: &RunConfig,
+    layout: Layout,
+    units: &mut Units,
+    on_done: &(dyn Fn() + Sync),
+    each: &mut dyn FnMut(&[f64]),
+) -> Result<RunResult> {
     cfg.validate()?;
     let mut acc = Welford::new(layout.cells.len());
     let mut person_quarters = 0u64;
     let mut checksum = 0xcbf2_9ce4_8422_2325u64;
-    let batch = (rayon::current_num_threads() * 2).max(2) as u32;
-    let mut next = 0u32;
-    while next < cfg.replications {
-        let end = (next + batch).min(cfg.replications);
-        let results: Vec<Result<RepResult>> = (next..end)
-            .into_par_iter()
-            .map(|r| {
-                let res = simulate(p, cfg, r);
-                on_done();
-                res
-            })
-            .collect();
-        for r in results {
-            let r = r?;
-            let mut values = layout.values(&r, cfg.scale);
-            layout.reprice(&mut values, p.prices);
-            each(&values);
-            acc.add(&values);
-            person_quarters += r.person_quarters;
-            checksum = (checksum ^ r.checksum).wrapping_mul(0x0000_0100_0000_01b3);
+    let blocks = blocks_for(units.computed(cfg.replications));
+    let compute = |r: u32| -> Result<RepUnit> {
+        let res = simulate_in_blocks(p, cfg, r, blocks)?;
+        let mut values = layout.values(&res, cfg.scale);
+        layout.reprice(&mut values, p.prices);
+        Ok(RepUnit {
+            values: vec![values],
+            person_quarters: res.person_quarters,
+            checksum: res.checksum,
+        })
+    };
+    let cells = layout.cells.len();
+    drive(cfg.replications, units, &compute, on_done, &mut |r, u| {
+        let [values] = &u.values[..] else {
+            return Err(Error::Invalid(format!(
+                "replication {r} holds {} scenarios' values, a run one",
+                u.values.len()
+            )));
+        };
+        if values.len() != cells {
+            return Err(Error::Invalid(format!(
+                "replication {r} holds {} values, this run's layout {cells}",
+                values.len()
+            )));
         }
-        next = end;
-    }
+        each(values);
+        acc.add(values);
+        person_quarters += u.person_quarters;
+        checksum = (checksum ^ u.checksum).wrapping_mul(0x0000_0100_0000_01b3);
+        Ok(())
+    })?;
     Ok(RunResult {
         stats: acc.finish(),
         layout,

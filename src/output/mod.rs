@@ -6,6 +6,7 @@
 //! formats and writes what those layers computed.
 
 pub mod manifest;
+pub mod partial;
 pub mod parts;
 pub mod publish;
 pub mod report;

@@ -79,8 +79,8 @@ fn publish_with(dir: &Path, files: &[(&str, Vec<u8>)], keep: bool) -> Result<Vec
         clean_leftovers(dir, "");
     }
     let tmp = parent.join(format!(".{name}.tmp-{}", tag()));
-    let res = fill(&tmp, keep.then_some(dir), dir, files)
-        .and_then(|()| swap(&tmp, dir, &parent, &name));
+    let res =
+        fill(&tmp, keep.then_some(dir), dir, files).and_then(|()| swap(&tmp, dir, &parent, &name));
     if res.is_err() {
         let _ = fs::remove_dir_all(&tmp);
     }

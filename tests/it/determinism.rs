@@ -123,3 +123,55 @@ fn random_numbers_are_common_across_scenarios() {
         "the changed rate must change some førtidspension persons"
     );
 }
+
+/// One replication uses every thread given (its persons in blocks, one per
+/// thread, counters added every quarter): its values are the same bits for
+/// any number of blocks, the population checksum included.
+#[test]
+fn a_replication_in_blocks_equals_it_whole() {
+    let sc = scenario::load_with(None, &[]).unwrap().scenario;
+    let p = fleksim::engine::runner::Prepared::new(&sc);
+    let cfg = fleksim::engine::runner::RunConfig {
+        replications: 1,
+        seed: 11,
+        scale: 0.02,
+    };
+    let whole = format!(
+        "{:?}",
+        fleksim::engine::runner::simulate(&p, &cfg, 0).unwrap()
+    );
+    for blocks in [2, 3, 5] {
+        let split = fleksim::engine::runner::simulate_in_blocks(&p, &cfg, 0, blocks).unwrap();
+        assert!(
+            format!("{split:?}") == whole,
+            "{blocks} blocks differ from one"
+        );
+    }
+}
+
+/// `run -n 1` on 1 and on 2 threads writes the same bytes (the second
+/// splits the replication's persons over both threads).
+#[test]
+fn one_replication_on_one_and_two_threads_is_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for j in ["1", "2"] {
+        let out = dir.path().join(j);
+        fleksim()
+            .current_dir(root())
+            .args([
+                "run", "--scale", "0.02", "-n", "1", "--quiet", "-j", j, "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        files.push((
+            FILES.map(|f| std::fs::read(out.join(f)).unwrap()),
+            std::fs::read(out.join("outcomes.csv")).unwrap(),
+            manifest["checksum"].clone(),
+        ));
+    }
+    assert!(files[0] == files[1], "1 and 2 threads differ");
+}

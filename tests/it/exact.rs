@@ -266,3 +266,31 @@ fn exact_command_writes_run_shaped_files() {
         .assert()
         .code(1);
 }
+
+/// `exact` steps its records on every thread it is given, and its files are
+/// the same bytes with one thread as with three.
+#[test]
+fn exact_is_the_same_on_one_thread_and_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for threads in ["1", "3"] {
+        let out = dir.path().join(threads);
+        crate::util::fleksim()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["exact", "--quarters", "4", "--quiet", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        files.push(
+            ["stocks.csv", "flows.csv", "costs.csv", "annual.csv"].map(|f| {
+                std::fs::read(out.join("exact").join(f))
+                    .or_else(|_| std::fs::read(out.join(f)))
+                    .unwrap()
+            }),
+        );
+    }
+    assert!(
+        files[0] == files[1],
+        "exact differs between 1 and 3 threads"
+    );
+}

@@ -19,6 +19,7 @@ mod publish;
 mod report;
 mod runs;
 mod schedule;
+mod shards;
 mod streams;
 mod sweep;
 mod util;

@@ -181,6 +181,10 @@ pub struct Population {
     idx_bits: u32,
     created: usize,
     out: usize,
+    /// `(K, B)`: this population holds block `K` of `B` of every group
+    /// (persons `[K·n/B, (K+1)·n/B)` of a group of `n`), so that the
+    /// blocks of one replication can be simulated on different threads.
+    block: (u32, u32),
 }
 
 impl Population {
@@ -201,6 +205,7 @@ impl Population {
             idx_bits,
             created: 0,
             out: 0,
+            block: (0, 1),
         }
     }
 
@@ -242,6 +247,23 @@ impl Population {
         }
         let max_birth = scenario.start.0.saturating_add(scenario.horizon);
         Ok(Population::new(idx_bits, max_birth))
+    }
+
+    /// Makes this population hold block `index` of `count` of every group
+    /// it creates from now on: persons `[K·n/B, (K+1)·n/B)` of a group of
+    /// `n`, with the ids and random numbers they have in the whole group.
+    /// Persons never interact, so the blocks of a replication, simulated
+    /// apart, add up to the whole.
+    pub fn set_block(&mut self, index: u32, count: u32) {
+        assert!(index < count, "block {index} of {count}");
+        self.block = (index, count);
+    }
+
+    /// The indices in a group of `n` that this population's block holds.
+    fn block_of(&self, n: u32) -> std::ops::Range<u32> {
+        let (k, b) = (u64::from(self.block.0), u64::from(self.block.1));
+        let at = |k: u64| (k * u64::from(n) / b) as u32;
+        at(k)..at(k + 1)
     }
 
     /// The packed id of person `index` of group `group`.
@@ -460,17 +482,19 @@ impl Population {
         let age_ctr = ctr(Kind::Age);
         let birth_of = |idx: u32| now.0.saturating_sub(ages.pick(raw(idx, age_ctr)));
         if cohort.state == State::Out {
-            for idx in 0..n {
+            for idx in self.block_of(n) {
                 self.add_out(birth_of(idx));
             }
             self.tables = tables;
-            return self.push_group(rep, cohort_no, st, n, 0..0);
+            let m = self.block_of(n).len() as u32;
+            return self.push_group(rep, cohort_no, st, m, 0..0);
         }
         let is_rf = cohort.state == State::Ressourceforloeb;
         let benefit = scenario.is_benefit(cohort.state);
         let mut bin = std::mem::take(&mut self.bins[usize::from(st)]);
         let first = bin.len();
-        let n_us = n as usize;
+        let block = self.block_of(n);
+        let n_us = block.len();
         bin.reserve(n_us);
         bin.resize(first + n_us);
         // Column by column, into the room made above: no per-person
@@ -484,10 +508,10 @@ impl Population {
             refusion,
             rf_total,
         } = &mut bin;
-        for (idx, x) in (0..n).zip(&mut id[first..]) {
+        for (idx, x) in block.clone().zip(&mut id[first..]) {
             *x = self.pack(gi, idx);
         }
-        for (idx, x) in (0..n).zip(&mut birth[first..]) {
+        for (idx, x) in block.clone().zip(&mut birth[first..]) {
             *x = birth_of(idx);
         }
         let cols = entered[first..]
@@ -495,7 +519,7 @@ impl Population {
             .zip(&mut refusion[first..])
             .zip(&mut rf_total[first..]);
         let dur_ctr = ctr(Kind::Duration);
-        for (idx, ((e, r), rt)) in (0..n).zip(cols) {
+        for (idx, ((e, r), rt)) in block.clone().zip(cols) {
             let dur = if cohort.duration.is_empty() {
                 0
             } else {
@@ -512,7 +536,7 @@ impl Population {
         }
         if !cohort.hours.is_empty() {
             let cap_ctr = ctr(Kind::Capacity);
-            for (idx, h) in (0..n).zip(&mut hours[first..]) {
+            for (idx, h) in block.clone().zip(&mut hours[first..]) {
                 *h = capacities.pick(raw(idx, cap_ctr)).min(37) as u8;
             }
         }
@@ -523,21 +547,21 @@ impl Population {
                 let thr = (share * rng::UNIT53).ceil() as u64;
                 let mask = if bit == 4 { flag::PRE2014 } else { 1 << bit };
                 let flag_ctr = rng::counter(now.0, Kind::Flag0 as u8 + bit as u8);
-                for (idx, c) in (0..n).zip(&mut class[first..]) {
+                for (idx, c) in block.clone().zip(&mut class[first..]) {
                     *c |= mask * u8::from(raw(idx, flag_ctr) < thr);
                 }
             }
         }
         if is_rf {
             let phase_ctr = ctr(Kind::PhaseInit);
-            for (idx, c) in (0..n).zip(&mut class[first..]) {
+            for (idx, c) in block.clone().zip(&mut class[first..]) {
                 *c |= (pick_index(&cohort.phase, u(idx, phase_ctr)) as u8) << flag::PHASE_SHIFT;
             }
         }
         let range = first..bin.len();
         self.bins[usize::from(st)] = bin;
         self.tables = tables;
-        self.push_group(rep, cohort_no, st, n, range)
+        self.push_group(rep, cohort_no, st, n_us as u32, range)
     }
 
     /// The index in `self.tables` of the table of `bands` at `(per_unit, cap)`.
