@@ -335,7 +335,7 @@ fn replicate(p: &Prepared, plan: &Plan, cfg: &RunConfig, rep: u32) -> Result<Tal
 struct Key {
     state: u8,
     pension: bool,
-    /// The person has left the benefit system for good ([`StatePlan::settle`]).
+    /// The person has left the benefit system for good (`StatePlan::settle`).
     settle: bool,
     age: u8,
     band: u16,
