@@ -842,17 +842,12 @@ fn move_person(
     age: usize,
 ) {
     let s = p.state;
-    if to == SETTLE {
-        // Left for good: counted as a move to `out`, by reason. A pending
-        // revalidering follow-up finds them where they settled.
+    // Left for good: a move to `out`, counted by reason too; a pending
+    // revalidering follow-up finds them where they settled.
+    let settled = to == SETTLE;
+    if settled {
         c.settled[s as usize] += 1;
-        if p.refusion & TRACK != 0 {
-            follow_up(pop, c, q, pid, s, p.refusion, true);
-        }
         to = OUT;
-        c.flows[age][s as usize][to as usize] += 1;
-        pop.add_out(p.birth);
-        return;
     }
     c.flows[age][s as usize][to as usize] += 1;
     if s == RF || s == KH {
@@ -867,7 +862,8 @@ fn move_person(
         );
     }
     if p.refusion & TRACK != 0 {
-        p.refusion = follow_up(pop, c, q, pid, to, p.refusion, to == OUT);
+        let found = if settled { s } else { to };
+        p.refusion = follow_up(pop, c, q, pid, found, p.refusion, to == OUT);
     }
     if s == REV {
         if to == OUT {
