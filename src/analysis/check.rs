@@ -344,62 +344,56 @@ fn target(path: &Path, t: RawTarget) -> Result<Target> {
     let m = &t.measure;
     let get = |k: &str| m.get(k);
     let measure = match get("type").and_then(|v| v.as_str()) {
-        Some("annual") if get("metric").is_some_and(|v| v.is_array()) => {
-            // A list of cost metrics, summed.
-            let year = get("year")
-                .and_then(|v| v.as_integer())
-                .ok_or_else(|| invalid(path, format!("target {id}: `year` is needed")))?
-                as i32;
-            let names = get("metric")
-                .and_then(|v| v.as_array())
-                .into_iter()
-                .flatten();
-            let items = names
-                .map(|v| {
-                    let name = v.as_str().unwrap_or("");
-                    cost_metric(name).ok_or_else(|| {
-                        invalid(
-                            path,
-                            format!("target {id}: `{name}` in a list of metrics is not a `cost.<item>.<payer>` metric"),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            if items.is_empty() {
-                return Err(invalid(
-                    path,
-                    format!("target {id}: the list of metrics is empty"),
-                ));
-            }
-            Measure::AnnualCost { year, items }
-        }
         Some("annual") => {
-            let name = get("metric").and_then(|v| v.as_str()).unwrap_or("");
             let year = get("year")
                 .and_then(|v| v.as_integer())
                 .ok_or_else(|| invalid(path, format!("target {id}: `year` is needed")))?
                 as i32;
-            let per_quarter = get("per_quarter")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false);
-            match (
-                Annual::ALL.into_iter().find(|a| a.id() == name),
-                cost_metric(name),
-            ) {
-                (Some(metric), _) => Measure::Annual {
-                    metric,
-                    year,
-                    per_quarter,
-                },
-                (None, Some(item)) if !per_quarter => Measure::AnnualCost {
-                    year,
-                    items: vec![item],
-                },
-                _ => {
+            if let Some(names) = get("metric").and_then(|v| v.as_array()) {
+                // A list of cost metrics, summed.
+                let items = names
+                    .iter()
+                    .map(|v| {
+                        let name = v.as_str().unwrap_or("");
+                        cost_metric(name).ok_or_else(|| {
+                            invalid(
+                                path,
+                                format!("target {id}: `{name}` in a list of metrics is not a `cost.<item>.<payer>` metric"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                if items.is_empty() {
                     return Err(invalid(
                         path,
-                        format!("target {id}: unknown yearly metric `{name}`"),
+                        format!("target {id}: the list of metrics is empty"),
                     ));
+                }
+                Measure::AnnualCost { year, items }
+            } else {
+                let name = get("metric").and_then(|v| v.as_str()).unwrap_or("");
+                let per_quarter = get("per_quarter")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false);
+                match (
+                    Annual::ALL.into_iter().find(|a| a.id() == name),
+                    cost_metric(name),
+                ) {
+                    (Some(metric), _) => Measure::Annual {
+                        metric,
+                        year,
+                        per_quarter,
+                    },
+                    (None, Some(item)) if !per_quarter => Measure::AnnualCost {
+                        year,
+                        items: vec![item],
+                    },
+                    _ => {
+                        return Err(invalid(
+                            path,
+                            format!("target {id}: unknown yearly metric `{name}`"),
+                        ));
+                    }
                 }
             }
         }
