@@ -176,17 +176,15 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let out = super::shard::part_dir(a.out.as_deref(), &sc.name);
     let mut job = super::shard::Job::new(&a.shard, "check")?;
     let settings = super::shard::settings("check", &[&sc], &cfg, "");
-    let early_dest = if job.is_whole() {
-        Some(Dest::new(
-            a.out.as_deref(),
-            a.force,
-            &sc.name,
-            "check",
-            start_time,
-        )?)
-    } else {
-        None
-    };
+    let whole = job.is_whole();
+    let dest = Dest::for_job(
+        a.out.as_deref(),
+        a.force,
+        &sc.name,
+        "check",
+        start_time,
+        whole,
+    )?;
     let pb = super::progress::replications(cfg.replications);
     let res = {
         let mut units = job.units(&out, cfg.replications, settings)?;
@@ -207,10 +205,9 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     if let Some(code) = job.finish(pool.current_num_threads(), res.person_quarters)? {
         return Ok(code);
     }
-    let dest = match early_dest {
-        Some(d) => d,
-        None => Dest::new(a.out.as_deref(), a.force, &sc.name, "check", start_time)?,
-    };
+    if !whole {
+        dest.check()?;
+    }
     let checked = checker.finish();
 
     println!(

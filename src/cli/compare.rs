@@ -88,12 +88,15 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
         }
     };
     let mut job = super::shard::Job::new(&a.shard, "compare")?;
-    let make_dest = || Dest::new(a.out.as_deref(), a.force, folder, "compare", start_time);
-    let early_dest = if job.is_whole() {
-        Some(make_dest()?)
-    } else {
-        None
-    };
+    let whole = job.is_whole();
+    let dest = Dest::for_job(
+        a.out.as_deref(),
+        a.force,
+        folder,
+        "compare",
+        start_time,
+        whole,
+    )?;
     let out = super::shard::part_dir(a.out.as_deref(), folder);
     let all: Vec<&fleksim::scenario::Scenario> = scenarios.iter().collect();
     let settings = super::shard::settings("compare", &all, &cfg, &format!("prices={:?}", a.prices));
@@ -111,10 +114,9 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
     if let Some(code) = job.finish(pool.current_num_threads(), res.person_quarters)? {
         return Ok(code);
     }
-    let dest = match early_dest {
-        Some(d) => d,
-        None => make_dest()?,
-    };
+    if !whole {
+        dest.check()?;
+    }
     let elapsed = clock.elapsed().as_secs_f64();
 
     let mut manifest = Manifest::new("compare", start_time).with_scenario(

@@ -58,27 +58,32 @@ impl Dest {
         command: &str,
         started: SystemTime,
     ) -> Result<Dest> {
-        let d = Dest::unchecked(out, force, name, command, started);
-        d.check()?;
-        Ok(d)
+        Dest::for_job(out, force, name, command, started, true)
     }
 
-    /// [`Dest::new`] without the check, for a command that may turn out to
-    /// be a shard (which writes only its partial); call [`Dest::check`]
-    /// before publishing.
-    pub fn unchecked(
+    /// [`Dest::new`] for a command that may run as a shard: checked now if
+    /// `whole` (the job writes the command's outputs). A shard writes only
+    /// its partial, into the folder all shards share, so its `--out` is not
+    /// checked here; rank 0 of an MPI job, which writes the outputs after
+    /// all, calls [`Dest::check`] once the units are in.
+    pub fn for_job(
         out: Option<&Path>,
         force: bool,
         name: &str,
         command: &str,
         started: SystemTime,
-    ) -> Dest {
-        Dest {
+        whole: bool,
+    ) -> Result<Dest> {
+        let d = Dest {
             explicit: out.map(Path::to_path_buf),
             parent: PathBuf::from(OUTPUTS).join(name),
             id: run_id(command, started),
             force,
+        };
+        if whole {
+            d.check()?;
         }
+        Ok(d)
     }
 
     /// Refuses an explicit `--out` that holds results, unless `force`.

@@ -25,14 +25,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         None => Prepared::new(&sc),
     };
     let mut job = super::shard::Job::new(&a.shard, "run")?;
-    // The whole run checks its destination now; a shard writes only its
-    // partial (rank 0 of an MPI job checks it once the units are in).
-    let make_dest = || Dest::new(a.out.as_deref(), a.force, &sc.name, "run", start_time);
-    let early_dest = if job.is_whole() {
-        Some(make_dest()?)
-    } else {
-        None
-    };
+    let whole = job.is_whole();
+    let dest = Dest::for_job(
+        a.out.as_deref(),
+        a.force,
+        &sc.name,
+        "run",
+        start_time,
+        whole,
+    )?;
     let out = super::shard::part_dir(a.out.as_deref(), &sc.name);
     let settings = super::shard::settings("run", &[&sc], &cfg, &format!("prices={:?}", a.prices));
     let pb = super::progress::replications(cfg.replications);
@@ -45,10 +46,9 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(code) = job.finish(threads, res.person_quarters)? {
         return Ok(code);
     }
-    let dest = match early_dest {
-        Some(d) => d,
-        None => make_dest()?,
-    };
+    if !whole {
+        dest.check()?;
+    }
     let elapsed = clock.elapsed().as_secs_f64();
 
     let mut manifest = Manifest::new("run", start_time).with_scenario(

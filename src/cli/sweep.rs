@@ -38,10 +38,15 @@ pub fn setup<'a>(a: &'a PlanArgs, kind: &'static str) -> Result<Setup<'a>> {
     let base = super::load(a.baseline.as_deref(), &a.sim.set)?;
     let (cfg, pool) = super::setup(&a.sim, std::slice::from_mut(&mut proposal))?;
     // A shard writes only its partial, into the folder all shards share.
-    let dest = Dest::unchecked(a.out.as_deref(), a.force, &proposal.name, kind, start_time);
-    if a.shard.shard.is_none() && !a.shard.mpi {
-        dest.check()?;
-    }
+    let whole = a.shard.shard.is_none() && !a.shard.mpi;
+    let dest = Dest::for_job(
+        a.out.as_deref(),
+        a.force,
+        &proposal.name,
+        kind,
+        start_time,
+        whole,
+    )?;
     let out = super::shard::part_dir(a.out.as_deref(), &proposal.name);
     let mut manifest = Manifest::new(kind, start_time).with_scenario(
         "proposal",
