@@ -284,9 +284,12 @@ impl Map {
     }
 
     /// The total mass (for the conservation check only: its order of
-    /// summation depends on the hash maps).
+    /// summation depends on the hash maps and the threads).
     fn total(&self) -> f64 {
-        self.shards.iter().flat_map(|s| s.values()).sum()
+        self.shards
+            .par_iter()
+            .map(|s| s.values().sum::<f64>())
+            .sum()
     }
 }
 
@@ -333,9 +336,16 @@ fn unpack(k: u128) -> Person {
 }
 
 /// The records of `map` in sorted order (emptying it).
+/// The records of `map` in key order, emptying it. Keys are unique, so the
+/// order (and the result) is the same whatever the threads: the shards are
+/// drained and the records sorted in parallel.
 fn sorted(map: &mut Map) -> Vec<(u128, f64)> {
-    let mut v: Vec<(u128, f64)> = map.shards.iter_mut().flat_map(|s| s.drain()).collect();
-    v.sort_unstable_by_key(|x| x.0);
+    let mut v: Vec<(u128, f64)> = map
+        .shards
+        .par_iter_mut()
+        .flat_map_iter(|s| s.drain())
+        .collect();
+    v.par_sort_unstable_by_key(|x| x.0);
     v
 }
 
