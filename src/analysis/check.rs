@@ -252,7 +252,7 @@ impl Target {
         }
     }
 
-    /// Whether a miss makes `fleksim check` exit 1: fitted targets, input
+    /// Whether a miss makes `fleksim check` exit 3: fitted targets, input
     /// echoes and money do; other held-out figures are reported only.
     pub fn gates_exit(&self) -> bool {
         match self.role {

@@ -1073,7 +1073,7 @@ fn raise_hours(tb: &Tables, h: u8, d: u16, pk: u64, ctr: &[u64; rng::N_KINDS]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::State;
+    use crate::scenario::{State, Who};
 
     /// Persons who have left the benefit system for good leave the
     /// simulation (`employed` from 13 quarters in the baseline), and no
@@ -1261,6 +1261,11 @@ mod tests {
     fn row_codes_are_the_row_and_the_marks() {
         let sc = crate::scenario::baseline().scenario;
         let tb = Tables::compile(&sc);
+        let groups = sc.age_groups();
+        assert!(
+            groups.len() > 2,
+            "the baseline's rules name more than the 40-year line"
+        );
         let t_abs = tb.start + 20;
         let (birth, entered, class, refusion, _) = random_columns(3000, 7, t_abs);
         for exit_born in [tb.exit_born(t_abs + 1), None] {
@@ -1280,9 +1285,16 @@ mod tests {
             coder.fill(&birth, &entered, &class, &refusion, &mut codes);
             let mut leavers = 0;
             for (i, &code) in codes.iter().enumerate() {
-                let over40 = t_abs >= birth[i] + AGE40_Q;
+                // The group by its definition: the scenario's age and
+                // folkepension-distance cuts (40 years and, in the baseline,
+                // a year before folkepension age).
+                let group = groups.group(Who {
+                    age_q: t_abs - birth[i],
+                    to_pension_q: tb.pension_exit(birth[i]).saturating_sub(t_abs),
+                });
                 let d = t_abs - entered[i] + 1;
-                let row = if over40 { 900 } else { 100 }
+                let row = 100
+                    + group as u32 * 800
                     + u32::from(d.min(13) - 1) * 16 * N_PHASES as u32
                     + u32::from(class[i] & flag::ROW_MASK);
                 let leaves = t_abs + 1 >= tb.pension_exit(birth[i]);

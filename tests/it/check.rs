@@ -38,8 +38,9 @@ fn the_targets_file_lists_every_published_figure() {
     assert_eq!(ids.iter().filter(|i| i.starts_with("T11.")).count(), 4);
     // The money targets of the model's scope and the held-out stocks
     // H1-H16 are all held out; M3 set the revalidering level (an input), and
-    // M2, M4 and M5 have another scope than the model's states (references).
-    for id in ["M1", "M2+M4", "M9", "M5a"]
+    // M2, M4, M5, M10 and M5a (derived from M5) have another scope than the
+    // model's states (references).
+    for id in ["M1", "M2+M4", "M9", "M10a"]
         .into_iter()
         .map(String::from)
         .chain((1..=16).map(|i| format!("H{i}")))
@@ -55,6 +56,8 @@ fn the_targets_file_lists_every_published_figure() {
         ("M2", Role::Reference),
         ("M4", Role::Reference),
         ("M5", Role::Reference),
+        ("M5a", Role::Reference),
+        ("M10", Role::Reference),
         ("M3", Role::Input),
     ] {
         let t = targets.iter().find(|t| t.id == id).unwrap();
@@ -95,7 +98,11 @@ fn every_target_has_the_role_of_what_was_set_from_it() {
         "T11.sygedagpenge",
         "T8.u40.foertidspension",
         "T8.o40.foertidspension",
+        "T8.u40.out",
         "T8.o40.out",
+        "T8.u40.self_supporting",
+        "T8.o40.self_supporting",
+        "T8.u40.fleksjob",
     ] {
         assert_eq!(role(id), Role::Fitted, "{id}");
     }
@@ -108,7 +115,11 @@ fn every_target_has_the_role_of_what_was_set_from_it() {
     ] {
         assert_eq!(role(id), Role::Input, "{id}");
     }
-    assert_eq!(role("T10"), Role::HeldOut);
+    // No rate was set from T8's rows for a new ressourceforløb (the restart
+    // share is the remainder of the five-year decision's route).
+    for id in ["T10", "T8.u40.ressourceforloeb", "T8.o40.ressourceforloeb"] {
+        assert_eq!(role(id), Role::HeldOut, "{id}");
+    }
     for id in [
         "T9.wait_team",
         "T9.wait_intervention",
@@ -118,10 +129,10 @@ fn every_target_has_the_role_of_what_was_set_from_it() {
         assert_eq!(role(id), Role::Reference, "{id}");
     }
     let by_role = |r: Role| targets.iter().filter(|t| t.role == r).count();
-    assert_eq!(by_role(Role::Fitted), 18);
-    assert_eq!(by_role(Role::Input), 25);
-    assert_eq!(by_role(Role::HeldOut), 21);
-    assert_eq!(by_role(Role::Reference), 7);
+    assert_eq!(by_role(Role::Fitted), 22);
+    assert_eq!(by_role(Role::Input), 19);
+    assert_eq!(by_role(Role::HeldOut), 23);
+    assert_eq!(by_role(Role::Reference), 9);
 }
 
 /// One target of `kind` with `published` and extra keys, parsed.
@@ -195,7 +206,7 @@ fn a_wider_tolerance_needs_a_reason() {
 }
 
 /// A baseline with far too few sickness-benefit entrants misses the
-/// sygedagpenge stock (T11), so check exits 1; check.csv has one row per
+/// sygedagpenge stock (T11), so check exits 3; check.csv has one row per
 /// target with its role, every target is measured except the held-out
 /// figures of schemes the baseline lacks, and T12 is shown as a reference.
 #[test]
@@ -242,7 +253,7 @@ fn check_writes_one_row_per_target_and_exits_3_unless_all_pass() {
         )
     );
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 71);
+    assert_eq!(rows.len(), 73);
     for (id, role) in [
         ("T1,", "fitted"),
         ("T4,", "input"),

@@ -120,9 +120,9 @@ fn explain_shows_the_example_chain() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     let expected = "  - transitions.kontanthjaelp.ressourceforloeb.all.1-4: 0.008 -> 0.012
-      0.008 (scenarios/examples/../baseline.toml:175)
+      0.008 (scenarios/examples/../baseline.toml:184)
       x 1.25 (scenarios/examples/../proposals/l06-right-to-apply.toml:22)
-          assumption: a third of the 6,000 a year gap (background paper 3), every band (baseline 0.008 / 0.0211805 -> 0.01 / 0.0264756); sweep x 1.0-1.8
+          assumption: a third of the 6,000 a year gap (background paper 3), every band (baseline 0.008 / 0.0207245 -> 0.01 / 0.0259056); sweep x 1.0-1.8
       x 1.2 (scenarios/examples/compose-factors.toml:17)
           assumption (example): job centres also refer more cash-benefit recipients; composes with L6's x 1.25
       = 0.012

@@ -118,7 +118,7 @@ fn a_changed_probability_is_flagged_where_it_acts_and_nowhere_else() {
     let failed: Vec<_> = v.failures().collect();
     let affected = |t: &verify::Test| {
         t.cell.state == "sygedagpenge"
-            && t.cell.age_group == "over40"
+            && t.cell.age_group.starts_with("over40")
             && ["2", "3", "4"].contains(&t.cell.duration.as_str())
             && t.cell.forced == "-"
             && ["employed", "stay"].contains(&t.target.as_str())
@@ -159,7 +159,7 @@ fn a_shifted_duration_band_is_flagged_at_the_shifted_duration() {
     let failed: Vec<_> = v.failures().collect();
     assert!(
         failed.iter().all(|t| t.cell.state == "sygedagpenge"
-            && t.cell.age_group == "under40"
+            && t.cell.age_group.starts_with("under40")
             && t.cell.duration == "2"
             && ["employed", "stay"].contains(&t.target.as_str())),
         "unexpected failures:\n{}",

@@ -491,6 +491,11 @@ mod tests {
         let fp40 = rate("transitions.ressourceforloeb.foertidspension.over40");
         let sc = loaded.scenario;
         let plan = Plan::new(&sc);
+        // Over 40 and more than a year from folkepension age.
+        let age = sc.age_groups().group(crate::scenario::Who {
+            age_q: 50 * 4,
+            to_pension_q: 60,
+        }) as u8;
         let gate = plan
             .gates
             .iter()
@@ -500,7 +505,7 @@ mod tests {
             state: RF as u8,
             pension: false,
             settle: false,
-            age: 1,
+            age,
             band: 0,
             class: 0,
             phase: Phase::Passive as u8,
