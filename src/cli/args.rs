@@ -168,6 +168,8 @@ pub struct VerifyArgs {
     /// Print every test, not only the failures
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Output folder, empty or new (default: a new run folder under outputs/<scenario name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,
