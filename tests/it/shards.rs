@@ -365,6 +365,15 @@ fn slurm_script_runs_shards_then_a_dependent_merge() {
     );
     assert!(s.contains("--dependency=afterok:\"$shards\""), "{s}");
     assert!(s.contains("merge /tmp/j/parts --out /tmp/j/results"), "{s}");
+    let out = fleksim()
+        .args(["slurm", "--tasks", "2", "--", "verify", "--alpha", "0.01"])
+        .assert()
+        .success();
+    let s = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        s.contains("verify --alpha 0.01 --shard \"$SLURM_ARRAY_TASK_ID/2\""),
+        "{s}"
+    );
     fleksim()
         .args(["slurm", "--tasks", "2", "--", "run", "--shard", "0/2"])
         .assert()
