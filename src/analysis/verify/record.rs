@@ -164,7 +164,7 @@ mod tests {
     fn key(state: u8, gates: u64) -> Key {
         Key {
             state,
-            pension: state % 2 == 0,
+            pension: state == 2,
             settle: false,
             age: 3,
             band: 300,
