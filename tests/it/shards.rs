@@ -25,10 +25,6 @@ fn small(name: &str) -> String {
     data(name).display().to_string()
 }
 
-fn run_ok(args: &[String]) {
-    fleksim().args(args).assert().success();
-}
-
 /// The exit status of `cmd`.
 fn status(cmd: &mut assert_cmd::Command) -> Option<i32> {
     cmd.assert().get_output().status.code()
@@ -45,6 +41,16 @@ fn merge_ok(parts: &Path, out: &Path) {
         .success();
 }
 
+/// Runs `args` as shard `shard` (`K/N`), writing its part into `parts`.
+fn shard_ok(args: &[&str], shard: &str, parts: &Path) {
+    fleksim()
+        .args(args)
+        .args(["--shard", shard, "--out"])
+        .arg(parts)
+        .assert()
+        .success();
+}
+
 /// Runs `args` whole into `<dir>/whole`, as shards 0/3, 1/3, 2/3 into
 /// `<dir>/parts` and merges those into `<dir>/merged`; the merge must exit
 /// as the whole run did (a command may exit 3 for a failed test). Returns
@@ -54,12 +60,7 @@ fn whole_and_merged(dir: &Path, args: &[&str]) -> (PathBuf, PathBuf, Option<i32>
     let code = status(fleksim().args(args).arg("--out").arg(&whole));
     assert!(whole.is_dir(), "the whole run wrote its outputs");
     for k in 0..3 {
-        fleksim()
-            .args(args)
-            .args(["--shard", &format!("{k}/3"), "--out"])
-            .arg(&parts)
-            .assert()
-            .success();
+        shard_ok(args, &format!("{k}/3"), &parts);
     }
     let merged_code = status(fleksim().arg("merge").arg(&parts).arg("--out").arg(&merged));
     assert_eq!(code, merged_code, "the merge exits as the whole run did");
@@ -177,22 +178,12 @@ fn merged_uncertainty_equals_the_whole_uncertainty() {
 
 /// Shards of `run` on small.toml (seed `seed`) into `parts`.
 fn run_shards(parts: &Path, seed: &str, shards: &[&str]) {
+    let small = small("ok/small.toml");
     for s in shards {
-        run_ok(
-            &[
-                "run",
-                &small("ok/small.toml"),
-                "-n",
-                "5",
-                "--seed",
-                seed,
-                "--quiet",
-                "--shard",
-                s,
-                "--out",
-                parts.to_str().unwrap(),
-            ]
-            .map(String::from),
+        shard_ok(
+            &["run", &small, "-n", "5", "--seed", seed, "--quiet"],
+            s,
+            parts,
         );
     }
 }
@@ -283,12 +274,7 @@ fn more_shards_than_units_merge_too() {
         .assert()
         .success();
     for k in 0..5 {
-        fleksim()
-            .args(args)
-            .args(["--shard", &format!("{k}/5"), "--out"])
-            .arg(&parts)
-            .assert()
-            .success();
+        shard_ok(&args, &format!("{k}/5"), &parts);
     }
     merge_ok(&parts, &merged);
     assert_same(&whole, &merged);
@@ -301,19 +287,10 @@ fn a_changed_input_is_refused_at_merge() {
     std::fs::copy(data("ok/small.toml"), &sc).unwrap();
     let parts = dir.path().join("parts");
     for k in ["0/2", "1/2"] {
-        run_ok(
-            &[
-                "run",
-                sc.to_str().unwrap(),
-                "-n",
-                "2",
-                "--quiet",
-                "--shard",
-                k,
-                "--out",
-                parts.to_str().unwrap(),
-            ]
-            .map(String::from),
+        shard_ok(
+            &["run", sc.to_str().unwrap(), "-n", "2", "--quiet"],
+            k,
+            &parts,
         );
     }
     let text = std::fs::read_to_string(&sc).unwrap();
@@ -420,13 +397,9 @@ fn merged_verify_equals_the_whole_verify() {
 fn merge_refuses_a_missing_verify_part() {
     let dir = tempfile::tempdir().unwrap();
     let parts = dir.path().join("parts");
+    let args = ["verify", "--scale", "0.02", "-n", "6", "--quarters", "8"];
     for k in ["0/3", "2/3"] {
-        fleksim()
-            .args(["verify", "--scale", "0.02", "-n", "6", "--quarters", "8"])
-            .args(["--shard", k, "--out"])
-            .arg(&parts)
-            .assert()
-            .success();
+        shard_ok(&args, k, &parts);
     }
     let err = merge_fails(&[parts], &dir.path().join("out"));
     assert!(
