@@ -3,7 +3,7 @@
 # bindings are generated with bindgen), builds fleksim with the `mpi` feature
 # (into target/release, reusing the dependencies already built there), and
 # checks that the shipped DS comparison under `mpirun -np 1, 2, 3` writes the
-# same bytes as one process without MPI.
+# same bytes as one process without MPI (and uncertainty and verify on 3 ranks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +40,15 @@ for f in uncertainty.csv uncertainty-summary.csv uncertainty-drivers.csv; do
     cmp "$work/u1/$f" "$work/u3/$f"
 done
 echo "mpi: uncertainty on 3 ranks equals one process byte for byte"
+
+# verify's replications are integer counts: rank 0 folds the ranks' counts and
+# exits as one process does (3 if a test fails).
+vcmd=(verify --scale 0.02 -n 6 --quarters 8)
+v1=0; ./target/release/fleksim "${vcmd[@]}" --out "$work/v1" >/dev/null || v1=$?
+v3=0; mpirun --allow-run-as-root --oversubscribe -np 3 ./target/release/fleksim "${vcmd[@]}" --mpi --out "$work/v3" >/dev/null || v3=$?
+test "$v1" = "$v3"
+cmp "$work/v1/verify.csv" "$work/v3/verify.csv"
+echo "mpi: verify on 3 ranks equals one process byte for byte (exit status $v1)"
 
 # Leave target/release/fleksim as the default build for later steps.
 cargo build --locked --quiet --release

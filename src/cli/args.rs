@@ -149,12 +149,18 @@ that any test fails is at most --alpha. Outcomes expected fewer than 5 times
 fails if it happens at all. Writes verify.csv (one row per test) and
 manifest.json into a new run folder (outputs/<scenario name>/<run id>/) or --out DIR.
 
+--shard K/N computes only replications [K·n/N, (K+1)·n/N) and writes their counts
+to <out>/part-K-of-N.fleksim-part; `fleksim merge` of every shard's part writes
+the verify.csv of the whole run and exits as it would. --mpi splits the
+replications over the ranks of an MPI job instead.
+
 Exit status: 0 if every test passes, 3 if one fails, 1 bad input, 2 internal error.
 
 Examples:
   fleksim verify
   fleksim verify scenarios/proposals/d02-clarification-guarantee.toml --all
-  fleksim verify --scale 1 -n 8 --alpha 0.01";
+  fleksim verify --scale 1 -n 8 --alpha 0.01
+  fleksim verify -n 200 --shard 3/10 --out parts  # then: fleksim merge parts";
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -168,6 +174,8 @@ pub struct VerifyArgs {
     /// Print every test, not only the failures
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Output folder, empty or new (default: a new run folder under outputs/<scenario name>/)
     #[arg(short, long)]
     pub out: Option<PathBuf>,

@@ -92,6 +92,11 @@ pub fn rerun(arguments: &[String], parts: Parts, out: Option<PathBuf>) -> Result
             a.out = out.or(a.out);
             super::check::check(a)
         }
+        Command::Verify(mut a) => {
+            a.shard = shard();
+            a.out = out.or(a.out);
+            super::verify::verify(a)
+        }
         Command::Sweep(mut a) => {
             a.plan.shard = shard();
             a.plan.out = out.or(a.plan.out);

@@ -17,7 +17,7 @@ use std::time::{Instant, SystemTime};
 
 use fleksim::analysis::sweep::PointStore;
 use fleksim::engine::runner::RunConfig;
-use fleksim::engine::units::{RepUnit, Shard, Units};
+use fleksim::engine::units::{Shard, Unit, Units};
 use fleksim::output::partial::{self, PartHeader, PartReader, PartWriter};
 use fleksim::scenario::{Scenario, fnv1a};
 use fleksim::{Error, Result};
@@ -208,14 +208,14 @@ impl Job {
     }
 
     /// The replications (of `replications`) this job computes, or replays,
-    /// for a command whose units' values depend on `settings`; a shard's
-    /// partial goes into `out`.
-    pub fn units(
+    /// for a command whose units' values (each a `U`) depend on `settings`;
+    /// a shard's partial goes into `out`.
+    pub fn units<U: Unit>(
         &mut self,
         out: &Path,
         replications: u32,
         settings: Settings,
-    ) -> Result<Units<'_>> {
+    ) -> Result<Units<'_, U>> {
         match &mut self.mode {
             Mode::Whole => Ok(Units::All),
             Mode::Shard(s) => {
@@ -497,8 +497,8 @@ struct RepSink {
     buf: Vec<u8>,
 }
 
-impl fleksim::engine::units::UnitSink for RepSink {
-    fn put(&mut self, rep: u32, unit: &RepUnit) -> Result<()> {
+impl<U: Unit> fleksim::engine::units::UnitSink<U> for RepSink {
+    fn put(&mut self, rep: u32, unit: &U) -> Result<()> {
         self.buf.clear();
         unit.encode(&mut self.buf);
         self.writer.record(u64::from(rep), &self.buf)
@@ -511,8 +511,8 @@ struct RepSource {
     current: Option<Box<dyn RecordSource>>,
 }
 
-impl fleksim::engine::units::UnitSource for RepSource {
-    fn get(&mut self, rep: u32) -> Result<RepUnit> {
+impl<U: Unit> fleksim::engine::units::UnitSource<U> for RepSource {
+    fn get(&mut self, rep: u32) -> Result<U> {
         loop {
             let Some(src) = self.current.as_mut() else {
                 self.current =
@@ -529,7 +529,7 @@ impl fleksim::engine::units::UnitSource for RepSource {
                             src.name()
                         )));
                     }
-                    return RepUnit::decode(&payload).map_err(|e| {
+                    return U::decode(&payload).map_err(|e| {
                         Error::Invalid(format!("part {}: {e} (replication {rep})", src.name()))
                     });
                 }

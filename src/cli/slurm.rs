@@ -28,12 +28,13 @@ pub fn slurm(a: SlurmArgs) -> Result<ExitCode> {
         Command::Run(a) => &a.shard,
         Command::Compare(a) => &a.shard,
         Command::Check(a) => &a.shard,
+        Command::Verify(a) => &a.shard,
         Command::Sweep(a) => &a.plan.shard,
         Command::Sensitivity(a) => &a.plan.shard,
         Command::Uncertainty(a) => &a.plan.shard,
         _ => {
             return Err(Error::Invalid(format!(
-                "`{}` cannot be split into shards; run, compare, check, sweep, sensitivity and uncertainty can",
+                "`{}` cannot be split into shards; run, compare, check, verify, sweep, sensitivity and uncertainty can",
                 command[0]
             )));
         }
@@ -42,6 +43,7 @@ pub fn slurm(a: SlurmArgs) -> Result<ExitCode> {
         Command::Run(a) => a.out.is_some(),
         Command::Compare(a) => a.out.is_some(),
         Command::Check(a) => a.out.is_some(),
+        Command::Verify(a) => a.out.is_some(),
         Command::Sweep(a) => a.plan.out.is_some(),
         Command::Sensitivity(a) => a.plan.out.is_some(),
         Command::Uncertainty(a) => a.plan.out.is_some(),

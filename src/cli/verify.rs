@@ -24,14 +24,36 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
         min_expected: verify::DEFAULT_MIN_EXPECTED,
     };
     cfg.validate()?;
-    let dest = Dest::new(a.out.as_deref(), a.force, &sc.name, "verify", start_time)?;
+    let threads = pool.current_num_threads();
+    let mut job = super::shard::Job::new(&a.shard, "verify")?;
+    let whole = job.is_whole();
+    let dest = Dest::for_job(
+        a.out.as_deref(),
+        a.force,
+        &sc.name,
+        "verify",
+        start_time,
+        whole,
+    )?;
+    // A shard's partial goes here (all shards of a job share it).
+    let part_dir = super::shard::part_dir(a.out.as_deref(), &sc.name);
+    let settings = super::shard::settings("verify", &[&sc], &cfg.run, "");
 
     let clock = Instant::now();
     let prepared = Prepared::new(&sc);
     let pb = super::progress::replications(cfg.run.replications);
-    let res = pool.install(|| verify::verify(&prepared, &sc, &cfg, &|| pb.inc(1)));
+    let res = {
+        let mut units = job.units(&part_dir, cfg.run.replications, settings)?;
+        pool.install(|| verify::verify_units(&prepared, &sc, &cfg, &mut units, &|| pb.inc(1)))
+    };
     pb.finish_and_clear();
     let v = res?;
+    if let Some(code) = job.finish(threads, v.person_quarters)? {
+        return Ok(code);
+    }
+    if !whole {
+        dest.check()?;
+    }
     let elapsed = clock.elapsed().as_secs_f64();
     let mut manifest = Manifest::new("verify", start_time).with_scenario(
         "scenario",
@@ -42,7 +64,7 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
     manifest.seed = cfg.run.seed;
     manifest.replications = cfg.run.replications;
     manifest.scale = cfg.run.scale;
-    manifest.threads = pool.current_num_threads();
+    manifest.threads = threads;
     manifest.person_quarters = v.person_quarters;
     manifest.elapsed_seconds = elapsed;
     manifest.set("alpha", cfg.alpha);

@@ -15,7 +15,11 @@
 //! them (a merge). Because the fold sees the same `f64` values in the same
 //! order, a merged result is bit-identical to the whole run.
 //!
-//! **Architecture invariant:** a unit's [`RepUnit`] is a function of the
+//! A replication's values are a [`RepUnit`] for the commands that summarise
+//! outputs (`run`, `compare`, `check`), or any other [`Unit`] a command
+//! folds (`verify`: its integer counts).
+//!
+//! **Architecture invariant:** a replication's unit is a function of the
 //! inputs and the unit index only; its byte encoding round-trips exactly
 //! (floats as their IEEE bits).
 
@@ -86,6 +90,24 @@ pub struct RepUnit {
     pub values: Vec<Vec<f64>>,
     pub person_quarters: u64,
     pub checksum: u64,
+}
+
+/// The values of one replication as a shard stores them: encoded exactly,
+/// so that decoding gives back what the whole run would have folded.
+pub trait Unit: Sized + Send {
+    /// Appends the exact encoding of the unit to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Reads what [`Unit::encode`] wrote (all of `bytes`).
+    fn decode(bytes: &[u8]) -> Result<Self>;
+}
+
+impl Unit for RepUnit {
+    fn encode(&self, out: &mut Vec<u8>) {
+        RepUnit::encode(self, out);
+    }
+    fn decode(bytes: &[u8]) -> Result<RepUnit> {
+        RepUnit::decode(bytes)
+    }
 }
 
 impl RepUnit {
@@ -161,29 +183,30 @@ impl Reader<'_> {
 }
 
 /// Receives a shard's units, in unit order.
-pub trait UnitSink: Send {
-    fn put(&mut self, rep: u32, unit: &RepUnit) -> Result<()>;
+pub trait UnitSink<U = RepUnit>: Send {
+    fn put(&mut self, rep: u32, unit: &U) -> Result<()>;
 }
 
-impl<F: FnMut(u32, &RepUnit) -> Result<()> + Send> UnitSink for F {
-    fn put(&mut self, rep: u32, unit: &RepUnit) -> Result<()> {
+impl<U, F: FnMut(u32, &U) -> Result<()> + Send> UnitSink<U> for F {
+    fn put(&mut self, rep: u32, unit: &U) -> Result<()> {
         self(rep, unit)
     }
 }
 
 /// Gives a merge's units, asked in unit order.
-pub trait UnitSource: Send {
-    fn get(&mut self, rep: u32) -> Result<RepUnit>;
+pub trait UnitSource<U = RepUnit>: Send {
+    fn get(&mut self, rep: u32) -> Result<U>;
 }
 
-impl<F: FnMut(u32) -> Result<RepUnit> + Send> UnitSource for F {
-    fn get(&mut self, rep: u32) -> Result<RepUnit> {
+impl<U, F: FnMut(u32) -> Result<U> + Send> UnitSource<U> for F {
+    fn get(&mut self, rep: u32) -> Result<U> {
         self(rep)
     }
 }
 
-/// Which replications a command computes and what becomes of them.
-pub enum Units<'a> {
+/// Which replications a command computes and what becomes of them (each
+/// replication's values a `U`).
+pub enum Units<'a, U = RepUnit> {
     /// Every replication, folded in order: the ordinary run.
     All,
     /// Only the replications in `range`, each handed to `sink` in
@@ -191,14 +214,14 @@ pub enum Units<'a> {
     /// empty and must not be reported).
     Record {
         range: Range<u32>,
-        sink: &'a mut dyn UnitSink,
+        sink: &'a mut dyn UnitSink<U>,
     },
     /// No replication is computed: `source` gives each one's values, asked
     /// in replication order, and they are folded as in [`Units::All`].
-    Replay { source: &'a mut dyn UnitSource },
+    Replay { source: &'a mut dyn UnitSource<U> },
 }
 
-impl Units<'_> {
+impl<U> Units<'_, U> {
     /// How many of `n` replications this process simulates.
     pub fn computed(&self, n: u32) -> u32 {
         match self {
@@ -218,19 +241,19 @@ impl Units<'_> {
 /// current rayon pool, in batches of twice the threads, so memory is
 /// bounded by a batch) gives a replication's unit, and `fold` receives
 /// units in replication order. `on_done` is called per computed replication.
-pub fn drive(
+pub fn drive<U: Send>(
     n: u32,
-    units: &mut Units,
-    compute: &(dyn Fn(u32) -> Result<RepUnit> + Sync),
+    units: &mut Units<U>,
+    compute: &(dyn Fn(u32) -> Result<U> + Sync),
     on_done: &(dyn Fn() + Sync),
-    fold: &mut dyn FnMut(u32, RepUnit) -> Result<()>,
+    fold: &mut dyn FnMut(u32, U) -> Result<()>,
 ) -> Result<()> {
-    let batches = |range: Range<u32>, take: &mut dyn FnMut(u32, RepUnit) -> Result<()>| {
+    let batches = |range: Range<u32>, take: &mut dyn FnMut(u32, U) -> Result<()>| {
         let batch = (rayon::current_num_threads() * 2).max(2) as u32;
         let mut next = range.start;
         while next < range.end {
             let end = next.saturating_add(batch).min(range.end);
-            let results: Vec<Result<RepUnit>> = (next..end)
+            let results: Vec<Result<U>> = (next..end)
                 .into_par_iter()
                 .map(|r| {
                     let u = compute(r);

@@ -1,7 +1,7 @@
 //! Shards (`--shard K/N`) and `merge`: three shards merged equal the whole
-//! run byte for byte, for run, compare, sweep and uncertainty; parts that
-//! are missing, given twice or foreign are refused with a message naming
-//! them.
+//! run byte for byte, for run, compare, check, verify, sweep and
+//! uncertainty; parts that are missing, given twice or foreign are refused
+//! with a message naming them.
 
 use std::path::{Path, PathBuf};
 
@@ -25,40 +25,55 @@ fn small(name: &str) -> String {
     data(name).display().to_string()
 }
 
-fn run_ok(args: &[String]) {
-    fleksim().args(args).assert().success();
+/// The exit status of `cmd`.
+fn status(cmd: &mut assert_cmd::Command) -> Option<i32> {
+    cmd.assert().get_output().status.code()
+}
+
+/// `fleksim merge PARTS --out OUT`, which must succeed.
+fn merge_ok(parts: &Path, out: &Path) {
+    fleksim()
+        .arg("merge")
+        .arg(parts)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
+
+/// Runs `args` as shard `shard` (`K/N`), writing its part into `parts`.
+fn shard_ok(args: &[&str], shard: &str, parts: &Path) {
+    fleksim()
+        .args(args)
+        .args(["--shard", shard, "--out"])
+        .arg(parts)
+        .assert()
+        .success();
 }
 
 /// Runs `args` whole into `<dir>/whole`, as shards 0/3, 1/3, 2/3 into
-/// `<dir>/parts` and merges those into `<dir>/merged`; returns the two
-/// output folders.
-fn whole_and_merged(dir: &Path, args: &[String]) -> (PathBuf, PathBuf) {
+/// `<dir>/parts` and merges those into `<dir>/merged`; the merge must exit
+/// as the whole run did (a command may exit 3 for a failed test). Returns
+/// the two output folders and that exit status.
+fn whole_and_merged(dir: &Path, args: &[&str]) -> (PathBuf, PathBuf, Option<i32>) {
     let (whole, parts, merged) = (dir.join("whole"), dir.join("parts"), dir.join("merged"));
-    let with = |extra: &[&str]| -> Vec<String> {
-        let mut a = args.to_vec();
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
-    };
-    run_ok(&with(&["--out", whole.to_str().unwrap()]));
+    let code = status(fleksim().args(args).arg("--out").arg(&whole));
+    assert!(whole.is_dir(), "the whole run wrote its outputs");
     for k in 0..3 {
-        let shard = format!("{k}/3");
-        run_ok(&with(&[
-            "--shard",
-            &shard,
-            "--out",
-            parts.to_str().unwrap(),
-        ]));
+        shard_ok(args, &format!("{k}/3"), &parts);
     }
-    fleksim()
-        .args([
-            "merge",
-            parts.to_str().unwrap(),
-            "--out",
-            merged.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
-    (whole, merged)
+    let merged_code = status(fleksim().arg("merge").arg(&parts).arg("--out").arg(&merged));
+    assert_eq!(code, merged_code, "the merge exits as the whole run did");
+    (whole, merged, code)
+}
+
+/// `args` run whole and merged from three shards write the same files
+/// (see [`assert_same`]); returns their exit status.
+fn merged_equals_whole(args: &[&str]) -> Option<i32> {
+    let dir = tempfile::tempdir().unwrap();
+    let (whole, merged, code) = whole_and_merged(dir.path(), args);
+    assert_same(&whole, &merged);
+    code
 }
 
 /// Every file of `whole` is in `merged` with the same bytes, manifests
@@ -105,11 +120,8 @@ fn assert_same(whole: &Path, merged: &Path) {
 #[test]
 fn merged_run_equals_the_whole_run() {
     let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = ["run", &small("ok/small.toml"), "-n", "5", "--quiet"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let (whole, merged) = whole_and_merged(dir.path(), &args);
+    let args = ["run", &small("ok/small.toml"), "-n", "5", "--quiet"];
+    let (whole, merged, _) = whole_and_merged(dir.path(), &args);
     assert_same(&whole, &merged);
     // The manifest's checksum and person-quarters come from the parts too.
     let m: serde_json::Value =
@@ -122,26 +134,19 @@ fn merged_run_equals_the_whole_run() {
 
 #[test]
 fn merged_compare_equals_the_whole_compare() {
-    let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = [
+    merged_equals_whole(&[
         "compare",
         &small("ok/small.toml"),
         &small("ok/small-uncertain.toml"),
         "-n",
         "4",
         "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let (whole, merged) = whole_and_merged(dir.path(), &args);
-    assert_same(&whole, &merged);
+    ]);
 }
 
 #[test]
 fn merged_sweep_equals_the_whole_sweep() {
-    let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = [
+    merged_equals_whole(&[
         "sweep",
         &small("ok/small-uncertain.toml"),
         "--baseline",
@@ -151,18 +156,12 @@ fn merged_sweep_equals_the_whole_sweep() {
         "-n",
         "2",
         "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let (whole, merged) = whole_and_merged(dir.path(), &args);
-    assert_same(&whole, &merged);
+    ]);
 }
 
 #[test]
 fn merged_uncertainty_equals_the_whole_uncertainty() {
-    let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = [
+    merged_equals_whole(&[
         "uncertainty",
         &small("ok/small-uncertain.toml"),
         "--baseline",
@@ -174,32 +173,17 @@ fn merged_uncertainty_equals_the_whole_uncertainty() {
         "--scale",
         "1",
         "--quiet",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let (whole, merged) = whole_and_merged(dir.path(), &args);
-    assert_same(&whole, &merged);
+    ]);
 }
 
 /// Shards of `run` on small.toml (seed `seed`) into `parts`.
 fn run_shards(parts: &Path, seed: &str, shards: &[&str]) {
+    let small = small("ok/small.toml");
     for s in shards {
-        run_ok(
-            &[
-                "run",
-                &small("ok/small.toml"),
-                "-n",
-                "5",
-                "--seed",
-                seed,
-                "--quiet",
-                "--shard",
-                s,
-                "--out",
-                parts.to_str().unwrap(),
-            ]
-            .map(String::from),
+        shard_ok(
+            &["run", &small, "-n", "5", "--seed", seed, "--quiet"],
+            s,
+            parts,
         );
     }
 }
@@ -270,50 +254,30 @@ fn merge_refuses_missing_duplicated_and_foreign_parts() {
     assert!(err.contains("damaged"), "{err}");
 
     // And the good set merges.
-    fleksim()
-        .args([
-            "merge",
-            parts.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .assert()
-        .success();
+    merge_ok(&parts, &out);
     assert!(out.join("stocks.csv").exists());
 }
 
 #[test]
 fn more_shards_than_units_merge_too() {
     let dir = tempfile::tempdir().unwrap();
-    let parts = dir.path().join("parts");
-    let base = ["run", &small("ok/small.toml"), "-n", "2", "--quiet"].map(String::from);
-    let mut whole_args = base.to_vec();
-    whole_args.extend([
-        "--out".into(),
-        dir.path().join("whole").display().to_string(),
-    ]);
-    run_ok(&whole_args);
-    for k in 0..5 {
-        let mut a = base.to_vec();
-        a.extend([
-            "--shard".into(),
-            format!("{k}/5"),
-            "--out".into(),
-            parts.display().to_string(),
-        ]);
-        run_ok(&a);
-    }
-    let merged = dir.path().join("merged");
+    let (whole, parts, merged) = (
+        dir.path().join("whole"),
+        dir.path().join("parts"),
+        dir.path().join("merged"),
+    );
+    let args = ["run", &small("ok/small.toml"), "-n", "2", "--quiet"];
     fleksim()
-        .args([
-            "merge",
-            parts.to_str().unwrap(),
-            "--out",
-            merged.to_str().unwrap(),
-        ])
+        .args(args)
+        .arg("--out")
+        .arg(&whole)
         .assert()
         .success();
-    assert_same(&dir.path().join("whole"), &merged);
+    for k in 0..5 {
+        shard_ok(&args, &format!("{k}/5"), &parts);
+    }
+    merge_ok(&parts, &merged);
+    assert_same(&whole, &merged);
 }
 
 #[test]
@@ -323,19 +287,10 @@ fn a_changed_input_is_refused_at_merge() {
     std::fs::copy(data("ok/small.toml"), &sc).unwrap();
     let parts = dir.path().join("parts");
     for k in ["0/2", "1/2"] {
-        run_ok(
-            &[
-                "run",
-                sc.to_str().unwrap(),
-                "-n",
-                "2",
-                "--quiet",
-                "--shard",
-                k,
-                "--out",
-                parts.to_str().unwrap(),
-            ]
-            .map(String::from),
+        shard_ok(
+            &["run", sc.to_str().unwrap(), "-n", "2", "--quiet"],
+            k,
+            &parts,
         );
     }
     let text = std::fs::read_to_string(&sc).unwrap();
@@ -387,6 +342,15 @@ fn slurm_script_runs_shards_then_a_dependent_merge() {
     );
     assert!(s.contains("--dependency=afterok:\"$shards\""), "{s}");
     assert!(s.contains("merge /tmp/j/parts --out /tmp/j/results"), "{s}");
+    let out = fleksim()
+        .args(["slurm", "--tasks", "2", "--", "verify", "--alpha", "0.01"])
+        .assert()
+        .success();
+    let s = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        s.contains("verify --alpha 0.01 --shard \"$SLURM_ARRAY_TASK_ID/2\""),
+        "{s}"
+    );
     fleksim()
         .args(["slurm", "--tasks", "2", "--", "run", "--shard", "0/2"])
         .assert()
@@ -400,22 +364,46 @@ fn slurm_script_runs_shards_then_a_dependent_merge() {
 
 #[test]
 fn merged_check_equals_the_whole_check() {
+    merged_equals_whole(&["check", "--scale", "0.02", "-n", "3", "--quarters", "8"]);
+}
+
+/// verify's replications are integer counts per cell and outcome: the
+/// merged counts, tests and exit status equal the whole run's, whether
+/// every test passes (0) or one fails (3).
+#[test]
+fn merged_verify_equals_the_whole_verify() {
+    let args = ["verify", "--scale", "0.02", "-n", "6", "--quarters", "8"];
+    assert_eq!(merged_equals_whole(&args), Some(0));
+    // At a family-wise alpha of 0.99 about every other seed fails a test
+    // by chance: find one, and its failure must merge too.
+    let failing = (1..=20)
+        .map(|seed| seed.to_string())
+        .find(|seed| {
+            let tmp = tempfile::tempdir().unwrap();
+            status(
+                fleksim()
+                    .args(args)
+                    .args(["--alpha", "0.99", "--seed", seed, "--out"])
+                    .arg(tmp.path().join("out")),
+            ) == Some(3)
+        })
+        .expect("a seed of 20 fails a test at alpha 0.99");
+    let mut failing_args = args.to_vec();
+    failing_args.extend(["--alpha", "0.99", "--seed", &failing]);
+    assert_eq!(merged_equals_whole(&failing_args), Some(3));
+}
+
+#[test]
+fn merge_refuses_a_missing_verify_part() {
     let dir = tempfile::tempdir().unwrap();
-    let args = ["check", "--scale", "0.02", "-n", "3", "--quarters", "8"];
-    let code = |a: &mut assert_cmd::Command| a.assert().get_output().status.code();
-    let whole = dir.path().join("whole");
     let parts = dir.path().join("parts");
-    let merged = dir.path().join("merged");
-    let c_whole = code(fleksim().args(args).arg("--out").arg(&whole));
-    for k in 0..3 {
-        fleksim()
-            .args(args)
-            .args(["--shard", &format!("{k}/3"), "--out"])
-            .arg(&parts)
-            .assert()
-            .success();
+    let args = ["verify", "--scale", "0.02", "-n", "6", "--quarters", "8"];
+    for k in ["0/3", "2/3"] {
+        shard_ok(&args, k, &parts);
     }
-    let c_merged = code(fleksim().arg("merge").arg(&parts).arg("--out").arg(&merged));
-    assert_eq!(c_whole, c_merged, "the same exit status");
-    assert_same(&whole, &merged);
+    let err = merge_fails(&[parts], &dir.path().join("out"));
+    assert!(
+        err.contains("replications 2..4 are missing") && err.contains("shard 1/3"),
+        "{err}"
+    );
 }

@@ -55,6 +55,7 @@
 //! This module does no terminal I/O.
 
 mod plan;
+mod record;
 mod stats;
 
 use plan::Plan;
@@ -62,13 +63,12 @@ pub use stats::{binomial_two_sided, holm};
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
-
 use crate::engine::cells::RF_COUNT;
 use crate::engine::kernel::{self, Counters};
 use crate::engine::population::{Population, Snapshot};
 use crate::engine::rng::RepKey;
 use crate::engine::runner::{Prepared, RunConfig};
+use crate::engine::units::{Units, drive};
 use crate::error::{Error, Result};
 use crate::scenario::calendar::Quarter;
 use crate::scenario::{
@@ -278,6 +278,20 @@ pub fn verify(
     cfg: &VerifyConfig,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Verification> {
+    verify_units(sim, expect, cfg, &mut Units::All, on_done)
+}
+
+/// [`verify`] over the replications `units` names: all of them, a shard's
+/// block (whose counts go to the sink; the verification returned is then
+/// empty and must not be reported), or none, the counts replayed from a
+/// merge. Counts are integers, so the merged totals equal the whole run's.
+pub fn verify_units(
+    sim: &Prepared,
+    expect: &Scenario,
+    cfg: &VerifyConfig,
+    units: &mut Units<Tally>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Verification> {
     cfg.validate()?;
     let ss = sim.scenario;
     if (ss.start, ss.horizon) != (expect.start, expect.horizon) {
@@ -288,23 +302,16 @@ pub fn verify(
     }
     let plan = Plan::new(expect);
     let mut total = Tally::default();
-    let batch = (rayon::current_num_threads() * 2).max(2) as u32;
-    let mut next = 0u32;
-    while next < cfg.run.replications {
-        let end = (next + batch).min(cfg.run.replications);
-        let tallies: Vec<Result<Tally>> = (next..end)
-            .into_par_iter()
-            .map(|r| {
-                let t = replicate(sim, &plan, &cfg.run, r);
-                on_done();
-                t
-            })
-            .collect();
-        for t in tallies {
-            total.merge(t?);
-        }
-        next = end;
-    }
+    drive(
+        cfg.run.replications,
+        units,
+        &|r| replicate(sim, &plan, &cfg.run, r),
+        on_done,
+        &mut |_, t| {
+            total.merge(t);
+            Ok(())
+        },
+    )?;
     Ok(plan.evaluate(&total, cfg))
 }
 
@@ -349,9 +356,11 @@ struct Key {
     period: u8,
 }
 
-/// Observed counts, summed over quarters and replications.
-#[derive(Debug, Default)]
-struct Tally {
+/// Observed counts of one replication, or summed over replications: the
+/// unit `verify` splits into shards (see [`verify_units`]); its fields are
+/// private to this module.
+#[derive(Debug, Default, PartialEq)]
+pub struct Tally {
     /// Outcome counts by state index, then `STAY`.
     moves: HashMap<Key, [u64; N_STATES + 1]>,
     /// Ressourceforløb stayers by phase during the quarter and phase after.
