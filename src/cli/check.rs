@@ -13,7 +13,6 @@ use fleksim::{Error, Result};
 
 use super::args::CheckArgs;
 use super::fmt;
-use super::outdir::Dest;
 
 /// The heading of each role's table, in the order they are shown.
 fn heading(role: Role) -> &'static str {
@@ -172,19 +171,16 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     let mut checker = Checker::new(targets, &layout);
     let prepared = Prepared::new(&sc);
     let clock = Instant::now();
-    // A shard's partial goes here (all shards of a job share it).
-    let out = super::shard::part_dir(a.out.as_deref(), &sc.name);
-    let mut job = super::shard::Job::new(&a.shard, "check")?;
-    let settings = super::shard::settings("check", &[&sc], &cfg, "");
-    let whole = job.is_whole();
-    let dest = Dest::for_job(
+    let (mut job, dest, out) = super::shard::launch(
+        &a.shard,
+        "check",
         a.out.as_deref(),
         a.force,
         &sc.name,
-        "check",
         start_time,
-        whole,
     )?;
+    let settings = super::shard::settings("check", &[&sc], &cfg, "");
+    let whole = job.is_whole();
     let pb = super::progress::replications(cfg.replications);
     let res = {
         let mut units = job.units(&out, cfg.replications, settings)?;

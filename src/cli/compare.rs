@@ -14,7 +14,6 @@ use fleksim::{Error, Result};
 
 use super::args::CompareArgs;
 use super::fmt;
-use super::outdir::Dest;
 
 pub fn compare(a: CompareArgs) -> Result<ExitCode> {
     let start_time = SystemTime::now();
@@ -87,17 +86,15 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
             scenarios.iter().map(Prepared::new).collect()
         }
     };
-    let mut job = super::shard::Job::new(&a.shard, "compare")?;
-    let whole = job.is_whole();
-    let dest = Dest::for_job(
+    let (mut job, dest, out) = super::shard::launch(
+        &a.shard,
+        "compare",
         a.out.as_deref(),
         a.force,
         folder,
-        "compare",
         start_time,
-        whole,
     )?;
-    let out = super::shard::part_dir(a.out.as_deref(), folder);
+    let whole = job.is_whole();
     let all: Vec<&fleksim::scenario::Scenario> = scenarios.iter().collect();
     let settings = super::shard::settings("compare", &all, &cfg, &format!("prices={:?}", a.prices));
     let pb = super::progress::replications(cfg.replications);

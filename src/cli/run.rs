@@ -10,7 +10,6 @@ use fleksim::output::report::{self, Manifest};
 
 use super::args::RunArgs;
 use super::fmt;
-use super::outdir::Dest;
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
     let start_time = SystemTime::now();
@@ -24,17 +23,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         Some(year) => Prepared::new(&sc).in_prices(year)?,
         None => Prepared::new(&sc),
     };
-    let mut job = super::shard::Job::new(&a.shard, "run")?;
-    let whole = job.is_whole();
-    let dest = Dest::for_job(
+    let (mut job, dest, out) = super::shard::launch(
+        &a.shard,
+        "run",
         a.out.as_deref(),
         a.force,
         &sc.name,
-        "run",
         start_time,
-        whole,
     )?;
-    let out = super::shard::part_dir(a.out.as_deref(), &sc.name);
+    let whole = job.is_whole();
     let settings = super::shard::settings("run", &[&sc], &cfg, &format!("prices={:?}", a.prices));
     let pb = super::progress::replications(cfg.replications);
     let res = {

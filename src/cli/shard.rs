@@ -23,6 +23,7 @@ use fleksim::scenario::{Scenario, fnv1a};
 use fleksim::{Error, Result};
 
 use super::args::ShardArgs;
+use super::outdir::Dest;
 
 /// The records of a set of parts, in unit order (set by `merge`, or by rank
 /// 0 of an MPI job, for the command to replay).
@@ -106,6 +107,22 @@ pub fn settings(command: &str, scenarios: &[&Scenario], cfg: &RunConfig, extra: 
 /// every shard of a job writes there, so it is never a new run folder.
 pub fn part_dir(out: Option<&Path>, name: &str) -> PathBuf {
     out.map_or_else(|| PathBuf::from("outputs").join(name), Path::to_path_buf)
+}
+
+/// The start of a replication command: its job, where its outputs go
+/// (checked now for a whole run, later for a merge or an MPI rank 0; see
+/// [`Dest::for_job`]) and where a shard's partial goes ([`part_dir`]).
+pub fn launch(
+    shard: &ShardArgs,
+    command: &'static str,
+    out: Option<&Path>,
+    force: bool,
+    name: &str,
+    started: SystemTime,
+) -> Result<(Job, Dest, PathBuf)> {
+    let job = Job::new(shard, command)?;
+    let dest = Dest::for_job(out, force, name, command, started, job.is_whole())?;
+    Ok((job, dest, part_dir(out, name)))
 }
 
 /// A command's way through its units.

@@ -10,7 +10,6 @@ use fleksim::output::manifest::Manifest;
 
 use super::args::VerifyArgs;
 use super::fmt;
-use super::outdir::Dest;
 
 pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
     let start_time = SystemTime::now();
@@ -25,18 +24,15 @@ pub fn verify(a: VerifyArgs) -> Result<ExitCode> {
     };
     cfg.validate()?;
     let threads = pool.current_num_threads();
-    let mut job = super::shard::Job::new(&a.shard, "verify")?;
-    let whole = job.is_whole();
-    let dest = Dest::for_job(
+    let (mut job, dest, part_dir) = super::shard::launch(
+        &a.shard,
+        "verify",
         a.out.as_deref(),
         a.force,
         &sc.name,
-        "verify",
         start_time,
-        whole,
     )?;
-    // A shard's partial goes here (all shards of a job share it).
-    let part_dir = super::shard::part_dir(a.out.as_deref(), &sc.name);
+    let whole = job.is_whole();
     let settings = super::shard::settings("verify", &[&sc], &cfg.run, "");
 
     let clock = Instant::now();
