@@ -3,6 +3,11 @@
 //! - `baseline/full_scale_2_replications`: the full Danish baseline, two
 //!   replications on the global rayon pool; throughput in person-quarters
 //!   (persons not yet `out`, one quarter each), the unit of the speed floor.
+//! - `age_groups/*`: the same baseline with its 2 x 2 age groups (the
+//!   40-year line and a year before folkepension age, looked up per person)
+//!   against the baseline without the pension-distance gate (the 40-year
+//!   line only, a comparison per person): what a pension-distance rule costs
+//!   the kernel, measured pairwise in one run.
 //! - `population/create_baseline_inflow`: creating the initial stock and 40
 //!   quarters of baseline inflow of one replication, without simulating
 //!   them; throughput in persons created (stock and entrants).
@@ -37,6 +42,32 @@ fn baseline(c: &mut Criterion) {
     g.bench_function("full_scale_2_replications", |b| {
         b.iter(|| runner::run(&prepared, &cfg, &|| {}).expect("baseline runs"))
     });
+    g.finish();
+}
+
+fn age_groups(c: &mut Criterion) {
+    let four = scenario::baseline().scenario;
+    let mut two = four.clone();
+    two.gates
+        .retain(|g| g.id != "no_ressourceforloeb_in_last_year_before_pension");
+    assert_eq!((four.age_groups().len(), two.age_groups().len()), (4, 2));
+    let cfg = RunConfig {
+        replications: 1,
+        seed: 2019,
+        scale: 1.0,
+    };
+    let mut g = c.benchmark_group("age_groups");
+    g.sample_size(10);
+    for (name, sc) in [("four_groups", &four), ("two_groups", &two)] {
+        let prepared = Prepared::new(sc);
+        let pq = runner::run(&prepared, &cfg, &|| {})
+            .expect("baseline runs")
+            .person_quarters;
+        g.throughput(Throughput::Elements(pq));
+        g.bench_function(name, |b| {
+            b.iter(|| runner::run(&prepared, &cfg, &|| {}).expect("baseline runs"))
+        });
+    }
     g.finish();
 }
 
@@ -149,5 +180,5 @@ fn reference(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, baseline, creation, rng_cost, reference);
+criterion_group!(benches, baseline, age_groups, creation, rng_cost, reference);
 criterion_main!(benches);

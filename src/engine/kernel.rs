@@ -295,10 +295,10 @@ struct RowCoder<'a> {
     gstride: u32,
     /// Age group by birth quarter, this quarter.
     group: &'a [u8],
-    /// When the rules distinguish only under and over 40: born in or
-    /// before this quarter is over 40 (a comparison instead of a lookup,
-    /// which keeps the pass vectorised).
-    split40: Option<i32>,
+    /// When the rules distinguish only the 40-year line and at most one
+    /// distance to folkepension age: the group from two comparisons of the
+    /// birth quarter instead of a lookup, which keeps the pass vectorised.
+    split: Option<Split>,
     t_abs: u16,
     /// Last duration index with its own rows.
     dmax: u16,
@@ -312,17 +312,19 @@ impl RowCoder<'_> {
     /// The first row of the age group of a person born in `b`.
     #[inline(always)]
     fn group_base(&self, b: u16) -> u32 {
-        match self.split40 {
+        match self.split {
             Some(x) => self.base_by_split(x, b),
             None => self.base_by_table(b),
         }
     }
 
-    /// [`RowCoder::group_base`] when the rules split only at 40 (born in or
-    /// before `over40_born` is the second group).
+    /// [`RowCoder::group_base`] from the thresholds of a [`Split`].
     #[inline(always)]
-    fn base_by_split(&self, over40_born: i32, b: u16) -> u32 {
-        self.base + u32::from(i32::from(b) <= over40_born) * self.gstride
+    fn base_by_split(&self, s: Split, b: u16) -> u32 {
+        let b = i32::from(b);
+        self.base
+            + u32::from(b <= s.over40_born) * s.per_age * self.gstride
+            + u32::from(b > s.near_born) * self.gstride
     }
 
     /// [`RowCoder::group_base`] from the group table.
@@ -365,7 +367,7 @@ impl RowCoder<'_> {
     ) {
         let cols = (birth, entered, class, refusion);
         // One loop per way of finding the group, each free of branches on it.
-        match self.split40 {
+        match self.split {
             Some(x) => self.fill_with(|b| self.base_by_split(x, b), cols, out),
             None => self.fill_with(|b| self.base_by_table(b), cols, out),
         }
@@ -544,7 +546,7 @@ fn run_bin<const KIND: u8, const BENEFIT: bool, const ASSESSED: bool>(
             base: st.base as u32,
             gstride: (usize::from(ndur) * nclass) as u32,
             group,
-            split40: tb.only_40_split().then_some(over40_born),
+            split: tb.split(t_abs, over40_born),
             t_abs,
             dmax: ndur - 1,
             nclass: nclass as u32,
@@ -1073,7 +1075,7 @@ fn raise_hours(tb: &Tables, h: u8, d: u16, pk: u64, ctr: &[u64; rng::N_KINDS]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{State, Who};
+    use crate::scenario::{Scenario, State, Who};
 
     /// Persons who have left the benefit system for good leave the
     /// simulation (`employed` from 13 quarters in the baseline), and no
@@ -1259,21 +1261,34 @@ mod tests {
     /// they are defined, with the birth threshold and with the exit table.
     #[test]
     fn row_codes_are_the_row_and_the_marks() {
-        let sc = crate::scenario::baseline().scenario;
-        let tb = Tables::compile(&sc);
+        // The baseline (the 40-year line and a year before folkepension
+        // age: 2 x 2 groups) and the baseline without that gate (2 groups).
+        let four = crate::scenario::baseline().scenario;
+        let mut two = four.clone();
+        two.gates
+            .retain(|g| g.id != "no_ressourceforloeb_in_last_year_before_pension");
+        for sc in [four, two] {
+            row_codes_of(&sc);
+        }
+    }
+
+    fn row_codes_of(sc: &Scenario) {
+        let tb = Tables::compile(sc);
         let groups = sc.age_groups();
-        assert!(
-            groups.len() > 2,
-            "the baseline's rules name more than the 40-year line"
-        );
         let t_abs = tb.start + 20;
+        let over40_born = i32::from(t_abs) - i32::from(AGE40_Q);
+        let split = tb.split(t_abs, over40_born);
+        assert!(split.is_some(), "{} groups by comparisons", groups.len());
         let (birth, entered, class, refusion, _) = random_columns(3000, 7, t_abs);
-        for exit_born in [tb.exit_born(t_abs + 1), None] {
+        let cases = [tb.exit_born(t_abs + 1), None]
+            .into_iter()
+            .flat_map(|e| [(e, None), (e, split)]);
+        for (exit_born, split) in cases {
             let coder = RowCoder {
                 base: 100,
                 gstride: 800,
                 group: tb.groups_at(20),
-                split40: None,
+                split,
                 t_abs,
                 dmax: 12,
                 nclass: 16 * N_PHASES as u32,

@@ -484,11 +484,35 @@ impl Tables {
         usize::from(self.groups_at(t)[usize::from(birth)])
     }
 
-    /// Whether the rules distinguish only under and over 40 (the
-    /// reporting line), so that the loop can compare births instead of
-    /// looking groups up.
-    pub(super) fn only_40_split(&self) -> bool {
-        self.groups.age_cuts == [AGE40_Q] && self.groups.pension_cuts.is_empty()
+    /// The age groups of absolute quarter `t_abs` as birth thresholds, when
+    /// the rules distinguish only the 40-year line (the reporting line) and
+    /// at most one distance to folkepension age, and folkepension age does
+    /// not come earlier for later births: the loop then compares births
+    /// instead of looking groups up. `over40_born` is the last birth quarter
+    /// that is 40 or over in `t_abs`.
+    pub(super) fn split(&self, t_abs: u16, over40_born: i32) -> Option<Split> {
+        if self.groups.age_cuts != [AGE40_Q] {
+            return None;
+        }
+        match self.groups.pension_cuts[..] {
+            [] => Some(Split {
+                over40_born,
+                near_born: i32::MAX,
+                per_age: 1,
+            }),
+            // Within `cut` quarters of folkepension age: pension_exit(b) <=
+            // t_abs + cut, which holds up to a birth quarter when exits rise.
+            [cut] if self.exit_rises => Some(Split {
+                over40_born,
+                near_born: self
+                    .pension_exit
+                    .partition_point(|&x| u32::from(x) <= u32::from(t_abs) + u32::from(cut))
+                    as i32
+                    - 1,
+                per_age: 2,
+            }),
+            _ => None,
+        }
     }
 
     /// The counter words of absolute quarter `t_abs`: one per decision kind,
@@ -513,6 +537,19 @@ impl Tables {
     pub fn pension_exit(&self, birth: u16) -> u16 {
         self.pension_exit[birth as usize]
     }
+}
+
+/// The age group by birth quarter as two thresholds (see
+/// [`Tables::split`]): group `2 a + p` with `a` = born in or before
+/// `over40_born` (40 or over) and `p` = born after `near_born` (more than
+/// the rules' one distance from folkepension age); with no such distance,
+/// `near_born` is `i32::MAX` and the group is `a`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Split {
+    pub(super) over40_born: i32,
+    pub(super) near_born: i32,
+    /// Groups per age band: 1, or 2 with a distance to folkepension age.
+    pub(super) per_age: u32,
 }
 
 /// Persons who have left the benefit system for good stop being simulated.
