@@ -76,6 +76,28 @@ fn shown(unit: &str) -> (f64, String) {
 }
 
 /// A file name made of a label: lower-case letters, digits and `-`.
+/// A forest chart (differences with their intervals around zero) beside
+/// the table of its numbers.
+fn forest_figure(
+    page: &mut Page,
+    id: String,
+    title: String,
+    x_label: impl Into<String>,
+    rows: Vec<Row>,
+    t: &Table,
+) -> Result<()> {
+    page.figure(
+        &Chart {
+            id,
+            title,
+            x_label: x_label.into(),
+            y_label: String::new(),
+            kind: Kind::Forest { rows, zero: 0.0 },
+        },
+        t,
+    )
+}
+
 fn slug(s: &str) -> String {
     let mut o = String::new();
     for c in s.chars() {
@@ -252,17 +274,12 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
             1.0,
         );
         if !fr.is_empty() {
-            page.figure(
-                &Chart {
-                    id: format!("compare-{ps}-persons"),
-                    title: format!("{p}: Δ persons a year (average over the horizon)"),
-                    x_label: "Δ persons a year".into(),
-                    y_label: String::new(),
-                    kind: Kind::Forest {
-                        rows: fr,
-                        zero: 0.0,
-                    },
-                },
+            forest_figure(
+                page,
+                format!("compare-{ps}-persons"),
+                format!("{p}: Δ persons a year (average over the horizon)"),
+                "Δ persons a year",
+                fr,
                 &t,
             )?;
         }
@@ -275,17 +292,12 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
             1e-6,
         );
         if !fr.is_empty() {
-            page.figure(
-                &Chart {
-                    id: format!("compare-{ps}-expenditure"),
-                    title: format!("{p}: Δ public expenditure by payer, DKK m"),
-                    x_label: "Δ DKK m (per year, or present value)".into(),
-                    y_label: String::new(),
-                    kind: Kind::Forest {
-                        rows: fr,
-                        zero: 0.0,
-                    },
-                },
+            forest_figure(
+                page,
+                format!("compare-{ps}-expenditure"),
+                format!("{p}: Δ public expenditure by payer, DKK m"),
+                "Δ DKK m (per year, or present value)",
+                fr,
                 &t,
             )?;
         }
@@ -327,17 +339,12 @@ fn compare(page: &mut Page, c: &Csv) -> Result<()> {
             } else {
                 label.clone()
             };
-            page.figure(
-                &Chart {
-                    id: format!("compare-{ps}-citizens-{}", slug(&unit)),
-                    title: format!("{p}: Δ citizen outcomes ({label})"),
-                    x_label: format!("Δ {delta}"),
-                    y_label: String::new(),
-                    kind: Kind::Forest {
-                        rows: fr,
-                        zero: 0.0,
-                    },
-                },
+            forest_figure(
+                page,
+                format!("compare-{ps}-citizens-{}", slug(&unit)),
+                format!("{p}: Δ citizen outcomes ({label})"),
+                format!("Δ {delta}"),
+                fr,
                 &t,
             )?;
         }
@@ -1025,14 +1032,12 @@ fn check(page: &mut Page, c: &Csv) -> Result<()> {
             page.table(&t);
             continue;
         }
-        page.figure(
-            &Chart {
-                id: format!("check-{}", slug(r_role)),
-                title: format!("{title}: simulated against published"),
-                x_label: "deviation from the published figure, %".into(),
-                y_label: String::new(),
-                kind: Kind::Forest { rows, zero: 0.0 },
-            },
+        forest_figure(
+            page,
+            format!("check-{}", slug(r_role)),
+            format!("{title}: simulated against published"),
+            "deviation from the published figure, %",
+            rows,
             &t,
         )?;
     }
