@@ -147,28 +147,12 @@ impl std::fmt::Display for Tab {
         let n = t.column_count();
         let mut widest = vec![0usize; n];
         for row in t.row_iter() {
-            for (i, cell) in row.cell_iter().enumerate() {
-                let w = cell
-                    .content()
-                    .lines()
-                    .map(|l| l.chars().count())
-                    .max()
-                    .unwrap_or(0);
-                widest[i] = widest[i].max(w);
-            }
+            widen(&mut widest, row, Pieces::Lines);
         }
         // A table that fits as it is is not wrapped at all.
         let mut natural = widest.clone();
         if let Some(h) = t.header() {
-            for (i, cell) in h.cell_iter().enumerate() {
-                let w = cell
-                    .content()
-                    .lines()
-                    .map(|l| l.chars().count())
-                    .max()
-                    .unwrap_or(0);
-                natural[i] = natural[i].max(w);
-            }
+            widen(&mut natural, h, Pieces::Lines);
         }
         if natural.iter().map(|w| w + 3).sum::<usize>() < width {
             t.set_content_arrangement(ContentArrangement::Disabled);
@@ -177,15 +161,7 @@ impl std::fmt::Display for Tab {
         // A numeric column is as wide as its widest value or the longest
         // word of its header.
         if let Some(h) = t.header() {
-            for (i, cell) in h.cell_iter().enumerate() {
-                let w = cell
-                    .content()
-                    .split_whitespace()
-                    .map(|l| l.chars().count())
-                    .max()
-                    .unwrap_or(0);
-                widest[i] = widest[i].max(w);
-            }
+            widen(&mut widest, h, Pieces::Words);
         }
         // Keep numeric columns on one line while the others keep at least
         // 8 characters: 3 per column for borders and padding, plus 1.
@@ -205,6 +181,28 @@ impl std::fmt::Display for Tab {
             }
         }
         write!(f, "{t}")
+    }
+}
+
+/// How [`widen`] measures a cell: its longest line, or its longest word.
+#[derive(Clone, Copy)]
+enum Pieces {
+    Lines,
+    Words,
+}
+
+/// Raises each column's width in `widths` to the longest piece of its cell
+/// in `row`.
+fn widen(widths: &mut [usize], row: &comfy_table::Row, pieces: Pieces) {
+    for (i, cell) in row.cell_iter().enumerate() {
+        let text = cell.content();
+        let longest =
+            |it: &mut dyn Iterator<Item = &str>| it.map(|l| l.chars().count()).max().unwrap_or(0);
+        let w = match pieces {
+            Pieces::Lines => longest(&mut text.lines()),
+            Pieces::Words => longest(&mut text.split_whitespace()),
+        };
+        widths[i] = widths[i].max(w);
     }
 }
 
